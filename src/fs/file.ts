@@ -1,0 +1,32 @@
+// Files and their operations: the typed seam through which a mapping's file takes part in
+// address selection and mmap (include/linux/fs.h struct file_operations).
+
+import type { MmStruct } from '../mm/mm.js';
+import type { ShmemHuge } from '../mm/config.js';
+
+/**
+ * file_operations, as far as the model needs it. A hook that is absent means the kernel's
+ * pointer is NULL and core mm does the default thing.
+ */
+export interface FileOperations {
+  readonly name: string;
+  /** ->get_unmapped_area(file, addr, len, pgoff, flags): a page number or -errno. */
+  getUnmappedArea?(mm: MmStruct, file: KFile | null, addr: number, len: number, pgoff: number, flags: number): number;
+}
+
+/** An open file: identity is object identity, as struct file * is in the kernel. */
+export interface KFile {
+  /** Trace id (m0, f2, …), 'shared-anon', or 'process:NAME'. */
+  readonly id: string;
+  readonly kind: FileKind;
+  readonly fop: FileOperations;
+  /** Size in pages (not enforced by mmap; informational). */
+  readonly sizePages: number;
+  /** huge= policy of the filesystem instance (shmem files). */
+  readonly huge: ShmemHuge;
+}
+
+export type FileKind = 'memfd' | 'tmpfs' | 'ext4' | 'shmem-anon' | 'process';
+
+/** A mapped file the model knows nothing about (the recording program's image, libraries). */
+export const plainFileOps: FileOperations = { name: 'plain' };

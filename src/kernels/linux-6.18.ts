@@ -1,0 +1,69 @@
+// The process a trace starts from, on Linux 6.18 x86_64: an mm_struct with the recorded
+// VMAs, and the files the trace opens. (Later variants plug other hooks into the same seams.)
+
+import { MmStruct } from '../mm/mm.js';
+import { DEFAULT_CONFIG, type MmConfig } from '../mm/config.js';
+import { x86_64 } from '../arch/x86_64.js';
+import { Vma, VM_ACCOUNT, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_SHARED, VM_WRITE } from '../mm/vma.js';
+import { plainFileOps, type FileOperations, type KFile, type FileKind } from '../fs/file.js';
+import { shmemFileOps } from '../fs/shmem.js';
+import { ext4FileOps } from '../fs/ext4.js';
+import type { ShmemZeroSetup } from '../mm/mmap.js';
+
+export function newMm(config: Partial<MmConfig> = {}): MmStruct {
+  return new MmStruct({ ...DEFAULT_CONFIG, ...config }, x86_64);
+}
+
+export function makeFile(id: string, kind: FileKind, sizePages: number, config: MmConfig): KFile {
+  let fop: FileOperations;
+  let huge = config.tmpfsHuge;
+  switch (kind) {
+    case 'memfd':
+      fop = shmemFileOps;
+      huge = config.shmemEnabled; // the internal shm_mnt follows shmem_enabled
+      break;
+    case 'tmpfs':
+    case 'shmem-anon':
+      fop = shmemFileOps;
+      if (kind === 'shmem-anon') huge = config.shmemEnabled;
+      break;
+    case 'ext4':
+      fop = ext4FileOps;
+      break;
+    case 'process':
+      fop = plainFileOps;
+      break;
+  }
+  return { id, kind, fop, sizePages, huge };
+}
+
+/** shmem_zero_setup(): every MAP_SHARED|MAP_ANONYMOUS mapping gets its own shmem file. */
+export const shmemZeroSetup: ShmemZeroSetup = (mm, pages) => makeFile('shared-anon', 'shmem-anon', pages, mm.config);
+
+export interface InitialVma {
+  start: number;
+  end: number;
+  perms: string;
+  pgoff: number;
+  /** null for anonymous memory */
+  file: KFile | null;
+  /** [stack] / [heap] */
+  name: string | null;
+}
+
+/** Recreate a VMA that existed before the first op, with the flags the kernel gave it. */
+export function addInitialVma(mm: MmStruct, iv: InitialVma): void {
+  let flags = VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+  if (iv.perms[0] === 'r') flags |= 1;
+  if (iv.perms[1] === 'w') flags |= 2;
+  if (iv.perms[2] === 'x') flags |= 4;
+  if (iv.perms[3] === 's') flags |= VM_SHARED | VM_MAYSHARE;
+  if (iv.name === '[stack]') flags |= VM_GROWSDOWN;
+  if (iv.file === null && (flags & (VM_SHARED | VM_WRITE)) === VM_WRITE) flags |= VM_ACCOUNT;
+  const pgoff = iv.file === null ? iv.start : iv.pgoff;
+  // Memory the program already used has an anon_vma of its own.
+  const anonVma = iv.file === null || !(flags & VM_SHARED) ? mm.newAnonVma() : 0;
+  const v = new Vma(iv.start, iv.end, flags, iv.file, pgoff, anonVma, iv.name);
+  if (iv.start >= mm.taskSize) mm.gateVmas.push(v);
+  else mm.tree.insert(v);
+}

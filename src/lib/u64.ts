@@ -1,0 +1,104 @@
+// Exact 64-bit addresses without BigInt on the hot path.
+//
+// Every address the model keeps is a page number: a 64-bit address shifted right by
+// PAGE_SHIFT (12) is below 2^52, and every integer below 2^53 is exact in a float64.
+// Page-aligned arithmetic (sums of two page numbers, differences, power-of-two
+// remainders) therefore stays exact as plain numbers. The few places that see sub-page
+// bits — the raw syscall arguments — carry them separately as a `Split`.
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 4096;
+/** 2^64 bytes expressed in pages: one past the last page number. */
+export const PAGES_2_64 = 2 ** 52;
+
+/** A 64-bit value split at the page boundary: value = pg * 4096 + sub. */
+export interface Split {
+  pg: number; // 0 .. 2^52-1
+  sub: number; // 0 .. 4095
+}
+
+export const ZERO: Split = { pg: 0, sub: 0 };
+
+const HEX_RE = /^0x[0-9a-f]{1,16}$/;
+
+export class HexError extends Error {}
+
+/** Parse a lowercase "0x…" hex string of at most 64 bits; throws HexError otherwise. */
+export function parseSplit(hex: unknown): Split {
+  if (typeof hex !== 'string' || !HEX_RE.test(hex)) {
+    throw new HexError(`expected a lowercase 0x hex string of at most 64 bits, got ${JSON.stringify(hex)}`);
+  }
+  const digits = hex.slice(2);
+  if (digits.length <= 3) return { pg: 0, sub: parseInt(digits, 16) };
+  return { pg: parseInt(digits.slice(0, -3), 16), sub: parseInt(digits.slice(-3), 16) };
+}
+
+/** Parse a hex string that must be page aligned; returns the page number. */
+export function parsePages(hex: unknown): number {
+  const s = parseSplit(hex);
+  if (s.sub !== 0) throw new HexError(`expected a page-aligned address, got ${hex}`);
+  return s.pg;
+}
+
+/** Format page number + sub-page bits as "0x…" (lowercase, no padding). */
+export function formatSplit(pg: number, sub = 0): string {
+  if (pg === 0) return '0x' + sub.toString(16);
+  const low = sub.toString(16);
+  return '0x' + pg.toString(16) + '000'.slice(low.length) + low;
+}
+
+export function formatPages(pg: number): string {
+  return pg === 0 ? '0x0' : '0x' + pg.toString(16) + '000';
+}
+
+/** (a + b) mod 2^64 */
+export function addSplit(a: Split, b: Split): Split {
+  let sub = a.sub + b.sub;
+  let pg = a.pg + b.pg;
+  if (sub >= PAGE_SIZE) { sub -= PAGE_SIZE; pg += 1; }
+  if (pg >= PAGES_2_64) pg -= PAGES_2_64;
+  return { pg, sub };
+}
+
+/** (a - b) mod 2^64 */
+export function subSplit(a: Split, b: Split): Split {
+  let sub = a.sub - b.sub;
+  let pg = a.pg - b.pg;
+  if (sub < 0) { sub += PAGE_SIZE; pg -= 1; }
+  if (pg < 0) pg += PAGES_2_64;
+  return { pg, sub };
+}
+
+/** PAGE_ALIGN(v) in pages; PAGES_2_64 means the alignment wrapped to 0. */
+export function pageAlignUp(v: Split): number {
+  return v.sub === 0 ? v.pg : v.pg + 1;
+}
+
+export function isZero(v: Split): boolean {
+  return v.pg === 0 && v.sub === 0;
+}
+
+/** a > b as unsigned 64-bit values */
+export function splitGt(a: Split, b: Split): boolean {
+  return a.pg > b.pg || (a.pg === b.pg && a.sub > b.sub);
+}
+
+/** Non-negative remainder of x modulo a power of two m (both exact integers). */
+export function modPow2(x: number, m: number): number {
+  const r = x % m;
+  return r < 0 ? r + m : r;
+}
+
+/** Page number ↔ BigInt byte address (for tests, tools and one-time set-up, never per op). */
+export function pagesToBigInt(pg: number): bigint {
+  return BigInt(pg) << 12n;
+}
+
+export function bigIntToSplit(v: bigint): Split {
+  const m = v & 0xffff_ffff_ffff_ffffn;
+  return { pg: Number(m >> 12n), sub: Number(m & 0xfffn) };
+}
+
+export function splitToBigInt(s: Split): bigint {
+  return (BigInt(s.pg) << 12n) | BigInt(s.sub);
+}

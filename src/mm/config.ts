@@ -1,0 +1,55 @@
+// Kernel build options and run-time tunables that the address-space model depends on.
+// Defaults are those of the Linux 6.18 x86_64 machine the bundled traces come from.
+
+export interface MmConfig {
+  /** /proc/sys/vm/mmap_min_addr (dac_mmap_min_addr), bytes. */
+  dacMmapMinAddr: bigint;
+  /** CONFIG_LSM_MMAP_MIN_ADDR (with CONFIG_SECURITY), bytes. */
+  lsmMmapMinAddr: bigint;
+  /** The caller holds CAP_SYS_RAWIO (root): may map below dac_mmap_min_addr. */
+  capSysRawio: boolean;
+  /** stack_guard_gap, bytes (default 256 pages). */
+  stackGuardGap: bigint;
+  /** /proc/sys/vm/max_map_count */
+  maxMapCount: number;
+  /** /proc/sys/vm/overcommit_memory: 0 heuristic, 1 always, 2 never. */
+  overcommitMemory: number;
+  /** totalram_pages() + total_swap_pages: the heuristic's bound on one charge, pages. */
+  commitPages: number;
+  /** CONFIG_TRANSPARENT_HUGEPAGE */
+  thp: boolean;
+  /** /sys/kernel/mm/transparent_hugepage/shmem_enabled (applies to memfd and shared anon). */
+  shmemEnabled: ShmemHuge;
+  /** huge= of the tmpfs mount files live on (default never). */
+  tmpfsHuge: ShmemHuge;
+  /** mTHP shmem orders enabled for anonymous shared memory (always|within_size|advise). */
+  anonShmemOrders: number[];
+  /** mTHP shmem orders set to inherit. */
+  anonShmemInheritOrders: number[];
+  /** 5-level paging active (TASK_SIZE_MAX = 2^56 - 4096). */
+  la57: boolean;
+  /** vm.legacy_va_layout or ADDR_COMPAT_LAYOUT: bottom-up layout. */
+  legacyLayout: boolean;
+  /** RLIMIT_STACK at exec, bytes (RLIM_INFINITY = 2^64-1). */
+  rlimitStack: bigint;
+}
+
+export type ShmemHuge = 'never' | 'always' | 'within_size' | 'advise' | 'deny' | 'force';
+
+export const DEFAULT_CONFIG: MmConfig = {
+  dacMmapMinAddr: 0x1000n,
+  lsmMmapMinAddr: 0x10000n,
+  capSysRawio: true,
+  stackGuardGap: 256n * 4096n,
+  maxMapCount: 65530,
+  overcommitMemory: 0,
+  commitPages: 24683656 / 4,
+  thp: true,
+  shmemEnabled: 'never',
+  tmpfsHuge: 'never',
+  anonShmemOrders: [],
+  anonShmemInheritOrders: [9],
+  la57: false,
+  legacyLayout: false,
+  rlimitStack: 0x800000n,
+};

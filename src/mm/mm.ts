@@ -1,0 +1,99 @@
+// struct mm_struct: one process's address space — the VMA tree, the layout bases and the
+// tunables — plus the helpers every layer asks it for.
+
+import { GapTree } from './gap-tree.js';
+import { Vma, VM_GROWSDOWN, VM_SHADOW_STACK } from './vma.js';
+import type { MmConfig } from './config.js';
+import type { ArchOps } from '../arch/x86_64.js';
+import type { KFile } from '../fs/file.js';
+
+function ceilPages(bytes: bigint): number {
+  return Number((bytes + 4095n) >> 12n);
+}
+
+export class MmStruct {
+  readonly tree = new GapTree();
+  readonly config: MmConfig;
+  readonly arch: ArchOps;
+  /** MMF_TOPDOWN */
+  readonly topdown: boolean;
+  readonly mmapBase: number;
+  readonly mmapLegacyBase: number;
+  /** TASK_SIZE and TASK_SIZE_MAX of this 64-bit task, pages. */
+  readonly taskSize: number;
+  readonly taskSizeMax: number;
+  /** mmap_min_addr = max(dac_mmap_min_addr, CONFIG_LSM_MMAP_MIN_ADDR), pages (rounded up). */
+  readonly mmapMinAddr: number;
+  /** dac_mmap_min_addr in pages, rounded up: below it MAP_FIXED needs CAP_SYS_RAWIO. */
+  readonly dacMmapMinAddr: number;
+  readonly stackGuardGap: number;
+  /** in_compat_syscall(): a 32-bit caller (not modelled yet; always false). */
+  readonly compat = false;
+  /** VMAs above TASK_SIZE that /proc/pid/maps lists but the tree does not hold ([vsyscall]). */
+  readonly gateVmas: Vma[] = [];
+  private anonVmaSeq = 0;
+
+  constructor(config: MmConfig, arch: ArchOps) {
+    this.config = config;
+    this.arch = arch;
+    const bases = arch.mmapBases(config.rlimitStack, config.stackGuardGap);
+    this.topdown = !config.legacyLayout;
+    this.mmapLegacyBase = bases.legacyBase;
+    this.mmapBase = config.legacyLayout ? bases.legacyBase : bases.base;
+    this.taskSize = arch.taskSize(config.la57);
+    this.taskSizeMax = this.taskSize;
+    const minAddr = config.dacMmapMinAddr > config.lsmMmapMinAddr ? config.dacMmapMinAddr : config.lsmMmapMinAddr;
+    this.mmapMinAddr = ceilPages(minAddr);
+    this.dacMmapMinAddr = ceilPages(config.dacMmapMinAddr);
+    this.stackGuardGap = ceilPages(config.stackGuardGap);
+  }
+
+  get mapCount(): number {
+    return this.tree.count;
+  }
+
+  newAnonVma(): number {
+    return ++this.anonVmaSeq;
+  }
+
+  /** vm_start_gap() */
+  vmStartGap(v: Vma): number {
+    if (v.flags & VM_GROWSDOWN) {
+      const s = v.start - this.stackGuardGap;
+      return s < 0 ? 0 : s;
+    }
+    if (v.flags & VM_SHADOW_STACK) return v.start - 1;
+    return v.start;
+  }
+
+  /** mm_get_unmapped_area_vmflags() */
+  getUnmappedAreaVmflags(file: KFile | null, addr: number, len: number, pgoff: number, flags: number, vmFlags: number): number {
+    return this.topdown
+      ? this.arch.getUnmappedAreaTopdown(this, file, addr, len, pgoff, flags, vmFlags)
+      : this.arch.getUnmappedArea(this, file, addr, len, pgoff, flags, vmFlags);
+  }
+
+  /** mm_get_unmapped_area() */
+  getUnmappedArea(file: KFile | null, addr: number, len: number, pgoff: number, flags: number): number {
+    return this.getUnmappedAreaVmflags(file, addr, len, pgoff, flags, 0);
+  }
+
+  /** find_vma_intersection(): the first VMA overlapping [start, end). */
+  findVmaIntersection(start: number, end: number): Vma | null {
+    const v = this.tree.findVma(start);
+    return v !== null && v.start < end ? v : null;
+  }
+
+  /** __vm_enough_memory() for a charge of `pages` (security_vm_enough_memory_mm). */
+  enoughMemory(pages: number): boolean {
+    switch (this.config.overcommitMemory) {
+      case 1:
+        return true;
+      case 0:
+        return pages <= this.config.commitPages;
+      default:
+        // OVERCOMMIT_NEVER would need the committed total; the model treats it like GUESS.
+        return pages <= this.config.commitPages;
+    }
+  }
+}

@@ -1,0 +1,228 @@
+// The mmap() and munmap() system calls (arch/x86/kernel/sys_x86_64.c sys_mmap,
+// mm/mmap.c ksys_mmap_pgoff / do_mmap / __get_unmapped_area, mm/vma.c __mmap_region,
+// do_vmi_munmap). Addresses are page numbers; results are a page number or -errno.
+
+import type { MmStruct } from './mm.js';
+import type { KFile } from '../fs/file.js';
+import { shmemGetUnmappedArea } from '../fs/shmem.js';
+import { thpGetUnmappedAreaVmflags, PMD_PAGES } from './huge.js';
+import { gatherMunmapVmas, splitVma } from './vma-ops.js';
+import { canMergeAfter, canMergeBefore, anonVmaCompatible, type MergeCandidate } from './vma-merge.js';
+import {
+  Vma, VM_ACCOUNT, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_NOHUGEPAGE,
+  VM_NORESERVE, VM_SHARED, VM_SPECIAL, VM_WRITE, VM_LOCKED,
+} from './vma.js';
+import {
+  MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_LOCKED, MAP_NONBLOCK, MAP_NORESERVE,
+  MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_TYPE, LEGACY_MAP_MASK,
+  EBADF, EEXIST, EINVAL, ENOMEM, EOVERFLOW, EOPNOTSUPP, EPERM,
+} from './uapi.js';
+import { PAGES_2_64, pageAlignUp, type Split } from '../lib/u64.js';
+
+export interface MmapArgs {
+  addr: Split;
+  len: Split;
+  prot: number;
+  flags: number;
+  /** The file behind fd, or null when fd is -1. */
+  file: KFile | null;
+  offset: Split;
+}
+
+/** Makes the shmem file behind a MAP_SHARED|MAP_ANONYMOUS mapping (shmem_zero_setup). */
+export type ShmemZeroSetup = (mm: MmStruct, pages: number) => KFile;
+
+/** sys_mmap() → ksys_mmap_pgoff() → vm_mmap_pgoff() → do_mmap(), then populate. */
+export function sysMmap(mm: MmStruct, a: MmapArgs, shmemZeroSetup: ShmemZeroSetup): number {
+  if (a.offset.sub !== 0) return -EINVAL; // the offset must be page aligned
+  let file: KFile | null = null;
+  if (!(a.flags & MAP_ANONYMOUS)) {
+    if (a.file === null) return -EBADF;
+    file = a.file;
+  }
+  return doMmap(mm, file, a.addr, a.len, a.prot, a.flags, a.offset.pg, shmemZeroSetup);
+}
+
+function doMmap(mm: MmStruct, file: KFile | null, addrIn: Split, lenIn: Split, prot: number, flags: number, pgoff: number, zeroSetup: ShmemZeroSetup): number {
+  if (lenIn.pg === 0 && lenIn.sub === 0) return -EINVAL;
+  if (flags & MAP_FIXED_NOREPLACE) flags |= MAP_FIXED;
+  let hint = addrIn.pg;
+  if (!(flags & MAP_FIXED)) {
+    // round_hint_to_min()
+    if (hint !== 0 && hint < mm.mmapMinAddr) hint = mm.mmapMinAddr;
+  }
+  const len = pageAlignUp(lenIn);
+  if (len >= PAGES_2_64) return -ENOMEM; // PAGE_ALIGN wrapped to 0
+  // pgoff + (len >> PAGE_SHIFT) cannot wrap: both are below 2^52.
+  if (mm.mapCount > mm.config.maxMapCount) return -ENOMEM;
+
+  let vmFlags = (prot & 7) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC; // calc_vm_prot_bits()
+  if (flags & MAP_GROWSDOWN) vmFlags |= VM_GROWSDOWN; // calc_vm_flag_bits()
+  if (flags & MAP_LOCKED) vmFlags |= VM_LOCKED;
+  if (flags & MAP_STACK && mm.config.thp) vmFlags |= VM_NOHUGEPAGE;
+
+  const got = getUnmappedArea(mm, file, flags & MAP_FIXED ? addrIn : { pg: hint, sub: 0 }, len, pgoff, flags, vmFlags);
+  if (got < 0) return got;
+  const addr = got;
+
+  if (flags & MAP_FIXED_NOREPLACE && mm.findVmaIntersection(addr, addr + len) !== null) return -EEXIST;
+
+  if (file !== null) {
+    // file_mmap_ok(): offset + length within MAX_LFS_FILESIZE (2^63 - 1)
+    if (pgoff + len >= 2 ** 51) return -EOVERFLOW;
+    // switch (flags & MAP_TYPE) with the kernel's fall-throughs:
+    // MAP_SHARED → MAP_SHARED_VALIDATE → MAP_PRIVATE
+    const type = flags & MAP_TYPE;
+    if (type !== MAP_SHARED && type !== MAP_SHARED_VALIDATE && type !== MAP_PRIVATE) return -EINVAL;
+    if (type === MAP_SHARED) flags &= LEGACY_MAP_MASK; // unknown flags are dropped quietly
+    if (type !== MAP_PRIVATE) {
+      if (flags & ~LEGACY_MAP_MASK) return -EOPNOTSUPP;
+      // Files are open read-write here, so VM_MAYWRITE and VM_SHARED stay.
+      vmFlags |= VM_SHARED | VM_MAYSHARE;
+    }
+    if (vmFlags & VM_GROWSDOWN) return -EINVAL;
+  } else {
+    switch (flags & MAP_TYPE) {
+      case MAP_SHARED:
+        if (vmFlags & VM_GROWSDOWN) return -EINVAL;
+        pgoff = 0;
+        vmFlags |= VM_SHARED | VM_MAYSHARE;
+        break;
+      case MAP_PRIVATE:
+        pgoff = addr; // anonymous pgoff follows the address, for anon_vma
+        break;
+      default:
+        return -EINVAL; // MAP_SHARED_VALIDATE included, after the search
+    }
+  }
+  if (flags & MAP_NORESERVE && mm.config.overcommitMemory !== 2) vmFlags |= VM_NORESERVE;
+
+  const r = mmapRegion(mm, file, addr, len, vmFlags, pgoff, zeroSetup);
+  if (r < 0) return r;
+  if (vmFlags & VM_LOCKED || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE) populate(mm, addr);
+  return addr;
+}
+
+/**
+ * __get_unmapped_area(). A MAP_FIXED address keeps its sub-page bits here: every hook
+ * returns a MAP_FIXED address unchanged, so the checks below see the caller's value.
+ */
+export function getUnmappedArea(mm: MmStruct, file: KFile | null, addr: Split, len: number, pgoff: number, flags: number, vmFlags: number): number {
+  if (len > mm.taskSize) return -ENOMEM;
+  let r: number;
+  const fop = file?.fop;
+  if (fop?.getUnmappedArea) {
+    r = fop.getUnmappedArea(mm, file, addr.pg, len, pgoff, flags);
+  } else if (file === null && flags & MAP_SHARED) {
+    r = shmemGetUnmappedArea(mm, null, addr.pg, len, 0, flags);
+  } else if (file === null && mm.config.thp && addr.pg === 0 && addr.sub === 0 && len % PMD_PAGES === 0) {
+    r = thpGetUnmappedAreaVmflags(mm, null, 0, len, 0, flags, vmFlags);
+  } else {
+    r = mm.getUnmappedAreaVmflags(file, addr.pg, len, file === null ? 0 : pgoff, flags, vmFlags);
+  }
+  if (r < 0) return r;
+  let sub = 0;
+  if (flags & MAP_FIXED) {
+    sub = addr.sub;
+    // IS_ERR_VALUE(): the last 4095 bytes of the address space read as an error code
+    if (r === PAGES_2_64 - 1 && sub !== 0) return -(4096 - sub);
+  }
+  if (r > mm.taskSize - len || (r === mm.taskSize - len && sub !== 0)) return -ENOMEM;
+  if (sub !== 0) return -EINVAL;
+  // security_mmap_addr() → cap_mmap_addr()
+  if (r < mm.dacMmapMinAddr && !mm.config.capSysRawio) return -EPERM;
+  return r;
+}
+
+/** accountable_mapping(): private writable memory is charged to overcommit. */
+function accountableMapping(vmFlags: number): boolean {
+  return (vmFlags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) === VM_WRITE;
+}
+
+/** __mmap_region(): replace whatever is in [addr, addr+len), merge or insert. */
+function mmapRegion(mm: MmStruct, file: KFile | null, addr: number, len: number, vmFlags: number, pgoff: number, zeroSetup: ShmemZeroSetup): number {
+  const end = addr + len;
+  // __mmap_setup(): gather (and split at the edges) what MAP_FIXED replaces
+  let old: Vma[] = [];
+  const first = mm.findVmaIntersection(addr, end);
+  if (first !== null) {
+    const g = gatherMunmapVmas(mm, first, addr, end);
+    if (g === null) return -ENOMEM;
+    old = g;
+  }
+  if (accountableMapping(vmFlags)) {
+    let nrAccounted = 0;
+    for (const v of old) if (v.flags & VM_ACCOUNT) nrAccounted += v.pages;
+    const charged = len - nrAccounted;
+    // On failure the old VMAs are put back as they are now: split, not re-merged.
+    if (charged > 0 && !mm.enoughMemory(charged)) return -ENOMEM;
+    vmFlags |= VM_ACCOUNT;
+  }
+  for (const v of old) mm.tree.remove(v);
+
+  // vma_merge_new_range(). A shared anonymous mapping gets its file only later
+  // (shmem_zero_setup), so here it has none, and no neighbour can match it.
+  const prev = mm.tree.prevOf(addr);
+  const next = prev === null ? mm.tree.first() : mm.tree.next(prev);
+  if (!(vmFlags & VM_SPECIAL) && (prev !== null || next !== null)) {
+    const c: MergeCandidate = { flags: vmFlags, file, anonVma: 0, pgoff, pages: len };
+    const mergeLeft = prev !== null && prev.end === addr && canMergeAfter(prev, c);
+    let mergeRight = next !== null && next.start === end && canMergeBefore(next, c);
+    if (mergeRight && mergeLeft && !anonVmaCompatible(prev!.anonVma, next!.anonVma)) mergeRight = false;
+    if (mergeLeft) {
+      if (mergeRight) {
+        const newEnd = next!.end;
+        if (prev!.anonVma === 0) prev!.anonVma = next!.anonVma;
+        mm.tree.remove(next!);
+        mm.tree.adjust(prev!, prev!.start, newEnd);
+      } else {
+        mm.tree.adjust(prev!, prev!.start, end);
+      }
+      return 0;
+    }
+    if (mergeRight) {
+      next!.pgoff = pgoff;
+      mm.tree.adjust(next!, addr, next!.end);
+      return 0;
+    }
+  }
+  // __mmap_new_vma()
+  let vmaFile = file;
+  if (file === null && vmFlags & VM_SHARED) {
+    // shmem_zero_setup(): the shmem file is charged unless VM_NORESERVE. Failing here,
+    // after the old range was cleared, leaves the range empty.
+    if (!(vmFlags & VM_NORESERVE) && !mm.enoughMemory(len)) return -ENOMEM;
+    vmaFile = zeroSetup(mm, len);
+  }
+  mm.tree.insert(new Vma(addr, end, vmFlags, vmaFile, pgoff));
+  return 0;
+}
+
+/**
+ * mm_populate(): faulting the pages in gives a private writable mapping its anon_vma
+ * (a write fault breaks COW); read faults map the zero page or the page cache.
+ */
+function populate(mm: MmStruct, addr: number): void {
+  const v = mm.tree.findVma(addr);
+  if (v === null || v.start > addr) return;
+  if ((v.flags & (VM_WRITE | VM_SHARED)) === VM_WRITE && v.anonVma === 0) v.anonVma = mm.newAnonVma();
+}
+
+/** sys_munmap() → __vm_munmap() → do_vmi_munmap(). */
+export function sysMunmap(mm: MmStruct, start: Split, len: Split): number {
+  const ts = mm.taskSize;
+  if (start.sub !== 0 || start.pg > ts) return -EINVAL;
+  // len > TASK_SIZE - start, on the raw length
+  if (len.pg > ts - start.pg || (len.pg === ts - start.pg && len.sub !== 0)) return -EINVAL;
+  const pages = pageAlignUp(len);
+  if (pages === 0) return -EINVAL;
+  const end = start.pg + pages;
+  const first = mm.findVmaIntersection(start.pg, end);
+  if (first === null) return 0;
+  const g = gatherMunmapVmas(mm, first, start.pg, end);
+  if (g === null) return -ENOMEM;
+  for (const v of g) mm.tree.remove(v);
+  return 0;
+}
+
+export { splitVma };

@@ -1,0 +1,85 @@
+// The VMA: one mapped range of an address space (include/linux/mm_types.h vm_area_struct).
+// Addresses are page numbers (src/lib/u64.ts). A Vma is also a node of the gap tree
+// (src/mm/gap-tree.ts); its link and summary fields belong to the tree and may only be
+// changed through it while the Vma is in a tree.
+
+import type { KFile } from '../fs/file.js';
+
+// vm_flags bits, with the kernel's values (include/linux/mm.h).
+export const VM_READ = 0x1;
+export const VM_WRITE = 0x2;
+export const VM_EXEC = 0x4;
+export const VM_SHARED = 0x8;
+export const VM_MAYREAD = 0x10;
+export const VM_MAYWRITE = 0x20;
+export const VM_MAYEXEC = 0x40;
+export const VM_MAYSHARE = 0x80;
+export const VM_GROWSDOWN = 0x100;
+export const VM_PFNMAP = 0x400;
+export const VM_LOCKED = 0x2000;
+export const VM_IO = 0x4000;
+export const VM_DONTEXPAND = 0x40000;
+export const VM_ACCOUNT = 0x100000;
+export const VM_NORESERVE = 0x200000;
+export const VM_HUGETLB = 0x400000;
+export const VM_MIXEDMAP = 0x10000000;
+export const VM_NOHUGEPAGE = 0x40000000;
+// VM_SHADOW_STACK is a high bit in the kernel; any free bit serves the model.
+export const VM_SHADOW_STACK = 0x800;
+
+export const VM_ACCESS_FLAGS = VM_READ | VM_WRITE | VM_EXEC;
+export const VM_STARTGAP_FLAGS = VM_GROWSDOWN | VM_SHADOW_STACK;
+/** VM_SPECIAL: mappings that are never merged. */
+export const VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
+
+export class Vma {
+  start: number;
+  end: number;
+  flags: number;
+  file: KFile | null;
+  pgoff: number;
+  /** Identity of the anon_vma (0: none yet). Copied on split, shared by merged VMAs. */
+  anonVma: number;
+  /** /proc/pid/maps name of an anonymous VMA ([stack], [heap]); null otherwise. */
+  name: string | null;
+
+  // gap-tree links and per-subtree summaries (treap)
+  l: Vma | null = null;
+  r: Vma | null = null;
+  prio: number;
+  minStart: number;
+  maxEnd: number;
+  maxGap = 0;
+
+  constructor(start: number, end: number, flags: number, file: KFile | null, pgoff: number, anonVma = 0, name: string | null = null) {
+    this.start = start;
+    this.end = end;
+    this.flags = flags;
+    this.file = file;
+    this.pgoff = pgoff;
+    this.anonVma = anonVma;
+    this.name = name;
+    this.prio = 0;
+    this.minStart = start;
+    this.maxEnd = end;
+  }
+
+  get pages(): number {
+    return this.end - this.start;
+  }
+}
+
+/** /proc/pid/maps permission column (fs/proc/task_mmu.c show_map_vma). */
+export function permsOf(flags: number): string {
+  return (
+    (flags & VM_READ ? 'r' : '-') +
+    (flags & VM_WRITE ? 'w' : '-') +
+    (flags & VM_EXEC ? 'x' : '-') +
+    (flags & VM_MAYSHARE ? 's' : 'p')
+  );
+}
+
+/** vma_is_anonymous(): no vm_ops — in the model, no file. */
+export function vmaIsAnonymous(v: Vma): boolean {
+  return v.file === null;
+}

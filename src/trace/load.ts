@@ -1,0 +1,214 @@
+// Read and validate a pfnmap-trace/1 file into the model's exact representation.
+// Every malformed field gives an InputError naming it (e.g. "ops[12].flags[1]").
+
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { InputError } from './input-error.js';
+import { MAP_FLAG_VALUES, type Trace, type TraceVma, type MmapFlagName } from './format.js';
+import { parseSplit, HexError, type Split } from '../lib/u64.js';
+import { DEFAULT_CONFIG, type MmConfig, type ShmemHuge } from '../mm/config.js';
+import { errnoFromName } from '../mm/uapi.js';
+
+/** An op address: absolute, or relative to what op k returned. */
+export type AddrRef = { k: -1; off: Split; neg: false } | { k: number; off: Split; neg: boolean };
+
+export type CompiledOp =
+  | { op: 'mmap'; addr: AddrRef; len: Split; prot: number; flags: number; fd: string | null; offset: Split }
+  | { op: 'munmap'; addr: AddrRef; len: Split }
+  | { op: 'mprotect'; addr: AddrRef; len: Split; prot: number };
+
+/** An expected result, normalised: a page-aligned return or an errno name. */
+export type Expected = { ret: string } | { errno: string };
+
+export interface LoadedTrace {
+  raw: Trace;
+  config: MmConfig;
+  ops: CompiledOp[];
+}
+
+const PROTS: Record<string, number> = { none: 0, r: 1, w: 2, rw: 3, x: 4, rx: 5, wx: 6, rwx: 7 };
+
+function hex(v: unknown, field: string): Split {
+  try {
+    return parseSplit(v);
+  } catch (e) {
+    if (e instanceof HexError) throw new InputError(field, e.message);
+    throw e;
+  }
+}
+
+function obj(v: unknown, field: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError(field, 'expected an object');
+  return v as Record<string, unknown>;
+}
+
+function arr(v: unknown, field: string): unknown[] {
+  if (!Array.isArray(v)) throw new InputError(field, 'expected an array');
+  return v;
+}
+
+function str(v: unknown, field: string): string {
+  if (typeof v !== 'string') throw new InputError(field, `expected a string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function addrRef(v: unknown, field: string, index: number): AddrRef {
+  const s = str(v, field);
+  if (!s.startsWith('@')) return { k: -1, off: hex(s, field), neg: false };
+  const m = /^@(\d+)(?:([+-])(0x[0-9a-f]+))?$/.exec(s);
+  if (!m) throw new InputError(field, `expected "0x…" or "@K", "@K+0x…", "@K-0x…", got ${JSON.stringify(s)}`);
+  const k = Number(m[1]);
+  if (k >= index) throw new InputError(field, `refers to op ${k}, which does not come before op ${index}`);
+  return { k, neg: m[2] === '-', off: m[3] ? hex(m[3], field) : { pg: 0, sub: 0 } };
+}
+
+function prot(v: unknown, field: string): number {
+  const s = str(v, field);
+  const p = PROTS[s];
+  if (p === undefined) throw new InputError(field, `unknown prot ${JSON.stringify(s)} (use r, w, x combinations or none)`);
+  return p;
+}
+
+function compileOp(v: unknown, i: number, fileIds: Set<string>): CompiledOp {
+  const f = `ops[${i}]`;
+  const o = obj(v, f);
+  const kind = o.op;
+  switch (kind) {
+    case 'mmap': {
+      let flags = 0;
+      arr(o.flags, `${f}.flags`).forEach((n, j) => {
+        const val = MAP_FLAG_VALUES[n as MmapFlagName];
+        if (typeof n !== 'string' || val === undefined) throw new InputError(`${f}.flags[${j}]`, `unknown flag ${JSON.stringify(n)}`);
+        flags |= val;
+      });
+      if (!('fd' in o)) throw new InputError(`${f}.fd`, 'missing (null or a file id)');
+      const fd = o.fd === null ? null : str(o.fd, `${f}.fd`);
+      if (fd !== null && !fileIds.has(fd)) throw new InputError(`${f}.fd`, `no file with id ${JSON.stringify(fd)} in "files"`);
+      return {
+        op: 'mmap', addr: addrRef(o.addr, `${f}.addr`, i), len: hex(o.len, `${f}.len`), prot: prot(o.prot, `${f}.prot`),
+        flags, fd, offset: hex(o.offset, `${f}.offset`),
+      };
+    }
+    case 'munmap':
+      return { op: 'munmap', addr: addrRef(o.addr, `${f}.addr`, i), len: hex(o.len, `${f}.len`) };
+    case 'mprotect':
+      return { op: 'mprotect', addr: addrRef(o.addr, `${f}.addr`, i), len: hex(o.len, `${f}.len`), prot: prot(o.prot, `${f}.prot`) };
+    default:
+      throw new InputError(`${f}.op`, `unknown op ${JSON.stringify(kind)} (mmap, munmap, mprotect)`);
+  }
+}
+
+function checkVma(v: unknown, field: string): TraceVma {
+  const o = obj(v, field);
+  for (const k of ['start', 'end', 'offset'] as const) hex(o[k], `${field}.${k}`);
+  const perms = str(o.perms, `${field}.perms`);
+  if (!/^[r-][w-][x-][ps]$/.test(perms)) throw new InputError(`${field}.perms`, `expected e.g. "rw-p", got ${JSON.stringify(perms)}`);
+  str(o.backing, `${field}.backing`);
+  return o as unknown as TraceVma;
+}
+
+function checkResult(v: unknown, field: string): Expected {
+  const o = obj(v, field);
+  if ('ret' in o) {
+    hex(o.ret, `${field}.ret`);
+    return { ret: o.ret as string };
+  }
+  if ('errno' in o) {
+    const e = str(o.errno, `${field}.errno`);
+    if (errnoFromName(e) === undefined) throw new InputError(`${field}.errno`, `unknown errno ${JSON.stringify(e)}`);
+    return { errno: e };
+  }
+  throw new InputError(field, 'expected {"ret": "0x…"} or {"errno": "E…"}');
+}
+
+const HUGE: ShmemHuge[] = ['never', 'always', 'within_size', 'advise', 'deny', 'force'];
+
+/** The model's configuration from the trace's env (defaults: the recording machine). */
+function configOf(env: Record<string, unknown>): MmConfig {
+  const c: MmConfig = { ...DEFAULT_CONFIG };
+  const big = (v: unknown, f: string) => {
+    const s = hex(v, `env.${f}`);
+    return (BigInt(s.pg) << 12n) | BigInt(s.sub);
+  };
+  c.rlimitStack = big(env.rlimitStack, 'rlimitStack');
+  if (env.randomize !== false) throw new InputError('env.randomize', 'only traces recorded without randomisation (setarch -R) can be replayed');
+  if (env.pageSize !== 4096) throw new InputError('env.pageSize', `only 4096 is modelled, got ${JSON.stringify(env.pageSize)}`);
+  if (env.mmapMinAddr !== undefined) c.dacMmapMinAddr = big(env.mmapMinAddr, 'mmapMinAddr');
+  if (env.stackGuardGap !== undefined) c.stackGuardGap = big(env.stackGuardGap, 'stackGuardGap');
+  if (env.maxMapCount !== undefined) {
+    if (!Number.isSafeInteger(env.maxMapCount)) throw new InputError('env.maxMapCount', 'expected an integer');
+    c.maxMapCount = env.maxMapCount as number;
+  }
+  if (env.overcommitMemory !== undefined) {
+    if (![0, 1, 2].includes(env.overcommitMemory as number)) throw new InputError('env.overcommitMemory', 'expected 0, 1 or 2');
+    c.overcommitMemory = env.overcommitMemory as number;
+  }
+  if (env.commitPages !== undefined) c.commitPages = Number(big(env.commitPages, 'commitPages'));
+  if (env.shmemEnabled !== undefined) {
+    if (!HUGE.includes(env.shmemEnabled as ShmemHuge)) throw new InputError('env.shmemEnabled', `expected one of ${HUGE.join(', ')}`);
+    c.shmemEnabled = env.shmemEnabled as ShmemHuge;
+  }
+  if (env.la57 !== undefined) {
+    if (typeof env.la57 !== 'boolean') throw new InputError('env.la57', 'expected true or false');
+    c.la57 = env.la57;
+  }
+  if (env.capSysRawio !== undefined) {
+    if (typeof env.capSysRawio !== 'boolean') throw new InputError('env.capSysRawio', 'expected true or false');
+    c.capSysRawio = env.capSysRawio;
+  }
+  return c;
+}
+
+export interface ValidatedTrace extends LoadedTrace {
+  expected: Expected[];
+}
+
+/** Validate a parsed trace object. */
+export function validateTrace(data: unknown): ValidatedTrace {
+  const t = obj(data, 'trace');
+  if (t.format !== 'pfnmap-trace/1') throw new InputError('format', `expected "pfnmap-trace/1", got ${JSON.stringify(t.format)}`);
+  str(t.name, 'name');
+  if (t.arch !== 'x86_64') throw new InputError('arch', `only x86_64 is modelled, got ${JSON.stringify(t.arch)}`);
+  const config = configOf(obj(t.env, 'env'));
+  const fileIds = new Set<string>();
+  arr(t.files, 'files').forEach((fv, i) => {
+    const f = obj(fv, `files[${i}]`);
+    const id = str(f.id, `files[${i}].id`);
+    if (fileIds.has(id)) throw new InputError(`files[${i}].id`, `duplicate id ${JSON.stringify(id)}`);
+    const kind = str(f.kind, `files[${i}].kind`);
+    if (!['memfd', 'ext4', 'tmpfs'].includes(kind)) throw new InputError(`files[${i}].kind`, `unknown kind ${JSON.stringify(kind)} (memfd, ext4, tmpfs)`);
+    hex(f.size, `files[${i}].size`);
+    fileIds.add(id);
+  });
+  arr(t.initial, 'initial').forEach((v, i) => checkVma(v, `initial[${i}]`));
+  const ops = arr(t.ops, 'ops').map((o, i) => compileOp(o, i, fileIds));
+  const results = arr(t.results, 'results');
+  if (results.length !== ops.length) throw new InputError('results', `has ${results.length} entries for ${ops.length} ops`);
+  const expected = results.map((r, i) => checkResult(r, `results[${i}]`));
+  arr(t.final, 'final').forEach((v, i) => checkVma(v, `final[${i}]`));
+  return { raw: t as unknown as Trace, config, ops, expected };
+}
+
+/** Read a trace file (plain JSON or gzip). */
+export function loadTraceFile(path: string): ValidatedTrace {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (e) {
+    throw new InputError(path, `cannot read: ${(e as Error).message}`);
+  }
+  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+    try {
+      buf = gunzipSync(buf);
+    } catch (e) {
+      throw new InputError(path, `bad gzip data: ${(e as Error).message}`);
+    }
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(buf.toString('utf8'));
+  } catch (e) {
+    throw new InputError(path, `not valid JSON: ${(e as Error).message}`);
+  }
+  return validateTrace(data);
+}
