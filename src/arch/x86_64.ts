@@ -3,7 +3,7 @@
 
 import type { MmStruct } from '../mm/mm.js';
 import type { KFile } from '../fs/file.js';
-import { vmUnmappedArea, type UnmappedAreaInfo } from '../mm/unmapped.js';
+import { unmappedArea, unmappedAreaTopdown } from '../mm/unmapped.js';
 import { VM_SHADOW_STACK } from '../mm/vma.js';
 import { MAP_32BIT, MAP_FIXED, ENOMEM } from '../mm/uapi.js';
 
@@ -78,17 +78,10 @@ function getUnmappedArea(mm: MmStruct, file: KFile | null, addr: number, len: nu
   }
   if (len > end) return -ENOMEM;
   if (addr !== 0 && end - len >= addr && hintFits(mm, addr, len)) return addr;
-  const info: UnmappedAreaInfo = {
-    topdown: false,
-    length: len,
-    lowLimit: begin,
-    highLimit: end,
-    alignMask: 0,
-    alignOffset: pgoff, // hugetlb would use its own mask and no pgoff; the F15h mask is off without ASLR
-    startGap: stackGuardPlacement(vmFlags),
-  };
+  // align_offset = pgoff; align_mask stays 0: hugetlb (its own mask, no pgoff) is not
+  // modelled and the AMD F15h mask is off without randomisation.
   void file;
-  return vmUnmappedArea(mm, info);
+  return unmappedArea(mm, len, begin, end, 0, pgoff, stackGuardPlacement(vmFlags));
 }
 
 /** arch_get_unmapped_area_topdown() */
@@ -98,18 +91,11 @@ function getUnmappedAreaTopdown(mm: MmStruct, file: KFile | null, addr0: number,
   if (!(flags & MAP_32BIT)) {
     const addr = addr0;
     if (addr !== 0 && mmapAddressHintValid(mm, addr, len) && hintFits(mm, addr, len)) return addr;
-    const info: UnmappedAreaInfo = {
-      topdown: true,
-      length: len,
-      lowLimit: 1, // PAGE_SIZE (MAP_ABOVE4G would use 4 GiB)
-      highLimit: mm.mmapBase,
-      alignMask: 0,
-      alignOffset: pgoff,
-      startGap: stackGuardPlacement(vmFlags),
-    };
-    // A hint above the 47-bit window opens the rest of a 5-level address space.
-    if (addr > DEFAULT_MAP_WINDOW) info.highLimit += mm.taskSizeMax - DEFAULT_MAP_WINDOW;
-    const r = vmUnmappedArea(mm, info);
+    // low_limit PAGE_SIZE (MAP_ABOVE4G would use 4 GiB); high_limit mmap_base, raised by
+    // a hint above the 47-bit window into the rest of a 5-level address space.
+    let high = mm.mmapBase;
+    if (addr > DEFAULT_MAP_WINDOW) high += mm.taskSizeMax - DEFAULT_MAP_WINDOW;
+    const r = unmappedAreaTopdown(mm, len, 1, high, 0, pgoff, stackGuardPlacement(vmFlags));
     if (r >= 0) return r;
   }
   // Bottom-up fallback from mmap_legacy_base, with vm_flags dropped.

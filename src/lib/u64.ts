@@ -60,6 +60,28 @@ export function addSplit(a: Split, b: Split): Split {
   return { pg, sub };
 }
 
+/** dst = (a + b) mod 2^64, without allocating. */
+export function addSplitInto(dst: Split, a: Split, b: Split): Split {
+  let sub = a.sub + b.sub;
+  let pg = a.pg + b.pg;
+  if (sub >= PAGE_SIZE) { sub -= PAGE_SIZE; pg += 1; }
+  if (pg >= PAGES_2_64) pg -= PAGES_2_64;
+  dst.pg = pg;
+  dst.sub = sub;
+  return dst;
+}
+
+/** dst = (a - b) mod 2^64, without allocating. */
+export function subSplitInto(dst: Split, a: Split, b: Split): Split {
+  let sub = a.sub - b.sub;
+  let pg = a.pg - b.pg;
+  if (sub < 0) { sub += PAGE_SIZE; pg -= 1; }
+  if (pg < 0) pg += PAGES_2_64;
+  dst.pg = pg;
+  dst.sub = sub;
+  return dst;
+}
+
 /** (a - b) mod 2^64 */
 export function subSplit(a: Split, b: Split): Split {
   let sub = a.sub - b.sub;

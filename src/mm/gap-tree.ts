@@ -10,13 +10,6 @@
 import { Vma } from './vma.js';
 import { PAGES_2_64 } from '../lib/u64.js';
 
-/** A maximal free interval [a, b) in pages, and the VMA starting at b (null at the top). */
-export interface Gap {
-  a: number;
-  b: number;
-  next: Vma | null;
-}
-
 function refresh(n: Vma): void {
   let minStart = n.start;
   let maxEnd = n.end;
@@ -78,7 +71,8 @@ export class GapTree {
   root: Vma | null = null;
   count = 0;
   private seed: number;
-  private readonly path: Vma[] = [];
+  /** The root-to-node path of the last update; reused (setting length 0 would free it). */
+  private readonly path: Vma[] = new Array<Vma>(128);
 
   constructor(seed = 0x9e3779b9) {
     this.seed = seed >>> 0 || 1;
@@ -93,18 +87,18 @@ export class GapTree {
     x ^= x << 5;
     x >>>= 0;
     this.seed = x;
-    return x;
+    return x | 0; // a small integer, so the field never needs a heap number
   }
 
   insert(v: Vma): void {
     v.prio = this.nextPrio();
     v.l = v.r = null;
     const path = this.path;
-    path.length = 0;
+    let n = 0;
     let parent: Vma | null = null;
     let t = this.root;
     while (t !== null && t.prio > v.prio) {
-      path.push(t);
+      path[n++] = t;
       parent = t;
       t = v.start < t.start ? t.l : t.r;
     }
@@ -116,17 +110,17 @@ export class GapTree {
     if (parent === null) this.root = v;
     else if (v.start < parent.start) parent.l = v;
     else parent.r = v;
-    for (let i = path.length - 1; i >= 0; i--) refresh(path[i]);
+    while (n > 0) refresh(path[--n]);
     this.count++;
   }
 
   remove(v: Vma): void {
     const path = this.path;
-    path.length = 0;
+    let n = 0;
     let parent: Vma | null = null;
     let t = this.root;
     while (t !== null && t !== v) {
-      path.push(t);
+      path[n++] = t;
       parent = t;
       t = v.start < t.start ? t.l : t.r;
     }
@@ -135,7 +129,7 @@ export class GapTree {
     if (parent === null) this.root = sub;
     else if (parent.l === v) parent.l = sub;
     else parent.r = sub;
-    for (let i = path.length - 1; i >= 0; i--) refresh(path[i]);
+    while (n > 0) refresh(path[--n]);
     v.l = v.r = null;
     this.count--;
   }
@@ -143,17 +137,17 @@ export class GapTree {
   /** Change an in-tree VMA's bounds; the caller keeps the tree sorted and disjoint. */
   adjust(v: Vma, start: number, end: number): void {
     const path = this.path;
-    path.length = 0;
+    let n = 0;
     let t = this.root;
     while (t !== null && t !== v) {
-      path.push(t);
+      path[n++] = t;
       t = v.start < t.start ? t.l : t.r;
     }
     if (t === null) throw new Error('gap-tree: adjusting a VMA that is not in the tree');
     v.start = start;
     v.end = end;
     refresh(v);
-    for (let i = path.length - 1; i >= 0; i--) refresh(path[i]);
+    while (n > 0) refresh(path[--n]);
   }
 
   /** find_vma(): the first VMA with end > addr. */
@@ -220,30 +214,45 @@ export class GapTree {
   }
 
   // ---- free-area searches -------------------------------------------------------------
+  // Results land in gapA/gapB/gapNext (no allocation on the hot path).
+
+  /** The last search's interval [gapA, gapB) and the VMA starting at gapB (null at the top). */
+  gapA = 0;
+  gapB = 0;
+  gapNext: Vma | null = null;
 
   /**
-   * mas_empty_area(): the lowest maximal free interval whose part inside [lo, hi) holds
-   * at least `size` pages. Null when none does.
+   * mas_empty_area(): find the lowest maximal free interval whose part inside [lo, hi)
+   * holds at least `size` pages. False when none does.
    */
-  lowestGap(lo: number, hi: number, size: number): Gap | null {
+  lowestGap(lo: number, hi: number, size: number): boolean {
     const root = this.root;
-    if (root === null) return fits(0, PAGES_2_64, lo, hi, size) ? { a: 0, b: PAGES_2_64, next: null } : null;
-    if (fits(0, root.minStart, lo, hi, size)) return { a: 0, b: root.minStart, next: this.first() };
-    const g = lowestIn(root, lo, hi, size);
-    if (g !== null) return g === STOP ? null : g;
-    if (fits(root.maxEnd, PAGES_2_64, lo, hi, size)) return { a: root.maxEnd, b: PAGES_2_64, next: null };
-    return null;
+    if (root === null) return this.found(fits(0, PAGES_2_64, lo, hi, size), 0, PAGES_2_64, null);
+    if (fits(0, root.minStart, lo, hi, size)) return this.found(true, 0, root.minStart, this.first());
+    res = this;
+    const r = lowestIn(root, lo, hi, size);
+    if (r !== NONE) return r === FOUND;
+    return this.found(fits(root.maxEnd, PAGES_2_64, lo, hi, size), root.maxEnd, PAGES_2_64, null);
   }
 
   /** mas_empty_area_rev(): the highest such interval. */
-  highestGap(lo: number, hi: number, size: number): Gap | null {
+  highestGap(lo: number, hi: number, size: number): boolean {
     const root = this.root;
-    if (root === null) return fits(0, PAGES_2_64, lo, hi, size) ? { a: 0, b: PAGES_2_64, next: null } : null;
-    if (fits(root.maxEnd, PAGES_2_64, lo, hi, size)) return { a: root.maxEnd, b: PAGES_2_64, next: null };
-    const g = highestIn(root, lo, hi, size);
-    if (g !== null) return g === STOP ? null : g;
-    if (fits(0, root.minStart, lo, hi, size)) return { a: 0, b: root.minStart, next: this.first() };
-    return null;
+    if (root === null) return this.found(fits(0, PAGES_2_64, lo, hi, size), 0, PAGES_2_64, null);
+    if (fits(root.maxEnd, PAGES_2_64, lo, hi, size)) return this.found(true, root.maxEnd, PAGES_2_64, null);
+    res = this;
+    const r = highestIn(root, lo, hi, size);
+    if (r !== NONE) return r === FOUND;
+    return this.found(fits(0, root.minStart, lo, hi, size), 0, root.minStart, this.first());
+  }
+
+  private found(ok: boolean, a: number, b: number, next: Vma | null): boolean {
+    if (ok) {
+      this.gapA = a;
+      this.gapB = b;
+      this.gapNext = next;
+    }
+    return ok;
   }
 }
 
@@ -259,45 +268,57 @@ function leftmost(t: Vma): Vma {
   return t;
 }
 
-/** Sentinel: a gap beyond the window was reached, so no later gap can fit. */
-const STOP: Gap = { a: 0, b: 0, next: null };
+// Walk outcomes: nothing in this subtree, found (in res), or stop — a gap beyond the
+// window's far edge was reached, so no later gap can fit either.
+const NONE = 0;
+const FOUND = 1;
+const STOP = 2;
+let res: GapTree | null = null;
+
+function hit(a: number, b: number, next: Vma): number {
+  const r = res!;
+  r.gapA = a;
+  r.gapB = b;
+  r.gapNext = next;
+  return FOUND;
+}
 
 // In-order walk over the gaps inside subtree t, pruned by the summaries. Gaps that the
 // window clips can only sit at its two edges, so the walk follows O(log n) paths.
-function lowestIn(t: Vma | null, lo: number, hi: number, size: number): Gap | null {
-  if (t === null || t.maxGap < size || t.maxEnd - lo < size) return null;
+function lowestIn(t: Vma | null, lo: number, hi: number, size: number): number {
+  if (t === null || t.maxGap < size || t.maxEnd - lo < size) return NONE;
   if (hi - t.minStart < size) return STOP;
   const l = t.l;
   if (l !== null) {
     const g = lowestIn(l, lo, hi, size);
-    if (g !== null) return g;
-    if (fits(l.maxEnd, t.start, lo, hi, size)) return { a: l.maxEnd, b: t.start, next: t };
+    if (g !== NONE) return g;
+    if (fits(l.maxEnd, t.start, lo, hi, size)) return hit(l.maxEnd, t.start, t);
     if (hi - l.maxEnd < size) return STOP;
   }
   const r = t.r;
   if (r !== null) {
-    if (fits(t.end, r.minStart, lo, hi, size)) return { a: t.end, b: r.minStart, next: leftmost(r) };
+    if (fits(t.end, r.minStart, lo, hi, size)) return hit(t.end, r.minStart, leftmost(r));
     if (hi - t.end < size) return STOP;
     return lowestIn(r, lo, hi, size);
   }
-  return null;
+  return NONE;
 }
 
-function highestIn(t: Vma | null, lo: number, hi: number, size: number): Gap | null {
-  if (t === null || t.maxGap < size || hi - t.minStart < size) return null;
+function highestIn(t: Vma | null, lo: number, hi: number, size: number): number {
+  if (t === null || t.maxGap < size || hi - t.minStart < size) return NONE;
   if (t.maxEnd - lo < size) return STOP;
   const r = t.r;
   if (r !== null) {
     const g = highestIn(r, lo, hi, size);
-    if (g !== null) return g;
-    if (fits(t.end, r.minStart, lo, hi, size)) return { a: t.end, b: r.minStart, next: leftmost(r) };
+    if (g !== NONE) return g;
+    if (fits(t.end, r.minStart, lo, hi, size)) return hit(t.end, r.minStart, leftmost(r));
     if (r.minStart - lo < size) return STOP;
   }
   const l = t.l;
   if (l !== null) {
-    if (fits(l.maxEnd, t.start, lo, hi, size)) return { a: l.maxEnd, b: t.start, next: t };
+    if (fits(l.maxEnd, t.start, lo, hi, size)) return hit(l.maxEnd, t.start, t);
     if (t.start - lo < size) return STOP;
     return highestIn(l, lo, hi, size);
   }
-  return null;
+  return NONE;
 }

@@ -32,6 +32,10 @@ export class MmStruct {
   /** VMAs above TASK_SIZE that /proc/pid/maps lists but the tree does not hold ([vsyscall]). */
   readonly gateVmas: Vma[] = [];
   private anonVmaSeq = 0;
+  /** Freed VMAs, reused by newVma(): a steady churn of mappings allocates nothing. */
+  private readonly vmaPool: Vma[] = [];
+  /** Scratch list for vms_gather_munmap_vmas(). */
+  readonly gathered: Vma[] = [];
 
   constructor(config: MmConfig, arch: ArchOps) {
     this.config = config;
@@ -46,6 +50,27 @@ export class MmStruct {
     this.mmapMinAddr = ceilPages(minAddr);
     this.dacMmapMinAddr = ceilPages(config.dacMmapMinAddr);
     this.stackGuardGap = ceilPages(config.stackGuardGap);
+  }
+
+  /** vm_area_alloc() */
+  newVma(start: number, end: number, flags: number, file: KFile | null, pgoff: number, anonVma = 0, name: string | null = null): Vma {
+    const v = this.vmaPool.pop();
+    if (v === undefined) return new Vma(start, end, flags, file, pgoff, anonVma, name);
+    v.start = start;
+    v.end = end;
+    v.flags = flags;
+    v.file = file;
+    v.pgoff = pgoff;
+    v.anonVma = anonVma;
+    v.name = name;
+    return v;
+  }
+
+  /** Take v out of the tree and free it (vma_complete / vm_area_free). */
+  removeVma(v: Vma): void {
+    this.tree.remove(v);
+    v.file = null;
+    this.vmaPool.push(v);
   }
 
   get mapCount(): number {

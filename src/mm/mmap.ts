@@ -7,9 +7,9 @@ import type { KFile } from '../fs/file.js';
 import { shmemGetUnmappedArea } from '../fs/shmem.js';
 import { thpGetUnmappedAreaVmflags, PMD_PAGES } from './huge.js';
 import { gatherMunmapVmas, splitVma } from './vma-ops.js';
-import { canMergeAfter, canMergeBefore, anonVmaCompatible, type MergeCandidate } from './vma-merge.js';
+import { canMergeAfter, canMergeBefore, anonVmaCompatible } from './vma-merge.js';
 import {
-  Vma, VM_ACCOUNT, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_NOHUGEPAGE,
+  type Vma, VM_ACCOUNT, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_NOHUGEPAGE,
   VM_NORESERVE, VM_SHARED, VM_SPECIAL, VM_WRITE, VM_LOCKED,
 } from './vma.js';
 import {
@@ -19,28 +19,21 @@ import {
 } from './uapi.js';
 import { PAGES_2_64, pageAlignUp, type Split } from '../lib/u64.js';
 
-export interface MmapArgs {
-  addr: Split;
-  len: Split;
-  prot: number;
-  flags: number;
-  /** The file behind fd, or null when fd is -1. */
-  file: KFile | null;
-  offset: Split;
-}
-
 /** Makes the shmem file behind a MAP_SHARED|MAP_ANONYMOUS mapping (shmem_zero_setup). */
 export type ShmemZeroSetup = (mm: MmStruct, pages: number) => KFile;
 
-/** sys_mmap() → ksys_mmap_pgoff() → vm_mmap_pgoff() → do_mmap(), then populate. */
-export function sysMmap(mm: MmStruct, a: MmapArgs, shmemZeroSetup: ShmemZeroSetup): number {
-  if (a.offset.sub !== 0) return -EINVAL; // the offset must be page aligned
+/**
+ * sys_mmap() → ksys_mmap_pgoff() → vm_mmap_pgoff() → do_mmap(), then populate.
+ * `fdFile` is the file behind fd, or null for fd -1.
+ */
+export function sysMmap(mm: MmStruct, addr: Split, len: Split, prot: number, flags: number, fdFile: KFile | null, offset: Split, shmemZeroSetup: ShmemZeroSetup): number {
+  if (offset.sub !== 0) return -EINVAL; // the offset must be page aligned
   let file: KFile | null = null;
-  if (!(a.flags & MAP_ANONYMOUS)) {
-    if (a.file === null) return -EBADF;
-    file = a.file;
+  if (!(flags & MAP_ANONYMOUS)) {
+    if (fdFile === null) return -EBADF;
+    file = fdFile;
   }
-  return doMmap(mm, file, a.addr, a.len, a.prot, a.flags, a.offset.pg, shmemZeroSetup);
+  return doMmap(mm, file, addr, len, prot, flags, offset.pg, shmemZeroSetup);
 }
 
 function doMmap(mm: MmStruct, file: KFile | null, addrIn: Split, lenIn: Split, prot: number, flags: number, pgoff: number, zeroSetup: ShmemZeroSetup): number {
@@ -61,7 +54,7 @@ function doMmap(mm: MmStruct, file: KFile | null, addrIn: Split, lenIn: Split, p
   if (flags & MAP_LOCKED) vmFlags |= VM_LOCKED;
   if (flags & MAP_STACK && mm.config.thp) vmFlags |= VM_NOHUGEPAGE;
 
-  const got = getUnmappedArea(mm, file, flags & MAP_FIXED ? addrIn : { pg: hint, sub: 0 }, len, pgoff, flags, vmFlags);
+  const got = getUnmappedArea(mm, file, hint, flags & MAP_FIXED ? addrIn.sub : 0, len, pgoff, flags, vmFlags);
   if (got < 0) return got;
   const addr = got;
 
@@ -107,23 +100,23 @@ function doMmap(mm: MmStruct, file: KFile | null, addrIn: Split, lenIn: Split, p
  * __get_unmapped_area(). A MAP_FIXED address keeps its sub-page bits here: every hook
  * returns a MAP_FIXED address unchanged, so the checks below see the caller's value.
  */
-export function getUnmappedArea(mm: MmStruct, file: KFile | null, addr: Split, len: number, pgoff: number, flags: number, vmFlags: number): number {
+export function getUnmappedArea(mm: MmStruct, file: KFile | null, addrPg: number, addrSub: number, len: number, pgoff: number, flags: number, vmFlags: number): number {
   if (len > mm.taskSize) return -ENOMEM;
   let r: number;
   const fop = file?.fop;
   if (fop?.getUnmappedArea) {
-    r = fop.getUnmappedArea(mm, file, addr.pg, len, pgoff, flags);
+    r = fop.getUnmappedArea(mm, file, addrPg, len, pgoff, flags);
   } else if (file === null && flags & MAP_SHARED) {
-    r = shmemGetUnmappedArea(mm, null, addr.pg, len, 0, flags);
-  } else if (file === null && mm.config.thp && addr.pg === 0 && addr.sub === 0 && len % PMD_PAGES === 0) {
+    r = shmemGetUnmappedArea(mm, null, addrPg, len, 0, flags);
+  } else if (file === null && mm.config.thp && addrPg === 0 && addrSub === 0 && len % PMD_PAGES === 0) {
     r = thpGetUnmappedAreaVmflags(mm, null, 0, len, 0, flags, vmFlags);
   } else {
-    r = mm.getUnmappedAreaVmflags(file, addr.pg, len, file === null ? 0 : pgoff, flags, vmFlags);
+    r = mm.getUnmappedAreaVmflags(file, addrPg, len, file === null ? 0 : pgoff, flags, vmFlags);
   }
   if (r < 0) return r;
   let sub = 0;
   if (flags & MAP_FIXED) {
-    sub = addr.sub;
+    sub = addrSub;
     // IS_ERR_VALUE(): the last 4095 bytes of the address space read as an error code
     if (r === PAGES_2_64 - 1 && sub !== 0) return -(4096 - sub);
   }
@@ -143,37 +136,35 @@ function accountableMapping(vmFlags: number): boolean {
 function mmapRegion(mm: MmStruct, file: KFile | null, addr: number, len: number, vmFlags: number, pgoff: number, zeroSetup: ShmemZeroSetup): number {
   const end = addr + len;
   // __mmap_setup(): gather (and split at the edges) what MAP_FIXED replaces
-  let old: Vma[] = [];
+  let old: Vma[] | null = null;
   const first = mm.findVmaIntersection(addr, end);
   if (first !== null) {
-    const g = gatherMunmapVmas(mm, first, addr, end);
-    if (g === null) return -ENOMEM;
-    old = g;
+    old = gatherMunmapVmas(mm, first, addr, end);
+    if (old === null) return -ENOMEM;
   }
   if (accountableMapping(vmFlags)) {
     let nrAccounted = 0;
-    for (const v of old) if (v.flags & VM_ACCOUNT) nrAccounted += v.pages;
+    if (old !== null) for (const v of old) if (v.flags & VM_ACCOUNT) nrAccounted += v.pages;
     const charged = len - nrAccounted;
     // On failure the old VMAs are put back as they are now: split, not re-merged.
     if (charged > 0 && !mm.enoughMemory(charged)) return -ENOMEM;
     vmFlags |= VM_ACCOUNT;
   }
-  for (const v of old) mm.tree.remove(v);
+  if (old !== null) for (const v of old) mm.removeVma(v);
 
   // vma_merge_new_range(). A shared anonymous mapping gets its file only later
   // (shmem_zero_setup), so here it has none, and no neighbour can match it.
   const prev = mm.tree.prevOf(addr);
   const next = prev === null ? mm.tree.first() : mm.tree.next(prev);
   if (!(vmFlags & VM_SPECIAL) && (prev !== null || next !== null)) {
-    const c: MergeCandidate = { flags: vmFlags, file, anonVma: 0, pgoff, pages: len };
-    const mergeLeft = prev !== null && prev.end === addr && canMergeAfter(prev, c);
-    let mergeRight = next !== null && next.start === end && canMergeBefore(next, c);
+    const mergeLeft = prev !== null && prev.end === addr && canMergeAfter(prev, vmFlags, file, 0, pgoff);
+    let mergeRight = next !== null && next.start === end && canMergeBefore(next, vmFlags, file, 0, pgoff, len);
     if (mergeRight && mergeLeft && !anonVmaCompatible(prev!.anonVma, next!.anonVma)) mergeRight = false;
     if (mergeLeft) {
       if (mergeRight) {
         const newEnd = next!.end;
         if (prev!.anonVma === 0) prev!.anonVma = next!.anonVma;
-        mm.tree.remove(next!);
+        mm.removeVma(next!);
         mm.tree.adjust(prev!, prev!.start, newEnd);
       } else {
         mm.tree.adjust(prev!, prev!.start, end);
@@ -194,7 +185,7 @@ function mmapRegion(mm: MmStruct, file: KFile | null, addr: number, len: number,
     if (!(vmFlags & VM_NORESERVE) && !mm.enoughMemory(len)) return -ENOMEM;
     vmaFile = zeroSetup(mm, len);
   }
-  mm.tree.insert(new Vma(addr, end, vmFlags, vmaFile, pgoff));
+  mm.tree.insert(mm.newVma(addr, end, vmFlags, vmaFile, pgoff));
   return 0;
 }
 
@@ -221,7 +212,7 @@ export function sysMunmap(mm: MmStruct, start: Split, len: Split): number {
   if (first === null) return 0;
   const g = gatherMunmapVmas(mm, first, start.pg, end);
   if (g === null) return -ENOMEM;
-  for (const v of g) mm.tree.remove(v);
+  for (const v of g) mm.removeVma(v);
   return 0;
 }
 

@@ -3,7 +3,7 @@
 
 import type { MmStruct } from './mm.js';
 import { Vma, VM_ACCESS_FLAGS, VM_ACCOUNT, VM_HUGETLB, VM_NORESERVE, VM_SHARED, VM_SPECIAL, VM_WRITE, vmaIsAnonymous } from './vma.js';
-import { canMergeAfter, canMergeBefore, anonVmaCompatible, type MergeCandidate } from './vma-merge.js';
+import { canMergeAfter, canMergeBefore, anonVmaCompatible } from './vma-merge.js';
 import { splitVma } from './vma-ops.js';
 import { EACCES, EINVAL, ENOMEM } from './uapi.js';
 import { PAGES_2_64, pageAlignUp, type Split } from '../lib/u64.js';
@@ -58,14 +58,13 @@ function mprotectFixup(mm: MmStruct, vma: Vma, prev: Vma | null, start: number, 
   const merged = mergeExistingRange(mm, vma, prev, start, end, newflags);
   if (merged !== null) return merged;
   // vma_modify(): split off what lies outside [start, end)
-  const atLimit = () => mm.mapCount >= mm.config.maxMapCount;
   let v = vma;
   if (v.start < start) {
-    if (atLimit()) return -ENOMEM;
+    if (mm.mapCount >= mm.config.maxMapCount) return -ENOMEM;
     v = splitVma(mm, v, start);
   }
   if (v.end > end) {
-    if (atLimit()) return -ENOMEM;
+    if (mm.mapCount >= mm.config.maxMapCount) return -ENOMEM;
     splitVma(mm, v, end);
   }
   v.flags = newflags;
@@ -81,19 +80,13 @@ function mergeExistingRange(mm: MmStruct, middle: Vma, prev: Vma | null, start: 
   const leftSide = start === middle.start;
   const rightSide = end === middle.end;
   if (!leftSide && !rightSide) return null;
-  const c: MergeCandidate = {
-    flags: newflags,
-    file: middle.file,
-    anonVma: middle.anonVma,
-    pgoff: middle.pgoff + (start - middle.start),
-    pages: end - start,
-  };
-  const mergeLeft = leftSide && prev !== null && prev !== middle && prev.end === start && canMergeAfter(prev, c);
+  const pgoff = middle.pgoff + (start - middle.start);
+  const mergeLeft = leftSide && prev !== null && prev !== middle && prev.end === start && canMergeAfter(prev, newflags, middle.file, middle.anonVma, pgoff);
   let next: Vma | null = null;
   let mergeRight = false;
   if (rightSide) {
     next = mm.tree.next(middle);
-    mergeRight = next !== null && next.start === end && canMergeBefore(next, c);
+    mergeRight = next !== null && next.start === end && canMergeBefore(next, newflags, middle.file, middle.anonVma, pgoff, end - start);
     if (mergeRight && mergeLeft && !anonVmaCompatible(prev!.anonVma, next!.anonVma)) mergeRight = false;
   }
   if (!mergeLeft && !mergeRight) return null;
@@ -103,15 +96,15 @@ function mergeExistingRange(mm: MmStruct, middle: Vma, prev: Vma | null, start: 
     const p = prev!;
     const n = next!;
     if (p.anonVma === 0) p.anonVma = middle.anonVma || n.anonVma;
-    mm.tree.remove(middle);
-    mm.tree.remove(n);
+    mm.removeVma(middle);
+    mm.removeVma(n);
     mm.tree.adjust(p, p.start, n.end);
     return p;
   }
   if (mergeLeft) {
     const p = prev!;
     if (p.anonVma === 0) p.anonVma = middle.anonVma;
-    if (rightSide) mm.tree.remove(middle);
+    if (rightSide) mm.removeVma(middle);
     else {
       middle.pgoff += end - middle.start;
       mm.tree.adjust(middle, end, middle.end);
@@ -121,9 +114,9 @@ function mergeExistingRange(mm: MmStruct, middle: Vma, prev: Vma | null, start: 
   }
   const n = next!;
   if (n.anonVma === 0) n.anonVma = middle.anonVma;
-  if (leftSide) mm.tree.remove(middle);
+  if (leftSide) mm.removeVma(middle);
   else mm.tree.adjust(middle, middle.start, start);
-  n.pgoff = c.pgoff;
+  n.pgoff = pgoff;
   mm.tree.adjust(n, start, n.end);
   return n;
 }

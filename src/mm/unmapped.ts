@@ -6,34 +6,23 @@ import { VM_STARTGAP_FLAGS } from './vma.js';
 import { modPow2 } from '../lib/u64.js';
 import { ENOMEM } from './uapi.js';
 
-/** struct vm_unmapped_area_info, in pages (alignMask is a page count minus one, or 0). */
-export interface UnmappedAreaInfo {
-  topdown: boolean;
-  length: number;
-  lowLimit: number;
-  highLimit: number;
-  alignMask: number;
-  alignOffset: number;
-  startGap: number;
-}
-
-export function vmUnmappedArea(mm: MmStruct, info: UnmappedAreaInfo): number {
-  return info.topdown ? unmappedAreaTopdown(mm, info) : unmappedArea(mm, info);
-}
+// struct vm_unmapped_area_info is passed as its fields, in pages: length, low_limit,
+// high_limit (exclusive), align_mask (a page count minus one, or 0), align_offset and
+// start_gap. VM_UNMAPPED_AREA_TOPDOWN picks the function.
 
 /** unmapped_area(): lowest fit in [low_limit, high_limit). */
-export function unmappedArea(mm: MmStruct, info: UnmappedAreaInfo): number {
-  const length = info.length + info.alignMask + info.startGap;
-  let low = info.lowLimit > mm.mmapMinAddr ? info.lowLimit : mm.mmapMinAddr;
-  const high = info.highLimit;
+export function unmappedArea(mm: MmStruct, infoLength: number, lowLimit: number, highLimit: number, alignMask: number, alignOffset: number, startGap: number): number {
+  const length = infoLength + alignMask + startGap;
+  let low = lowLimit > mm.mmapMinAddr ? lowLimit : mm.mmapMinAddr;
+  const high = highLimit;
   for (;;) {
     // mas_empty_area() refuses an empty or too small window outright
     if (low >= high || high - low < length || length === 0) return -ENOMEM;
-    const g = mm.tree.lowestGap(low, high, length);
-    if (g === null) return -ENOMEM;
-    let gap = (g.a > low ? g.a : low) + info.startGap;
-    if (info.alignMask !== 0) gap += modPow2(info.alignOffset - gap, info.alignMask + 1);
-    const next = g.next;
+    const tree = mm.tree;
+    if (!tree.lowestGap(low, high, length)) return -ENOMEM;
+    let gap = (tree.gapA > low ? tree.gapA : low) + startGap;
+    if (alignMask !== 0) gap += modPow2(alignOffset - gap, alignMask + 1);
+    const next = tree.gapNext;
     if (next !== null && next.flags & VM_STARTGAP_FLAGS) {
       // The kernel compares bytes: start_gap < gap + length - 1, i.e. in pages
       // start_gap < gap + length, with the padded length.
@@ -48,18 +37,18 @@ export function unmappedArea(mm: MmStruct, info: UnmappedAreaInfo): number {
 }
 
 /** unmapped_area_topdown(): highest fit in [low_limit, high_limit). */
-export function unmappedAreaTopdown(mm: MmStruct, info: UnmappedAreaInfo): number {
-  const length = info.length + info.alignMask + info.startGap;
-  const low = info.lowLimit > mm.mmapMinAddr ? info.lowLimit : mm.mmapMinAddr;
-  let high = info.highLimit;
+export function unmappedAreaTopdown(mm: MmStruct, infoLength: number, lowLimit: number, highLimit: number, alignMask: number, alignOffset: number, startGap: number): number {
+  const length = infoLength + alignMask + startGap;
+  const low = lowLimit > mm.mmapMinAddr ? lowLimit : mm.mmapMinAddr;
+  let high = highLimit;
   for (;;) {
     if (low >= high || high - low < length || length === 0) return -ENOMEM;
-    const g = mm.tree.highestGap(low, high, length);
-    if (g === null) return -ENOMEM;
-    const gapEnd = g.b < high ? g.b : high;
-    let gap = gapEnd - info.length;
-    if (info.alignMask !== 0) gap -= modPow2(gap - info.alignOffset, info.alignMask + 1);
-    const next = g.next;
+    const tree = mm.tree;
+    if (!tree.highestGap(low, high, length)) return -ENOMEM;
+    const gapEnd = tree.gapB < high ? tree.gapB : high;
+    let gap = gapEnd - infoLength;
+    if (alignMask !== 0) gap -= modPow2(gap - alignOffset, alignMask + 1);
+    const next = tree.gapNext;
     if (next !== null && next.flags & VM_STARTGAP_FLAGS) {
       const sg = mm.vmStartGap(next);
       if (sg < gapEnd) {

@@ -5,31 +5,24 @@
 import type { Vma } from './vma.js';
 import type { KFile } from '../fs/file.js';
 
-/** The attributes of the range that wants to merge (struct vma_merge_struct). */
-export interface MergeCandidate {
-  flags: number;
-  file: KFile | null;
-  anonVma: number;
-  pgoff: number;
-  pages: number;
-}
 
-/** is_mergeable_vma(): same flags (VM_SOFTDIRTY is not modelled) and same file. */
-function isMergeableVma(tgt: Vma, c: MergeCandidate): boolean {
-  return tgt.flags === c.flags && tgt.file === c.file;
-}
+
 
 /** anon_vmas are compatible when either is absent or both are the same (no fork here). */
 export function anonVmaCompatible(a: number, b: number): boolean {
   return a === 0 || b === 0 || a === b;
 }
 
-/** can_vma_merge_after(): c may be appended to prev. */
-export function canMergeAfter(prev: Vma, c: MergeCandidate): boolean {
-  return isMergeableVma(prev, c) && anonVmaCompatible(prev.anonVma, c.anonVma) && prev.pgoff + prev.pages === c.pgoff;
+// The range that wants to merge is given by its attributes (struct vma_merge_struct):
+// vm_flags, file, anon_vma, pgoff and length in pages.
+// is_mergeable_vma() is "same flags and same file" (VM_SOFTDIRTY is not modelled).
+
+/** can_vma_merge_after(): the range may be appended to prev. */
+export function canMergeAfter(prev: Vma, flags: number, file: KFile | null, anonVma: number, pgoff: number): boolean {
+  return prev.flags === flags && prev.file === file && anonVmaCompatible(prev.anonVma, anonVma) && prev.pgoff + (prev.end - prev.start) === pgoff;
 }
 
-/** can_vma_merge_before(): c may be prepended to next. */
-export function canMergeBefore(next: Vma, c: MergeCandidate): boolean {
-  return isMergeableVma(next, c) && anonVmaCompatible(next.anonVma, c.anonVma) && next.pgoff === c.pgoff + c.pages;
+/** can_vma_merge_before(): the range may be prepended to next. */
+export function canMergeBefore(next: Vma, flags: number, file: KFile | null, anonVma: number, pgoff: number, pages: number): boolean {
+  return next.flags === flags && next.file === file && anonVmaCompatible(next.anonVma, anonVma) && next.pgoff === pgoff + pages;
 }

@@ -1,11 +1,11 @@
 // Splitting and unmapping VMAs (mm/vma.c __split_vma, vms_gather_munmap_vmas).
 
 import type { MmStruct } from './mm.js';
-import { Vma } from './vma.js';
+import type { Vma } from './vma.js';
 
 /** __split_vma(): cut v at addr; v keeps [start, addr), the new VMA [addr, end) is returned. */
 export function splitVma(mm: MmStruct, v: Vma, addr: number): Vma {
-  const upper = new Vma(addr, v.end, v.flags, v.file, v.pgoff + (addr - v.start), v.anonVma, v.name);
+  const upper = mm.newVma(addr, v.end, v.flags, v.file, v.pgoff + (addr - v.start), v.anonVma, v.name);
   mm.tree.adjust(v, v.start, addr);
   mm.tree.insert(upper);
   return upper;
@@ -14,7 +14,7 @@ export function splitVma(mm: MmStruct, v: Vma, addr: number): Vma {
 /**
  * vms_gather_munmap_vmas(): split the VMAs at the edges of [start, end) and return the
  * ones inside, in order (still in the tree). Returns null with ENOMEM semantics when the
- * first split would take map_count over the limit.
+ * first split would take map_count over the limit. The list is mm.gathered, reused.
  */
 export function gatherMunmapVmas(mm: MmStruct, first: Vma, start: number, end: number): Vma[] | null {
   let v: Vma | null = first;
@@ -23,7 +23,8 @@ export function gatherMunmapVmas(mm: MmStruct, first: Vma, start: number, end: n
     if (end < v.end && mm.mapCount >= mm.config.maxMapCount) return null;
     v = splitVma(mm, v, start);
   }
-  const out: Vma[] = [];
+  const out = mm.gathered;
+  out.length = 0;
   while (v !== null && v.start < end) {
     if (v.end > end) splitVma(mm, v, end);
     out.push(v);

@@ -8,7 +8,7 @@ import { sysMprotect } from '../mm/mprotect.js';
 import { permsOf } from '../mm/vma.js';
 import { newMm, makeFile, addInitialVma, shmemZeroSetup } from '../kernels/linux-6.18.js';
 import type { KFile, FileKind } from '../fs/file.js';
-import { addSplit, subSplit, formatPages, parsePages, parseSplit, type Split } from '../lib/u64.js';
+import { addSplitInto, subSplitInto, formatPages, parsePages, parseSplit, type Split } from '../lib/u64.js';
 import { errnoName } from '../mm/uapi.js';
 
 export interface Mismatch {
@@ -58,6 +58,8 @@ export function setUpProcess(t: ValidatedTrace): { mm: MmStruct; files: Map<stri
  */
 export function runOps(mm: MmStruct, files: Map<string, KFile>, ops: CompiledOp[], out: Float64Array): void {
   const fileList = ops.map((o) => (o.op === 'mmap' && o.fd !== null ? files.get(o.fd)! : null));
+  const base: Split = { pg: 0, sub: 0 };
+  const rel: Split = { pg: 0, sub: 0 };
   for (let i = 0; i < ops.length; i++) {
     const o = ops[i];
     let addr: Split;
@@ -65,13 +67,13 @@ export function runOps(mm: MmStruct, files: Map<string, KFile>, ops: CompiledOp[
     if (ref.k < 0) addr = ref.off;
     else {
       const r = out[ref.k];
-      const base: Split = { pg: r > 0 ? r : 0, sub: 0 };
-      addr = ref.neg ? subSplit(base, ref.off) : addSplit(base, ref.off);
+      base.pg = r > 0 ? r : 0;
+      addr = ref.neg ? subSplitInto(rel, base, ref.off) : addSplitInto(rel, base, ref.off);
     }
     let r: number;
     switch (o.op) {
       case 'mmap':
-        r = sysMmap(mm, { addr, len: o.len, prot: o.prot, flags: o.flags, file: fileList[i], offset: o.offset }, shmemZeroSetup);
+        r = sysMmap(mm, addr, o.len, o.prot, o.flags, fileList[i], o.offset, shmemZeroSetup);
         break;
       case 'munmap':
         r = sysMunmap(mm, addr, o.len);
