@@ -319,6 +319,8 @@ export function recordTrace(opts: { name: string; files: TraceFile[]; ops: Trace
       commitPages: hex(BigInt(raw.env['commit_pages'] as string)),
       shmemEnabled: raw.env['shmem_enabled'] as string,
       la57: raw.env['la57'] === '1',
+      // root holds CAP_SYS_RAWIO: MAP_FIXED below mmap_min_addr succeeds
+      capSysRawio: typeof process.getuid === 'function' && process.getuid() === 0,
     };
     const kept = dropSkipped(opts.ops, raw.results);
     return {

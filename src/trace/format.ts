@@ -17,6 +17,8 @@ export interface TraceEnv {
   stackGuardGap?: Hex;
   shmemEnabled?: string;
   la57?: boolean;
+  /** The recording process held CAP_SYS_RAWIO (root): MAP_FIXED below dac_mmap_min_addr works. */
+  capSysRawio?: boolean;
 }
 
 export interface TraceFile {
