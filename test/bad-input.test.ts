@@ -1,0 +1,87 @@
+// Malformed traces give one clear error naming the field; the CLI exits 2.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { validateTrace } from '../src/trace/load.js';
+import { InputError } from '../src/trace/input-error.js';
+import { bundledTraces, packageRoot } from '../src/cli/paths.js';
+
+const sample = () => JSON.parse(fs.readFileSync(bundledTraces().find((f) => f.endsWith('mixed-1.json'))!, 'utf8'));
+
+const cases: [string, (t: any) => void, RegExp][] = [
+  ['unknown op', (t) => (t.ops[3].op = 'mremap'), /^ops\[3\]\.op: unknown op "mremap"/],
+  ['unknown flag', (t) => (t.ops[1].flags = ['PRIVATE', 'HUGE']), /^ops\[1\]\.flags\[1\]: unknown flag "HUGE"/],
+  ['non-hex length', (t) => (t.ops[2].len = '4096'), /^ops\[2\]\.len: expected a lowercase 0x hex/],
+  ['upper-case hex', (t) => (t.ops[2].len = '0x1A000'), /^ops\[2\]\.len:/],
+  ['65-bit number', (t) => (t.ops[2].addr = '0x10000000000000000'), /^ops\[2\]\.addr:/],
+  ['missing field', (t) => delete t.ops[4].len, /^ops\[4\]\.len:/],
+  ['missing fd', (t) => delete t.ops[0].fd, /^ops\[0\]\.fd: missing/],
+  ['unknown file', (t) => (t.ops[0].fd = 'zz'), /^ops\[0\]\.fd: no file with id "zz"/],
+  ['forward reference', (t) => (t.ops[5].addr = '@7+0x1000'), /^ops\[5\]\.addr: refers to op 7/],
+  ['bad prot', (t) => (t.ops[1].prot = 'rwxs'), /^ops\[1\]\.prot: unknown prot/],
+  ['bad errno', (t) => (t.results[16] = { errno: 'EWHAT' }), /^results\[16\]\.errno: unknown errno/],
+  ['results count', (t) => t.results.pop(), /^results: has 299 entries for 300 ops/],
+  ['bad perms', (t) => (t.final[2].perms = 'rw'), /^final\[2\]\.perms:/],
+  ['wrong format', (t) => (t.format = 'pfnmap-trace/2'), /^format:/],
+  ['randomised', (t) => (t.env.randomize = true), /^env\.randomize:/],
+  ['unknown file kind', (t) => (t.files[0].kind = 'nfs'), /^files\[0\]\.kind: unknown kind "nfs"/],
+];
+
+for (const [name, mutate, re] of cases) {
+  test(`bad input: ${name}`, () => {
+    const t = sample();
+    mutate(t);
+    assert.throws(() => validateTrace(t), (e: unknown) => e instanceof InputError && re.test(e.message));
+  });
+}
+
+const cli = path.join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
+
+function run(args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+}
+
+test('CLI: a malformed trace exits 2 with one line naming the field, no stack trace', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pfnmap-'));
+  const t = sample();
+  t.ops[9].op = 'madvise2';
+  const f = path.join(dir, 'bad.json');
+  fs.writeFileSync(f, JSON.stringify(t));
+  const r = run(['replay', f]);
+  assert.equal(r.status, 2);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  assert.match(r.stderr, /ops\[9\]\.op: unknown op "madvise2"/);
+  fs.writeFileSync(f, '{"format": ');
+  const r2 = run(['replay', f]);
+  assert.equal(r2.status, 2);
+  assert.match(r2.stderr, /not valid JSON/);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('CLI: a mismatching trace exits 1 and says where', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pfnmap-'));
+  const t = sample();
+  t.results[1] = { ret: '0x7ffff7400000' };
+  const f = path.join(dir, 'wrong.json');
+  fs.writeFileSync(f, JSON.stringify(t));
+  const r = run(['replay', f, '--json']);
+  assert.equal(r.status, 1);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(out.firstMismatch, { op: 1, expected: { ret: '0x7ffff7400000' }, got: { ret: '0x7ffff7600000' } });
+  assert.equal(out.resultsMatched, 299);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('CLI: unknown commands and flags exit 2', () => {
+  assert.equal(run(['frobnicate']).status, 2);
+  assert.equal(run(['replay']).status, 2);
+  assert.equal(run(['replay', '--bogus', 'x']).status, 2);
+  const h = run(['--help']);
+  assert.equal(h.status, 0);
+  assert.match(h.stdout, /pfnmap replay TRACE/);
+});

@@ -1,0 +1,98 @@
+// The gap index against a brute-force scan of the same VMAs.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { GapTree } from '../src/mm/gap-tree.js';
+import { Vma } from '../src/mm/vma.js';
+import { PAGES_2_64 } from '../src/lib/u64.js';
+
+interface Gap { a: number; b: number; next: Vma | null }
+
+function gapsOf(vmas: Vma[]): Gap[] {
+  const out: Gap[] = [];
+  let prevEnd = 0;
+  for (const v of vmas) {
+    out.push({ a: prevEnd, b: v.start, next: v });
+    prevEnd = v.end;
+  }
+  out.push({ a: prevEnd, b: PAGES_2_64, next: null });
+  return out;
+}
+
+const clipped = (g: Gap, lo: number, hi: number) => Math.min(g.b, hi) - Math.max(g.a, lo);
+
+/** Recompute every subtree summary from scratch and compare. */
+function checkSummaries(t: GapTree): void {
+  const walk = (n: Vma | null): { min: number; max: number; gap: number; count: number } | null => {
+    if (n === null) return null;
+    const l = walk(n.l);
+    const r = walk(n.r);
+    if (l) assert.ok(l.max <= n.start, 'left subtree overlaps');
+    if (r) assert.ok(n.end <= r.min, 'right subtree overlaps');
+    let gap = 0;
+    if (l) gap = Math.max(l.gap, n.start - l.max);
+    if (r) gap = Math.max(gap, r.gap, r.min - n.end);
+    assert.equal(n.minStart, l ? l.min : n.start);
+    assert.equal(n.maxEnd, r ? r.max : n.end);
+    assert.equal(n.maxGap, gap);
+    return { min: l ? l.min : n.start, max: r ? r.max : n.end, gap, count: (l?.count ?? 0) + (r?.count ?? 0) + 1 };
+  };
+  const s = walk(t.root);
+  assert.equal(s?.count ?? 0, t.count);
+}
+
+// Address universes: small pages, and page numbers just below 2^52 (above 2^53 as bytes).
+const base = fc.constantFrom(0, 2 ** 52 - 4096);
+
+test('gap searches agree with a brute-force scan after random updates', () => {
+  fc.assert(
+    fc.property(
+      base,
+      fc.array(fc.tuple(fc.nat(3), fc.nat(255), fc.integer({ min: 1, max: 12 })), { maxLength: 120 }),
+      fc.array(fc.tuple(fc.nat(300), fc.nat(300), fc.integer({ min: 1, max: 40 })), { minLength: 1, maxLength: 20 }),
+      (b, updates, queries) => {
+        const t = new GapTree();
+        let live: Vma[] = [];
+        for (const [kind, at, len] of updates) {
+          const start = b + at;
+          const end = start + len;
+          const overlaps = live.some((v) => v.start < end && start < v.end);
+          if (kind <= 1 && !overlaps) {
+            const v = new Vma(start, end, 0, null, 0);
+            t.insert(v);
+            live.push(v);
+          } else if (kind === 2 && live.length > 0) {
+            const v = live[at % live.length];
+            t.remove(v);
+            live = live.filter((x) => x !== v);
+          } else if (kind === 3 && live.length > 0) {
+            // shrink or grow a VMA in place, as merges and splits do
+            const v = live[at % live.length];
+            const others = live.filter((x) => x !== v);
+            const ns = v.start + (len % 3) - 1;
+            const ne = v.end + (at % 3) - 1;
+            if (ns < ne && ns >= 0 && !others.some((o) => o.start < ne && ns < o.end)) t.adjust(v, ns, ne);
+          }
+          live.sort((x, y) => x.start - y.start);
+        }
+        checkSummaries(t);
+        assert.deepEqual(t.toArray(), live);
+        const gaps = gapsOf(live);
+        for (const [x, y, size] of queries) {
+          const lo = b + Math.min(x, y);
+          const hi = b + Math.max(x, y) + 1;
+          const lowest = gaps.find((g) => clipped(g, lo, hi) >= size) ?? null;
+          const highest = [...gaps].reverse().find((g) => clipped(g, lo, hi) >= size) ?? null;
+          assert.equal(t.lowestGap(lo, hi, size), lowest !== null);
+          if (lowest) assert.deepEqual([t.gapA, t.gapB, t.gapNext], [lowest.a, lowest.b, lowest.next]);
+          assert.equal(t.highestGap(lo, hi, size), highest !== null);
+          if (highest) assert.deepEqual([t.gapA, t.gapB, t.gapNext], [highest.a, highest.b, highest.next]);
+          const probe = b + x;
+          assert.equal(t.findVma(probe), live.find((v) => v.end > probe) ?? null);
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+});

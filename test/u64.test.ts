@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { parseSplit, formatSplit, addSplit, subSplit, splitToBigInt, bigIntToSplit, pageAlignUp, HexError } from '../src/lib/u64.js';
+
+const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
+const M = 1n << 64n;
+
+test('hex parse/format is exact over the whole 64-bit range', () => {
+  fc.assert(fc.property(u64, (v) => {
+    const hex = '0x' + v.toString(16);
+    const s = parseSplit(hex);
+    assert.equal(splitToBigInt(s), v);
+    assert.equal(formatSplit(s.pg, s.sub), hex);
+  }));
+});
+
+test('wrapping add/sub agree with BigInt modulo 2^64', () => {
+  fc.assert(fc.property(u64, u64, (a, b) => {
+    const sa = bigIntToSplit(a);
+    const sb = bigIntToSplit(b);
+    assert.equal(splitToBigInt(addSplit(sa, sb)), (a + b) % M);
+    assert.equal(splitToBigInt(subSplit(sa, sb)), (((a - b) % M) + M) % M);
+  }));
+});
+
+test('PAGE_ALIGN in pages, including the wrap to zero', () => {
+  fc.assert(fc.property(u64, (v) => {
+    const aligned = ((v + 4095n) & ~4095n) % M;
+    const pages = pageAlignUp(bigIntToSplit(v));
+    assert.equal(BigInt(pages % 2 ** 52) << 12n, aligned);
+  }));
+});
+
+test('values above 2^53 stay exact', () => {
+  const v = parseSplit('0xffffffffff600123');
+  assert.equal(formatSplit(v.pg, v.sub), '0xffffffffff600123');
+  assert.equal(v.pg, 0xffffffffff600);
+});
+
+test('malformed hex is refused', () => {
+  for (const bad of ['0X10', '10', '0x', '0x1_0', '0x10000000000000000', 16, null, '0xG']) {
+    assert.throws(() => parseSplit(bad), HexError, String(bad));
+  }
+});
