@@ -137,8 +137,8 @@ function mmapRegion(mm: MmStruct, file: KFile | null, addr: number, len: number,
   const end = addr + len;
   // __mmap_setup(): gather (and split at the edges) what MAP_FIXED replaces
   let old: Vma[] | null = null;
-  const first = mm.findVmaIntersection(addr, end);
-  if (first !== null) {
+  const first = mm.tree.findVma(addr);
+  if (first !== null && first.start < end) {
     old = gatherMunmapVmas(mm, first, addr, end);
     if (old === null) return -ENOMEM;
   }
@@ -155,7 +155,8 @@ function mmapRegion(mm: MmStruct, file: KFile | null, addr: number, len: number,
   // vma_merge_new_range(). A shared anonymous mapping gets its file only later
   // (shmem_zero_setup), so here it has none, and no neighbour can match it.
   const prev = mm.tree.prevOf(addr);
-  const next = prev === null ? mm.tree.first() : mm.tree.next(prev);
+  // with nothing replaced, the VMA find_vma() gave is the next one
+  const next = old === null ? first : mm.tree.findVma(addr);
   if (!(vmFlags & VM_SPECIAL) && (prev !== null || next !== null)) {
     const mergeLeft = prev !== null && prev.end === addr && canMergeAfter(prev, vmFlags, file, 0, pgoff);
     let mergeRight = next !== null && next.start === end && canMergeBefore(next, vmFlags, file, 0, pgoff, len);

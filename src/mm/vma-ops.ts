@@ -28,6 +28,7 @@ export function gatherMunmapVmas(mm: MmStruct, first: Vma, start: number, end: n
   while (v !== null && v.start < end) {
     if (v.end > end) splitVma(mm, v, end);
     out.push(v);
+    if (v.end >= end) break; // what follows starts at or after end
     v = mm.tree.next(v);
   }
   return out;

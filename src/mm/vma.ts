@@ -1,7 +1,6 @@
 // The VMA: one mapped range of an address space (include/linux/mm_types.h vm_area_struct).
-// Addresses are page numbers (src/lib/u64.ts). A Vma is also a node of the gap tree
-// (src/mm/gap-tree.ts); its link and summary fields belong to the tree and may only be
-// changed through it while the Vma is in a tree.
+// Addresses are page numbers (src/lib/u64.ts). While a Vma is in a gap tree its start and
+// end may only change through GapTree.adjust(), which keeps the tree's copies in step.
 
 import type { KFile } from '../fs/file.js';
 
@@ -43,14 +42,6 @@ export class Vma {
   /** /proc/pid/maps name of an anonymous VMA ([stack], [heap]); null otherwise. */
   name: string | null;
 
-  // gap-tree links and per-subtree summaries (treap)
-  l: Vma | null = null;
-  r: Vma | null = null;
-  prio: number;
-  minStart: number;
-  maxEnd: number;
-  maxGap = 0;
-
   constructor(start: number, end: number, flags: number, file: KFile | null, pgoff: number, anonVma = 0, name: string | null = null) {
     this.start = start;
     this.end = end;
@@ -59,9 +50,6 @@ export class Vma {
     this.pgoff = pgoff;
     this.anonVma = anonVma;
     this.name = name;
-    this.prio = 0;
-    this.minStart = start;
-    this.maxEnd = end;
   }
 
   get pages(): number {

@@ -1,0 +1,119 @@
+// npm run bench: the model's speed next to the live kernel's on the same operations, how
+// the cost per op grows with the number of VMAs, and the address representation.
+
+import * as path from 'node:path';
+import { loadTraceFile, validateTrace } from '../src/trace/load.js';
+import { replay } from '../src/trace/replay.js';
+import { recordTrace, liveKernelStatus } from '../src/oracle/record.js';
+import { bundledTraces } from '../src/cli/paths.js';
+import { newMm, shmemZeroSetup } from '../src/kernels/linux-6.18.js';
+import { sysMmap, sysMunmap } from '../src/mm/mmap.js';
+import type { Split } from '../src/lib/u64.js';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (ns: number) => `${ns.toFixed(0).padStart(6)} ns/op`;
+
+function churnVsKernel(): void {
+  const file = bundledTraces().find((f) => path.basename(f).startsWith('churn'))!;
+  const sample = loadTraceFile(file);
+  console.log(`churn workload: ${sample.ops.length} ops (${path.basename(file)}: grow to ~65,000 VMAs, then mixed mmap/munmap)`);
+  const st = liveKernelStatus();
+  let trace = sample;
+  let kernelNs: number;
+  let source: string;
+  if (st.usable) {
+    // the same ops, run by the live kernel now, in this process tree
+    const runs = [0, 1, 2].map(() => recordTrace({ name: 'churn-live', files: sample.raw.files, ops: sample.raw.ops }));
+    const perRun = runs.map((t) => t.ns!.reduce((a, b) => a + b, 0) / t.ops.length);
+    kernelNs = median(perRun);
+    trace = validateTrace(runs[0]);
+    source = `live ${st.kernel}, median of 3 recordings`;
+  } else {
+    kernelNs = sample.raw.ns!.reduce((a, b) => a + b, 0) / sample.ops.length;
+    source = `recorded in the fixture (live kernel unusable: ${st.reason})`;
+  }
+  const modelRuns: number[] = [];
+  let identical = true;
+  for (let i = 0; i < 5; i++) {
+    const r = replay(trace);
+    identical &&= r.firstMismatch === null && r.finalMatched;
+    modelRuns.push(r.modelNs / r.ops);
+  }
+  const model = median(modelRuns);
+  console.log(`  kernel  ${fmt(kernelNs)}   (${source})`);
+  console.log(`  model   ${fmt(model)}   (median of 5 replays; first, cold: ${modelRuns[0].toFixed(0)} ns/op)`);
+  console.log(`  ratio model/kernel: ${(model / kernelNs).toFixed(2)}   results identical to the kernel's: ${identical}`);
+}
+
+/** Cost per op against the number of VMAs: N VMAs, then 100,000 mixed munmap/mmap ops. */
+function scaling(): void {
+  console.log('\nscaling: N VMAs (no merges), then 100,000 ops: munmap a random mapping / mmap a new one');
+  const Z: Split = { pg: 0, sub: 0 };
+  const LEN: Split = { pg: 2, sub: 0 };
+  const rows: [number, number][] = [];
+  for (const n of [1_000, 10_000, 100_000, 1_000_000]) {
+    const mm = newMm({ maxMapCount: 1 << 30 });
+    const live: number[] = [];
+    // alternate the protection so neighbours never merge
+    for (let i = 0; i < n; i++) live.push(sysMmap(mm, Z, LEN, i & 1 ? 1 : 3, 0x22, null, Z, shmemZeroSetup));
+    let x = 0x2545f491;
+    const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const ops = 100_000;
+    const a: Split = { pg: 0, sub: 0 };
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < ops; i += 2) {
+      const j = (rnd() * live.length) | 0;
+      a.pg = live[j];
+      sysMunmap(mm, a, LEN);
+      live[j] = sysMmap(mm, Z, LEN, j & 1 ? 1 : 3, 0x22, null, Z, shmemZeroSetup);
+    }
+    const ns = Number(process.hrtime.bigint() - t0) / ops;
+    rows.push([n, ns]);
+    console.log(`  ${String(n).padStart(9)} VMAs  ${fmt(ns)}   (map_count ${mm.mapCount})`);
+  }
+  const [n0, c0] = rows[0];
+  const [n1, c1] = rows[rows.length - 1];
+  console.log(`  ${n1 / n0}x the VMAs cost ${(c1 / c0).toFixed(2)}x per op (log2 grows ${(Math.log2(n1) / Math.log2(n0)).toFixed(2)}x)`);
+}
+
+/** Page numbers in doubles against BigInt byte addresses, on the search's arithmetic. */
+function representation(): void {
+  console.log('\nrepresentation: the gap-fit and alignment arithmetic, 2,000,000 iterations');
+  const N = 2_000_000;
+  const pg = new Float64Array(1024);
+  const big: bigint[] = [];
+  let x = 7;
+  for (let i = 0; i < pg.length; i++) {
+    x = (Math.imul(x, 48271) + 11) >>> 0;
+    pg[i] = 0x7ff000000 + (x % 0xfffff); // page numbers near the top of the 47-bit window
+    big.push(BigInt(pg[i]) << 12n);
+  }
+  let acc = 0;
+  let t0 = process.hrtime.bigint();
+  for (let i = 0; i < N; i++) {
+    const a = pg[i & 1023];
+    const b = pg[(i + 1) & 1023];
+    const e = a < b ? b : a;
+    let g = e - 7;
+    g -= (((g - 3) % 512) + 512) % 512;
+    if (g > a) acc++;
+  }
+  const tNum = Number(process.hrtime.bigint() - t0) / N;
+  let accB = 0;
+  t0 = process.hrtime.bigint();
+  for (let i = 0; i < N; i++) {
+    const a = big[i & 1023];
+    const b = big[(i + 1) & 1023];
+    const e = a < b ? b : a;
+    let g = e - 0x7000n;
+    g -= (g - 0x3000n) & 0x1fffffn;
+    if (g > a) accB++;
+  }
+  const tBig = Number(process.hrtime.bigint() - t0) / N;
+  console.log(`  page numbers (float64): ${tNum.toFixed(1)} ns/iter   BigInt bytes: ${tBig.toFixed(1)} ns/iter   ` +
+    `BigInt/float64 = ${(tBig / tNum).toFixed(1)}x   (same answers: ${acc === accB})`);
+}
+
+churnVsKernel();
+scaling();
+representation();
