@@ -105,10 +105,12 @@ export function splitGt(a: Split, b: Split): boolean {
   return a.pg > b.pg || (a.pg === b.pg && a.sub > b.sub);
 }
 
-/** Non-negative remainder of x modulo a power of two m (both exact integers). */
+/**
+ * Non-negative remainder of x modulo a power of two m, for integers below 2^53: dividing
+ * by a power of two, flooring and multiplying back are all exact in a float64.
+ */
 export function modPow2(x: number, m: number): number {
-  const r = x % m;
-  return r < 0 ? r + m : r;
+  return x - Math.floor(x / m) * m;
 }
 
 /** Page number ↔ BigInt byte address (for tests, tools and one-time set-up, never per op). */

@@ -2,9 +2,10 @@
 // mm->mm_mt (lib/maple_tree.c mas_empty_area / mas_empty_area_rev), in our own shape.
 //
 // A B+tree keyed by vm_start with 16 slots per node, like a maple node. Nodes live in
-// typed-array pools (ids, not objects): a leaf keeps its VMAs' (start, end) pairs side by
-// side, an internal node keeps per child (lowest start, highest end, largest gap inside),
-// so one node is a few contiguous cache lines and the tree makes no garbage.
+// typed-array pools (ids, not objects), one array per field: a leaf's 16 starts are two
+// contiguous cache lines (its ends two more), an internal node's 16 child minima likewise,
+// then its maxima and largest inner gaps. A descent reads only the field it routes by,
+// and the tree makes no garbage.
 // Free space is the maximal intervals between VMAs, plus [0, first) and [last, 2^64) —
 // exactly the NULL ranges the maple tree joins.
 
@@ -12,9 +13,7 @@ import type { Vma } from './vma.js';
 import { PAGES_2_64 } from '../lib/u64.js';
 
 const B = 16; // slots per node
-const MIN_FILL = 4; // join a node with a neighbour below this fill, when both fit in one
-const LS = 2; // leaf slot stride: start, end
-const IS = 3; // internal slot stride: min start, max end, max gap
+const MIN_FILL = B >> 1; // below this a node is merged with, or evened out against, a neighbour
 
 // Results of summarize*(): min start, max end, max gap. A typed array, because a double
 // written to a module variable would be boxed on every write.
@@ -29,14 +28,17 @@ export class GapTree {
   // leaf pool
   private lCap = 0;
   private lN = new Int32Array(0);
-  private lD = new Float64Array(0);
+  private lS = new Float64Array(0); // vm_start of slot k = leaf * B + j
+  private lE = new Float64Array(0); // vm_end
   private lV: (Vma | null)[] = [];
   private lFree: number[] = [];
   // internal-node pool
   private iCap = 0;
   private iN = new Int32Array(0);
-  private iD = new Float64Array(0);
-  private iK = new Int32Array(0);
+  private iMin = new Float64Array(0); // per child slot k = node * B + i: lowest vm_start
+  private iMax = new Float64Array(0); // highest vm_end
+  private iGap = new Float64Array(0); // largest gap between two VMAs inside the child
+  private iK = new Int32Array(0); // child id
   private iFree: number[] = [];
 
   // the root-to-leaf path of the last descent: internal node ids and child slots
@@ -53,28 +55,21 @@ export class GapTree {
   // ---- pools --------------------------------------------------------------------------
 
   private growLeaves(cap: number): void {
-    const n = new Int32Array(cap);
-    n.set(this.lN);
-    const d = new Float64Array(cap * B * LS);
-    d.set(this.lD);
+    this.lN = grown(this.lN, cap);
+    this.lS = grown(this.lS, cap * B);
+    this.lE = grown(this.lE, cap * B);
     for (let i = cap - 1; i >= this.lCap; i--) this.lFree.push(i);
     for (let i = this.lCap * B; i < cap * B; i++) this.lV.push(null);
-    this.lN = n;
-    this.lD = d;
     this.lCap = cap;
   }
 
   private growInner(cap: number): void {
-    const n = new Int32Array(cap);
-    n.set(this.iN);
-    const d = new Float64Array(cap * B * IS);
-    d.set(this.iD);
-    const k = new Int32Array(cap * B);
-    k.set(this.iK);
+    this.iN = grown(this.iN, cap);
+    this.iMin = grown(this.iMin, cap * B);
+    this.iMax = grown(this.iMax, cap * B);
+    this.iGap = grown(this.iGap, cap * B);
+    this.iK = grown(this.iK, cap * B);
     for (let i = cap - 1; i >= this.iCap; i--) this.iFree.push(i);
-    this.iN = n;
-    this.iD = d;
-    this.iK = k;
     this.iCap = cap;
   }
 
@@ -100,32 +95,34 @@ export class GapTree {
   // ---- summaries ------------------------------------------------------------------------
 
   private summarizeLeaf(l: number): void {
-    const d = this.lD;
-    const n = this.lN[l];
-    const o = l * B * LS;
+    const st = this.lS;
+    const en = this.lE;
+    const o = l * B;
+    const e = o + this.lN[l];
     let g = 0;
-    for (let j = 1; j < n; j++) {
-      const gap = d[o + j * LS] - d[o + (j - 1) * LS + 1];
+    for (let k = o + 1; k < e; k++) {
+      const gap = st[k] - en[k - 1];
       if (gap > g) g = gap;
     }
-    S[0] = d[o];
-    S[1] = d[o + (n - 1) * LS + 1];
+    S[0] = st[o];
+    S[1] = en[e - 1];
     S[2] = g;
   }
 
   private summarizeInner(x: number): void {
-    const d = this.iD;
-    const n = this.iN[x];
-    const o = x * B * IS;
-    let g = d[o + 2];
-    for (let i = 1; i < n; i++) {
-      const p = o + i * IS;
-      if (d[p + 2] > g) g = d[p + 2];
-      const gap = d[p] - d[p - IS + 1];
+    const mi = this.iMin;
+    const ma = this.iMax;
+    const cg = this.iGap;
+    const o = x * B;
+    const e = o + this.iN[x];
+    let g = cg[o];
+    for (let k = o + 1; k < e; k++) {
+      if (cg[k] > g) g = cg[k];
+      const gap = mi[k] - ma[k - 1];
       if (gap > g) g = gap;
     }
-    S[0] = d[o];
-    S[1] = d[o + (n - 1) * IS + 1];
+    S[0] = mi[o];
+    S[1] = ma[e - 1];
     S[2] = g;
   }
 
@@ -141,113 +138,107 @@ export class GapTree {
   private setSlot(p: number, i: number, child: number, childLeaf: boolean): boolean {
     const k = p * B + i;
     this.summarize(child, childLeaf);
-    const o = k * IS;
-    const d = this.iD;
     const mn = S[0];
     const mx = S[1];
     const g = S[2];
-    if (this.iK[k] === child && d[o] === mn && d[o + 1] === mx && d[o + 2] === g) return false;
+    if (this.iK[k] === child && this.iMin[k] === mn && this.iMax[k] === mx && this.iGap[k] === g) return false;
     this.iK[k] = child;
-    d[o] = mn;
-    d[o + 1] = mx;
-    d[o + 2] = g;
+    this.iMin[k] = mn;
+    this.iMax[k] = mx;
+    this.iGap[k] = g;
     return true;
   }
 
   // ---- slot moves (same kind of node) ---------------------------------------------------
 
+  /** Copy slot s to slot t (global slot indices) within one kind of node. */
+  private copySlot(leaf: boolean, t: number, s: number): void {
+    if (leaf) {
+      this.lS[t] = this.lS[s];
+      this.lE[t] = this.lE[s];
+      this.lV[t] = this.lV[s];
+    } else {
+      this.iMin[t] = this.iMin[s];
+      this.iMax[t] = this.iMax[s];
+      this.iGap[t] = this.iGap[s];
+      this.iK[t] = this.iK[s];
+    }
+  }
+
   /** Open slot pos of node x, shifting its tail right by one. */
   private openSlot(x: number, leaf: boolean, pos: number): void {
-    if (leaf) {
-      const n = this.lN[x];
-      const d = this.lD;
-      const v = this.lV;
-      const base = x * B;
-      for (let i = n; i > pos; i--) {
-        d[(base + i) * LS] = d[(base + i - 1) * LS];
-        d[(base + i) * LS + 1] = d[(base + i - 1) * LS + 1];
-        v[base + i] = v[base + i - 1];
-      }
-      this.lN[x] = n + 1;
-    } else {
-      const n = this.iN[x];
-      const d = this.iD;
-      const k = this.iK;
-      const base = x * B;
-      for (let i = n; i > pos; i--) {
-        const t = (base + i) * IS;
-        d[t] = d[t - IS];
-        d[t + 1] = d[t - IS + 1];
-        d[t + 2] = d[t - IS + 2];
-        k[base + i] = k[base + i - 1];
-      }
-      this.iN[x] = n + 1;
-    }
+    const n = this.nodeN(x, leaf);
+    const base = x * B;
+    for (let i = n; i > pos; i--) this.copySlot(leaf, base + i, base + i - 1);
+    if (leaf) this.lN[x] = n + 1;
+    else this.iN[x] = n + 1;
   }
 
   /** Close slot pos of node x, shifting its tail left by one. */
   private closeSlot(x: number, leaf: boolean, pos: number): void {
+    const n = this.nodeN(x, leaf);
+    const base = x * B;
+    for (let i = pos; i < n - 1; i++) this.copySlot(leaf, base + i, base + i + 1);
     if (leaf) {
-      const n = this.lN[x];
-      const d = this.lD;
-      const v = this.lV;
-      const base = x * B;
-      for (let i = pos; i < n - 1; i++) {
-        d[(base + i) * LS] = d[(base + i + 1) * LS];
-        d[(base + i) * LS + 1] = d[(base + i + 1) * LS + 1];
-        v[base + i] = v[base + i + 1];
-      }
-      v[base + n - 1] = null;
+      this.lV[base + n - 1] = null;
       this.lN[x] = n - 1;
-    } else {
-      const n = this.iN[x];
-      const d = this.iD;
-      const k = this.iK;
-      const base = x * B;
-      for (let i = pos; i < n - 1; i++) {
-        const t = (base + i) * IS;
-        d[t] = d[t + IS];
-        d[t + 1] = d[t + IS + 1];
-        d[t + 2] = d[t + IS + 2];
-        k[base + i] = k[base + i + 1];
-      }
-      this.iN[x] = n - 1;
-    }
+    } else this.iN[x] = n - 1;
   }
 
   /** Append slots [from, n) of x to y, leaving x with `from` slots. */
   private moveTail(x: number, y: number, leaf: boolean, from: number): void {
+    const nx = this.nodeN(x, leaf);
+    const ny = this.nodeN(y, leaf);
+    for (let i = from; i < nx; i++) {
+      this.copySlot(leaf, y * B + ny + i - from, x * B + i);
+      if (leaf) this.lV[x * B + i] = null;
+    }
     if (leaf) {
-      const nx = this.lN[x];
-      const ny = this.lN[y];
-      const d = this.lD;
-      const v = this.lV;
-      for (let i = from; i < nx; i++) {
-        const s = (x * B + i);
-        const t = (y * B + ny + i - from);
-        d[t * LS] = d[s * LS];
-        d[t * LS + 1] = d[s * LS + 1];
-        v[t] = v[s];
-        v[s] = null;
-      }
       this.lN[y] = ny + nx - from;
       this.lN[x] = from;
     } else {
-      const nx = this.iN[x];
-      const ny = this.iN[y];
-      const d = this.iD;
-      const k = this.iK;
-      for (let i = from; i < nx; i++) {
-        const s = x * B + i;
-        const t = y * B + ny + i - from;
-        d[t * IS] = d[s * IS];
-        d[t * IS + 1] = d[s * IS + 1];
-        d[t * IS + 2] = d[s * IS + 2];
-        k[t] = k[s];
-      }
       this.iN[y] = ny + nx - from;
       this.iN[x] = from;
     }
+  }
+
+  /**
+   * Even out two neighbouring nodes of one kind (left precedes right), or merge them into
+   * left when they fit in one (returns true then; right is freed by the caller).
+   */
+  private balance(left: number, right: number, leaf: boolean): boolean {
+    const nl = this.nodeN(left, leaf);
+    const nr = this.nodeN(right, leaf);
+    if (nl + nr <= B) {
+      this.moveTail(right, left, leaf, 0);
+      return true;
+    }
+    const target = (nl + nr + 1) >> 1;
+    const lb = left * B;
+    const rb = right * B;
+    if (nl > target) {
+      const m = nl - target; // left's tail moves to right's front
+      for (let i = nr - 1; i >= 0; i--) this.copySlot(leaf, rb + i + m, rb + i);
+      for (let i = 0; i < m; i++) {
+        this.copySlot(leaf, rb + i, lb + target + i);
+        if (leaf) this.lV[lb + target + i] = null;
+      }
+      this.setN(left, leaf, target);
+      this.setN(right, leaf, nr + m);
+    } else if (nl < target) {
+      const m = target - nl; // right's head moves to left's tail
+      for (let i = 0; i < m; i++) this.copySlot(leaf, lb + nl + i, rb + i);
+      for (let i = m; i < nr; i++) this.copySlot(leaf, rb + i - m, rb + i);
+      if (leaf) for (let i = nr - m; i < nr; i++) this.lV[rb + i] = null;
+      this.setN(left, leaf, target);
+      this.setN(right, leaf, nr - m);
+    }
+    return false;
+  }
+
+  private setN(id: number, leaf: boolean, n: number): void {
+    if (leaf) this.lN[id] = n;
+    else this.iN[id] = n;
   }
 
   private nodeN(id: number, leaf: boolean): number {
@@ -259,11 +250,11 @@ export class GapTree {
   /** Descend to the leaf where key belongs, recording the path. */
   private descend(key: number): number {
     let x = this.root;
-    const d = this.iD;
+    const mi = this.iMin;
     for (let lvl = 0; lvl < this.height; lvl++) {
       const o = x * B;
       let i = this.iN[x] - 1;
-      while (i > 0 && d[(o + i) * IS] > key) i--;
+      while (i > 0 && mi[o + i] > key) i--;
       this.pathNode[lvl] = x;
       this.pathIdx[lvl] = i;
       x = this.iK[o + i];
@@ -304,10 +295,29 @@ export class GapTree {
     const leaf = this.descend(key);
     let n = this.lN[leaf];
     let j = 0;
-    const d = this.lD;
-    while (j < n && d[(leaf * B + j) * LS] < key) j++;
+    const st = this.lS;
+    while (j < n && st[leaf * B + j] < key) j++;
     let target = leaf;
     let sibling = -1;
+    if (n === B && this.height > 0) {
+      // Before splitting, even out with a neighbour that has room (keeps leaves fuller).
+      const p = this.pathNode[this.height - 1];
+      const i = this.pathIdx[this.height - 1];
+      const pn = this.iN[p];
+      let li = -1;
+      if (i + 1 < pn && this.lN[this.iK[p * B + i + 1]] < B - 1) li = i;
+      else if (i > 0 && this.lN[this.iK[p * B + i - 1]] < B - 1) li = i - 1;
+      if (li >= 0) {
+        const left = this.iK[p * B + li];
+        const right = this.iK[p * B + li + 1];
+        this.balance(left, right, true);
+        // the pair holds the same VMAs, so only p's two slots change
+        this.setSlot(p, li, left, true);
+        this.setSlot(p, li + 1, right, true);
+        this.insert(v);
+        return;
+      }
+    }
     if (n === B) {
       sibling = this.newLeaf();
       this.moveTail(leaf, sibling, true, B >> 1);
@@ -318,10 +328,10 @@ export class GapTree {
       }
     }
     this.openSlot(target, true, j);
-    const s = target * B + j;
-    this.lD[s * LS] = key;
-    this.lD[s * LS + 1] = v.end;
-    this.lV[s] = v;
+    const k = target * B + j;
+    this.lS[k] = key;
+    this.lE[k] = v.end;
+    this.lV[k] = v;
     this.count++;
     // walk up: refresh the slot we came through, place any new sibling beside it
     let child = leaf;
@@ -382,12 +392,14 @@ export class GapTree {
         const li = i > 0 ? i - 1 : i;
         const left = this.iK[p * B + li];
         const right = this.iK[p * B + li + 1];
-        if (this.nodeN(left, childLeaf) + this.nodeN(right, childLeaf) <= B) {
-          this.moveTail(right, left, childLeaf, 0);
+        if (this.balance(left, right, childLeaf)) {
           this.closeSlot(p, false, li + 1);
           this.freeNode(right, childLeaf);
           this.setSlot(p, li, left, childLeaf);
-        } else this.setSlot(p, i, child, childLeaf);
+        } else {
+          this.setSlot(p, li, left, childLeaf);
+          this.setSlot(p, li + 1, right, childLeaf);
+        }
       } else if (!this.setSlot(p, i, child, childLeaf)) {
         break; // no structural change here and the summary held: nothing above changes
       }
@@ -407,9 +419,9 @@ export class GapTree {
     const leaf = this.locate(v);
     v.start = start;
     v.end = end;
-    const s = leaf * B + this.leafIdx;
-    this.lD[s * LS] = start;
-    this.lD[s * LS + 1] = end;
+    const k = leaf * B + this.leafIdx;
+    this.lS[k] = start;
+    this.lE[k] = end;
     this.refreshPath(leaf);
   }
 
@@ -418,19 +430,19 @@ export class GapTree {
   /** find_vma(): the first VMA with end > addr. */
   findVma(addr: number): Vma | null {
     let x = this.root;
-    const d = this.iD;
+    const ma = this.iMax;
     for (let lvl = 0; lvl < this.height; lvl++) {
       const o = x * B;
-      const n = this.iN[x];
-      let i = 0;
-      while (i < n && d[(o + i) * IS + 1] <= addr) i++;
-      if (i === n) return null;
-      x = this.iK[o + i];
+      const e = o + this.iN[x];
+      let k = o;
+      while (k < e && ma[k] <= addr) k++;
+      if (k === e) return null;
+      x = this.iK[k];
     }
-    const n = this.lN[x];
-    const ld = this.lD;
+    const en = this.lE;
     const o = x * B;
-    for (let j = 0; j < n; j++) if (ld[(o + j) * LS + 1] > addr) return this.lV[o + j];
+    const e = o + this.lN[x];
+    for (let k = o; k < e; k++) if (en[k] > addr) return this.lV[k];
     return null;
   }
 
@@ -454,17 +466,17 @@ export class GapTree {
   /** The last VMA starting below key. */
   prevOf(key: number): Vma | null {
     let x = this.root;
-    const d = this.iD;
+    const mi = this.iMin;
     for (let lvl = 0; lvl < this.height; lvl++) {
       const o = x * B;
-      let i = this.iN[x] - 1;
-      while (i >= 0 && d[(o + i) * IS] >= key) i--;
-      if (i < 0) return null;
-      x = this.iK[o + i];
+      let k = o + this.iN[x] - 1;
+      while (k >= o && mi[k] >= key) k--;
+      if (k < o) return null;
+      x = this.iK[k];
     }
-    const ld = this.lD;
+    const st = this.lS;
     const o = x * B;
-    for (let j = this.lN[x] - 1; j >= 0; j--) if (ld[(o + j) * LS] < key) return this.lV[o + j];
+    for (let k = o + this.lN[x] - 1; k >= o; k--) if (st[k] < key) return this.lV[k];
     return null;
   }
 
@@ -492,11 +504,11 @@ export class GapTree {
         const n = this.lN[x];
         if (x !== this.root && n === 0) fail('empty leaf');
         for (let j = 0; j < n; j++) {
-          const v = this.lV[x * B + j]!;
-          const s = (x * B + j) * LS;
-          if (v.start !== this.lD[s] || v.end !== this.lD[s + 1]) fail('leaf copy of a VMA is stale');
+          const k = x * B + j;
+          const v = this.lV[k]!;
+          if (v.start !== this.lS[k] || v.end !== this.lE[k]) fail('leaf copy of a VMA is stale');
           if (!(v.start < v.end)) fail('empty VMA');
-          if (j > 0 && this.lD[s - LS + 1] > this.lD[s]) fail('overlap or disorder in a leaf');
+          if (j > 0 && this.lE[k - 1] > this.lS[k]) fail('overlap or disorder in a leaf');
         }
         return;
       }
@@ -506,9 +518,9 @@ export class GapTree {
         const k = this.iK[x * B + i];
         walk(k, lvl + 1);
         this.summarize(k, lvl + 1 === this.height);
-        const o = (x * B + i) * IS;
-        if (this.iD[o] !== S[0] || this.iD[o + 1] !== S[1] || this.iD[o + 2] !== S[2]) fail('stale child summary');
-        if (i > 0 && this.iD[o - IS + 1] > this.iD[o]) fail('overlap or disorder between children');
+        const o = x * B + i;
+        if (this.iMin[o] !== S[0] || this.iMax[o] !== S[1] || this.iGap[o] !== S[2]) fail('stale child summary');
+        if (i > 0 && this.iMax[o - 1] > this.iMin[o]) fail('overlap or disorder between children');
       }
     };
     walk(this.root, 0);
@@ -585,35 +597,36 @@ export class GapTree {
     const lo = this.win[0];
     const hi = this.win[1];
     const size = this.win[2];
+    const o = x * B;
     if (lvl === this.height) {
-      const d = this.lD;
-      const o = x * B * LS;
-      const n = this.lN[x];
-      for (let j = 1; j < n; j++) {
-        const a = d[o + (j - 1) * LS + 1];
-        const b = d[o + j * LS];
+      const st = this.lS;
+      const en = this.lE;
+      const e = o + this.lN[x];
+      for (let k = o + 1; k < e; k++) {
+        const a = en[k - 1];
+        const b = st[k];
         if (b - a < size) continue; // too small even unclipped (most neighbours touch)
         if (hi - a < size) return STOP;
-        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.lV[x * B + j]!);
+        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.lV[k]!);
       }
       return NONE;
     }
-    const d = this.iD;
-    const o = x * B * IS;
-    const n = this.iN[x];
-    for (let i = 0; i < n; i++) {
-      const p = o + i * IS;
-      if (hi - d[p] < size) return STOP;
-      if (d[p + 2] >= size && d[p + 1] - lo >= size) {
-        const r = this.lowestIn(this.iK[x * B + i], lvl + 1);
+    const mi = this.iMin;
+    const ma = this.iMax;
+    const cg = this.iGap;
+    const e = o + this.iN[x];
+    for (let k = o; k < e; k++) {
+      if (hi - mi[k] < size) return STOP;
+      if (cg[k] >= size && ma[k] - lo >= size) {
+        const r = this.lowestIn(this.iK[k], lvl + 1);
         if (r !== NONE) return r;
       }
-      if (i + 1 < n) {
-        const a = d[p + 1];
-        const b = d[p + IS];
+      if (k + 1 < e) {
+        const a = ma[k];
+        const b = mi[k + 1];
         if (b - a < size) continue;
         if (hi - a < size) return STOP;
-        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.leftmostVma(this.iK[x * B + i + 1], lvl + 1));
+        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.leftmostVma(this.iK[k + 1], lvl + 1));
       }
     }
     return NONE;
@@ -623,37 +636,45 @@ export class GapTree {
     const lo = this.win[0];
     const hi = this.win[1];
     const size = this.win[2];
+    const o = x * B;
     if (lvl === this.height) {
-      const d = this.lD;
-      const o = x * B * LS;
-      for (let j = this.lN[x] - 1; j >= 1; j--) {
-        const b = d[o + j * LS];
-        const a = d[o + (j - 1) * LS + 1];
+      const st = this.lS;
+      const en = this.lE;
+      for (let k = o + this.lN[x] - 1; k > o; k--) {
+        const b = st[k];
+        const a = en[k - 1];
         if (b - a < size) continue;
         if (b - lo < size) return STOP;
-        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.lV[x * B + j]!);
+        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.lV[k]!);
       }
       return NONE;
     }
-    const d = this.iD;
-    const o = x * B * IS;
-    for (let i = this.iN[x] - 1; i >= 0; i--) {
-      const p = o + i * IS;
-      if (d[p + 1] - lo < size) return STOP;
-      if (d[p + 2] >= size && hi - d[p] >= size) {
-        const r = this.highestIn(this.iK[x * B + i], lvl + 1);
+    const mi = this.iMin;
+    const ma = this.iMax;
+    const cg = this.iGap;
+    for (let k = o + this.iN[x] - 1; k >= o; k--) {
+      if (ma[k] - lo < size) return STOP;
+      if (cg[k] >= size && hi - mi[k] >= size) {
+        const r = this.highestIn(this.iK[k], lvl + 1);
         if (r !== NONE) return r;
       }
-      if (i > 0) {
-        const b = d[p];
-        const a = d[p - IS + 1];
+      if (k > o) {
+        const b = mi[k];
+        const a = ma[k - 1];
         if (b - a < size) continue;
         if (b - lo < size) return STOP;
-        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.leftmostVma(this.iK[x * B + i], lvl + 1));
+        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.leftmostVma(this.iK[k], lvl + 1));
       }
     }
     return NONE;
   }
+}
+
+/** A copy of a typed array, grown to n elements. */
+function grown<T extends Float64Array | Int32Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
 }
 
 /** |[a, b) ∩ [lo, hi)| >= size */
