@@ -9,7 +9,7 @@ import { thpGetUnmappedAreaVmflags, PMD_PAGES } from './huge.js';
 import { gatherMunmapVmas, splitVma } from './vma-ops.js';
 import { canMergeAfter, canMergeBefore, anonVmaCompatible } from './vma-merge.js';
 import {
-  type Vma, VM_ACCOUNT, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_NOHUGEPAGE,
+  type Vma, VM_ACCESS_FLAGS, VM_ACCOUNT, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_NOHUGEPAGE,
   VM_NORESERVE, VM_SHARED, VM_SPECIAL, VM_WRITE, VM_LOCKED,
 } from './vma.js';
 import {
@@ -197,7 +197,25 @@ function mmapRegion(mm: MmStruct, file: KFile | null, addr: number, len: number,
 function populate(mm: MmStruct, addr: number): void {
   const v = mm.tree.findVma(addr);
   if (v === null || v.start > addr) return;
-  if ((v.flags & (VM_WRITE | VM_SHARED)) === VM_WRITE && v.anonVma === 0) v.anonVma = mm.newAnonVma();
+  if ((v.flags & (VM_WRITE | VM_SHARED)) === VM_WRITE && v.anonVma === 0) v.anonVma = anonVmaPrepare(mm, v);
+}
+
+/**
+ * anon_vma_prepare() → find_mergeable_anon_vma(): a VMA faulted for the first time shares
+ * the anon_vma of a neighbour it could merge with but for its access flags (next first,
+ * then prev), so the two can merge later; otherwise it gets a new one.
+ */
+function anonVmaPrepare(mm: MmStruct, v: Vma): number {
+  const next = mm.tree.next(v);
+  if (next !== null && next.anonVma !== 0 && anonVmaReusable(v, next)) return next.anonVma;
+  const prev = mm.tree.prevOf(v.start);
+  if (prev !== null && prev.anonVma !== 0 && anonVmaReusable(prev, v)) return prev.anonVma;
+  return mm.newAnonVma();
+}
+
+/** anon_vma_compatible(a, b): b follows a and differs at most in VM_READ/WRITE/EXEC. */
+function anonVmaReusable(a: Vma, b: Vma): boolean {
+  return a.end === b.start && a.file === b.file && ((a.flags ^ b.flags) & ~VM_ACCESS_FLAGS) === 0 && b.pgoff === a.pgoff + (b.start - a.start);
 }
 
 /** sys_munmap() → __vm_munmap() → do_vmi_munmap(). */
