@@ -69,11 +69,12 @@ function scaling(): void {
     }
     const ns = Number(process.hrtime.bigint() - t0) / ops;
     rows.push([n, ns]);
-    console.log(`  ${String(n).padStart(9)} VMAs  ${fmt(ns)}   (map_count ${mm.mapCount})`);
+    console.log(`  ${String(n).padStart(9)} VMAs  ${fmt(ns)}   (map_count ${mm.mapCount}, ${mm.tree.levels} tree levels)`);
   }
   const [n0, c0] = rows[0];
   const [n1, c1] = rows[rows.length - 1];
-  console.log(`  ${n1 / n0}x the VMAs cost ${(c1 / c0).toFixed(2)}x per op (log2 grows ${(Math.log2(n1) / Math.log2(n0)).toFixed(2)}x)`);
+  console.log(`  ${n1 / n0}x the VMAs: ${(c1 / c0).toFixed(2)}x the time per op; the nodes a search reads grow with the ` +
+    `tree levels (logarithmic), the rest is cache and TLB misses of a larger working set`);
 }
 
 /** Page numbers in doubles against BigInt byte addresses, on the search's arithmetic. */

@@ -8,6 +8,8 @@ import { runSeed } from '../src/oracle/campaign.js';
 
 const TRACES = 50;
 const OPS = 300;
+// generated ops; the recorder's safety guard drops about 2% (see docs/trace-format.md)
+const GENERATED = 330;
 const status = liveKernelStatus();
 
 if (!status.usable) {
@@ -17,15 +19,15 @@ if (!status.usable) {
 } else {
   // A fixed base seed per day keeps failures reproducible yet covers new ground over time.
   const base = Math.floor(Date.now() / 86_400_000) * 1000;
-  test(`${TRACES} fresh random traces of ${OPS} ops match the live kernel (${status.kernel}), seeds ${base}..${base + TRACES - 1}`, () => {
+  test(`${TRACES} fresh random traces of at least ${OPS} ops match the live kernel (${status.kernel}), seeds ${base}..${base + TRACES - 1}`, () => {
     let ops = 0;
     for (let s = base; s < base + TRACES; s++) {
-      const r = runSeed(s, OPS);
-      assert.ok(r.ops >= OPS * 0.9, `seed ${s}: only ${r.ops} ops survived the recorder's safety guard`);
+      const r = runSeed(s, GENERATED);
+      assert.ok(r.ops >= OPS, `seed ${s}: only ${r.ops} ops survived the recorder's safety guard`);
       assert.equal(r.firstMismatch, null, `seed ${s}: ${JSON.stringify(r.firstMismatch)} (npm run oracle -- --seed ${s} --count 1)`);
       assert.equal(r.finalMatched, true, `seed ${s}: final maps differ`);
       ops += r.ops;
     }
-    assert.ok(ops >= TRACES * OPS * 0.9);
+    assert.ok(ops >= TRACES * OPS);
   });
 }

@@ -46,6 +46,11 @@ export class GapTree {
   private readonly pathIdx: number[] = new Array<number>(32).fill(0);
   private leafIdx = 0;
 
+  /** Nodes on a root-to-leaf path: the number of nodes a descent reads. */
+  get levels(): number {
+    return this.height + 1;
+  }
+
   constructor() {
     this.growLeaves(64);
     this.growInner(16);
