@@ -33,6 +33,8 @@ export function makeFile(id: string, kind: FileKind, sizePages: number, config: 
     case 'process':
       fop = plainFileOps;
       break;
+    default:
+      throw new Error(`makeFile: ${kind} files are opened by their driver`);
   }
   return { id, kind, fop, sizePages, huge };
 }

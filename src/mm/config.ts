@@ -32,6 +32,25 @@ export interface MmConfig {
   legacyLayout: boolean;
   /** RLIMIT_STACK at exec, bytes (RLIM_INFINITY = 2^64-1). */
   rlimitStack: bigint;
+  /** /sys/kernel/mm/transparent_hugepage/enabled: gates huge faults of special VMAs. */
+  thpEnabled: 'always' | 'madvise' | 'never';
+  /** CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP and its PMD/PUD parts. */
+  hugePfnmap: { arch: boolean; pmd: boolean; pud: boolean };
+  /** Operations the modelled kernel is known to crash on: they are reported, not modelled. */
+  hazards: { pudSplit: boolean };
+  /**
+   * 6.12 and earlier: a file without ->get_unmapped_area is THP aligned like anonymous memory
+   * (no hint, length a 2 MiB multiple); 6.13 (34d7cf637c43) limited that to anonymous memory.
+   */
+  thpAlignFilesWithoutHook: boolean;
+  /**
+   * "bypass THP tuneables for huge pfnmap mappings": a VM_PFNMAP VMA with ->huge_fault gets
+   * huge faults whatever /sys/kernel/mm/transparent_hugepage/enabled says (Debian 6.12.115+,
+   * 7.2.8+); without it "madvise" needs MADV_HUGEPAGE and "never" forbids them.
+   */
+  thpPfnmapBypass: boolean;
+  /** The caller is a 32-bit (compat) task: in_compat_syscall() turns THP-style alignment off. */
+  compat: boolean;
 }
 
 export type ShmemHuge = 'never' | 'always' | 'within_size' | 'advise' | 'deny' | 'force';
@@ -52,4 +71,10 @@ export const DEFAULT_CONFIG: MmConfig = {
   la57: false,
   legacyLayout: false,
   rlimitStack: 0x800000n,
+  thpEnabled: 'madvise',
+  hugePfnmap: { arch: true, pmd: true, pud: true },
+  hazards: { pudSplit: true },
+  thpAlignFilesWithoutHook: false,
+  thpPfnmapBypass: false,
+  compat: false,
 };

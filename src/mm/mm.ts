@@ -2,6 +2,7 @@
 // tunables — plus the helpers every layer asks it for.
 
 import { GapTree } from './gap-tree.js';
+import { PageTables } from './pgtable.js';
 import { Vma, VM_GROWSDOWN, VM_SHADOW_STACK } from './vma.js';
 import type { MmConfig } from './config.js';
 import type { ArchOps } from '../arch/x86_64.js';
@@ -13,6 +14,7 @@ function ceilPages(bytes: bigint): number {
 
 export class MmStruct {
   readonly tree = new GapTree();
+  readonly pgtables = new PageTables();
   readonly config: MmConfig;
   readonly arch: ArchOps;
   /** MMF_TOPDOWN */
@@ -27,11 +29,16 @@ export class MmStruct {
   /** dac_mmap_min_addr in pages, rounded up: below it MAP_FIXED needs CAP_SYS_RAWIO. */
   readonly dacMmapMinAddr: number;
   readonly stackGuardGap: number;
-  /** in_compat_syscall(): a 32-bit caller (not modelled yet; always false). */
-  readonly compat = false;
+  /**
+   * in_compat_syscall(): only its effect on the alignment helpers is modelled (they return
+   * 0); a 32-bit task's own layout (TASK_SIZE, compat mmap bases) is not.
+   */
+  readonly compat: boolean;
   /** VMAs above TASK_SIZE that /proc/pid/maps lists but the tree does not hold ([vsyscall]). */
   readonly gateVmas: Vma[] = [];
   private anonVmaSeq = 0;
+  /** Set when an operation hit a path the modelled kernel is known to crash on. */
+  hazard: string | null = null;
   /** Freed VMAs, reused by newVma(): a steady churn of mappings allocates nothing. */
   private readonly vmaPool: Vma[] = [];
   /** Scratch list for vms_gather_munmap_vmas(). */
@@ -50,6 +57,7 @@ export class MmStruct {
     this.mmapMinAddr = ceilPages(minAddr);
     this.dacMmapMinAddr = ceilPages(config.dacMmapMinAddr);
     this.stackGuardGap = ceilPages(config.stackGuardGap);
+    this.compat = config.compat;
   }
 
   /** vm_area_alloc() */
@@ -63,6 +71,7 @@ export class MmStruct {
     v.pgoff = pgoff;
     v.anonVma = anonVma;
     v.name = name;
+    v.ops = null;
     return v;
   }
 
@@ -70,6 +79,7 @@ export class MmStruct {
   removeVma(v: Vma): void {
     this.tree.remove(v);
     v.file = null;
+    v.ops = null;
     this.vmaPool.push(v);
   }
 

@@ -5,7 +5,7 @@
 import type { MmStruct } from './mm.js';
 import type { KFile } from '../fs/file.js';
 import { shmemGetUnmappedArea } from '../fs/shmem.js';
-import { thpGetUnmappedAreaVmflags, PMD_PAGES } from './huge.js';
+import { thpGetUnmappedAreaVmflags, thpGetUnmappedAreaAligned, PMD_PAGES } from './huge.js';
 import { gatherMunmapVmas, splitVma } from './vma-ops.js';
 import { canMergeAfter, canMergeBefore, anonVmaCompatible } from './vma-merge.js';
 import {
@@ -108,8 +108,15 @@ export function getUnmappedArea(mm: MmStruct, file: KFile | null, addrPg: number
     r = fop.getUnmappedArea(mm, file, addrPg, len, pgoff, flags);
   } else if (file === null && flags & MAP_SHARED) {
     r = shmemGetUnmappedArea(mm, null, addrPg, len, 0, flags);
-  } else if (file === null && mm.config.thp && addrPg === 0 && addrSub === 0 && len % PMD_PAGES === 0) {
-    r = thpGetUnmappedAreaVmflags(mm, null, 0, len, 0, flags, vmFlags);
+  } else if ((file === null || mm.config.thpAlignFilesWithoutHook) && mm.config.thp && addrPg === 0 && addrSub === 0 && len % PMD_PAGES === 0) {
+    r = thpGetUnmappedAreaVmflags(mm, file, 0, len, file === null ? 0 : pgoff, flags, vmFlags);
+  } else if (fop?.getMappingOrder && mm.config.thp && addrPg === 0 && addrSub === 0) {
+    // the v2 series (mmap_should_align): a hint-less mapping of a file that reports an
+    // order is placed with VA ≡ pgoff modulo PAGE_SIZE << order; order 0 pads by one page
+    let order = fop.getMappingOrder(mm, file!, pgoff, len);
+    if (order < 0 || order >= 52) order = 0; // negative, or PAGE_SIZE << order overflows
+    r = thpGetUnmappedAreaAligned(mm, file, 0, len, pgoff, flags, 2 ** order, vmFlags);
+    if (r === 0) r = mm.getUnmappedAreaVmflags(file, 0, len, pgoff, flags, vmFlags);
   } else {
     r = mm.getUnmappedAreaVmflags(file, addrPg, len, file === null ? 0 : pgoff, flags, vmFlags);
   }
@@ -150,7 +157,10 @@ function mmapRegion(mm: MmStruct, file: KFile | null, addr: number, len: number,
     if (charged > 0 && !mm.enoughMemory(charged)) return -ENOMEM;
     vmFlags |= VM_ACCOUNT;
   }
-  if (old !== null) for (const v of old) mm.removeVma(v);
+  if (old !== null) {
+    for (const v of old) mm.removeVma(v);
+    unmapPageTables(mm, addr, end);
+  }
 
   // vma_merge_new_range(). A shared anonymous mapping gets its file only later
   // (shmem_zero_setup), so here it has none, and no neighbour can match it.
@@ -186,8 +196,27 @@ function mmapRegion(mm: MmStruct, file: KFile | null, addr: number, len: number,
     if (!(vmFlags & VM_NORESERVE) && !mm.enoughMemory(len)) return -ENOMEM;
     vmaFile = zeroSetup(mm, len);
   }
-  mm.tree.insert(mm.newVma(addr, end, vmFlags, vmaFile, pgoff));
+  const vma = mm.newVma(addr, end, vmFlags, vmaFile, pgoff);
+  if (vmaFile !== null && vmaFile.fop.mmap !== undefined) {
+    // ->mmap runs before the VMA is in the tree; failing here leaves the range empty
+    const err = vmaFile.fop.mmap(mm, vmaFile, vma);
+    if (err < 0) return err;
+  }
+  mm.tree.insert(vma);
   return 0;
+}
+
+/**
+ * After VMAs left [start, end): zap their page-table entries and free the tables no
+ * neighbour can use (unmap_region → unmap_vmas, free_pgtables).
+ */
+export function unmapPageTables(mm: MmStruct, start: number, end: number): void {
+  const pt = mm.pgtables;
+  if (pt.pud.size === 0) return;
+  pt.zap(start, end); // a leaf reaching outside the range is zapped whole (split_huge_pud/pmd)
+  const prev = mm.tree.prevOf(start);
+  const next = mm.tree.findVma(start);
+  pt.freePgtables(start, end, prev === null ? 0 : prev.end, next === null ? 0 : next.start);
 }
 
 /**
@@ -232,6 +261,7 @@ export function sysMunmap(mm: MmStruct, start: Split, len: Split): number {
   const g = gatherMunmapVmas(mm, first, start.pg, end);
   if (g === null) return -ENOMEM;
   for (const v of g) mm.removeVma(v);
+  unmapPageTables(mm, start.pg, end);
   return 0;
 }
 

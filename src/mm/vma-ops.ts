@@ -2,10 +2,33 @@
 
 import type { MmStruct } from './mm.js';
 import type { Vma } from './vma.js';
+import { PMD_PAGES } from './pgtable.js';
+
+/**
+ * vma_adjust_trans_huge() at a split address: a PMD leaf across it is zapped whole (the
+ * rest refaults); inside a PUD leaf, a split that is not 2 MiB aligned walks the PUD leaf
+ * as if it were a PMD table (split_huge_pmd_address → mm_find_pmd) — a kernel oops.
+ */
+function splitHugeAt(mm: MmStruct, addr: number): void {
+  const pt = mm.pgtables;
+  const slot = pt.pudSlot(addr);
+  if (slot === undefined) return;
+  if (typeof slot === 'number') {
+    if (addr % PMD_PAGES !== 0 && mm.config.hazards.pudSplit) mm.hazard = 'pmd-split-in-pud-leaf';
+    return;
+  }
+  const m = slot.pmd[Math.floor(addr / PMD_PAGES) % 512];
+  if (typeof m === 'number' && addr % PMD_PAGES !== 0) {
+    const b = Math.floor(addr / PMD_PAGES) * PMD_PAGES;
+    pt.zap(b, b + PMD_PAGES);
+  }
+}
 
 /** __split_vma(): cut v at addr; v keeps [start, addr), the new VMA [addr, end) is returned. */
 export function splitVma(mm: MmStruct, v: Vma, addr: number): Vma {
+  if (v.ops !== null && mm.pgtables.pud.size > 0) splitHugeAt(mm, addr);
   const upper = mm.newVma(addr, v.end, v.flags, v.file, v.pgoff + (addr - v.start), v.anonVma, v.name);
+  upper.ops = v.ops;
   mm.tree.adjust(v, v.start, addr);
   mm.tree.insert(upper);
   return upper;

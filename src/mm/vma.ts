@@ -3,6 +3,7 @@
 // end may only change through GapTree.adjust(), which keeps the tree's copies in step.
 
 import type { KFile } from '../fs/file.js';
+import type { VmOps } from './memory.js';
 
 // vm_flags bits, with the kernel's values (include/linux/mm.h).
 export const VM_READ = 0x1;
@@ -22,7 +23,9 @@ export const VM_ACCOUNT = 0x100000;
 export const VM_NORESERVE = 0x200000;
 export const VM_HUGETLB = 0x400000;
 export const VM_MIXEDMAP = 0x10000000;
+export const VM_HUGEPAGE = 0x20000000;
 export const VM_NOHUGEPAGE = 0x40000000;
+export const VM_DONTDUMP = 0x4000000;
 // VM_SHADOW_STACK is a high bit in the kernel; any free bit serves the model.
 export const VM_SHADOW_STACK = 0x800;
 
@@ -41,6 +44,8 @@ export class Vma {
   anonVma: number;
   /** /proc/pid/maps name of an anonymous VMA ([stack], [heap]); null otherwise. */
   name: string | null;
+  /** vm_ops with fault handlers, set by the driver's ->mmap (null: not modelled). */
+  ops: VmOps | null = null;
 
   constructor(start: number, end: number, flags: number, file: KFile | null, pgoff: number, anonVma = 0, name: string | null = null) {
     this.start = start;

@@ -1,0 +1,179 @@
+// The fault path (mm/memory.c __handle_mm_fault): for a page that is not mapped, core mm
+// tries a 1 GiB ->huge_fault when the PUD slot is empty and PUD_ORDER is allowed, then a
+// 2 MiB one when the PMD slot is empty and PMD_ORDER is allowed, then the PTE-level
+// ->fault. Every handled fault counts once, whatever leaf it installed.
+
+import type { MmStruct } from './mm.js';
+import type { Vma } from './vma.js';
+import { VM_HUGEPAGE, VM_NOHUGEPAGE, VM_PFNMAP, VM_MIXEDMAP } from './vma.js';
+import { PMD_ORDER, PUD_ORDER, PMD_PAGES, PUD_PAGES, type PmdTable, type PteTable } from './pgtable.js';
+
+export const VM_FAULT_SIGBUS = 0x2;
+export const VM_FAULT_SIGSEGV = 0x40;
+export const VM_FAULT_NOPAGE = 0x100;
+export const VM_FAULT_FALLBACK = 0x800;
+
+/** The fault handlers a mapping's driver installs (struct vm_operations_struct). */
+export interface VmOps {
+  readonly name: string;
+  /** ->huge_fault(vmf, order); absent when the driver has none. */
+  hugeFault?(mm: MmStruct, vma: Vma, addr: number, order: number): number;
+  /** ->fault(vmf): the PTE-level fault. */
+  fault(mm: MmStruct, vma: Vma, addr: number): number;
+}
+
+/** What faulting a range did. */
+export interface FaultStats {
+  faults: number;
+  /** leaves installed, by order */
+  installed: { pte: number; pmd: number; pud: number };
+  /** ->huge_fault calls that returned VM_FAULT_FALLBACK, by order */
+  fallback: { pmd: number; pud: number };
+}
+
+export function newFaultStats(): FaultStats {
+  return { faults: 0, installed: { pte: 0, pmd: 0, pud: 0 }, fallback: { pmd: 0, pud: 0 } };
+}
+
+/**
+ * thp_vma_allowable_order() in the fault path, for a special (VM_PFNMAP/VM_MIXEDMAP) VMA:
+ * THP built and not disabled for the VMA, the sysfs "enabled" policy (always, or madvise
+ * with MADV_HUGEPAGE), the arch's huge pfnmap support, and a ->huge_fault handler.
+ */
+export function hugeOrderAllowed(mm: MmStruct, vma: Vma, order: number): boolean {
+  const c = mm.config;
+  if (!c.thp || !c.hugePfnmap.arch) return false;
+  if (!(vma.flags & (VM_PFNMAP | VM_MIXEDMAP))) return false;
+  if (vma.flags & VM_NOHUGEPAGE) return false;
+  if (!(c.thpPfnmapBypass && vma.flags & VM_PFNMAP)) {
+    if (c.thpEnabled === 'never') return false;
+    if (c.thpEnabled === 'madvise' && !(vma.flags & VM_HUGEPAGE)) return false;
+  }
+  if (order === PUD_ORDER && !c.hugePfnmap.pud) return false;
+  if (order === PMD_ORDER && !c.hugePfnmap.pmd) return false;
+  return vma.ops !== null && vma.ops.hugeFault !== undefined;
+}
+
+/** handle_mm_fault() for a missing page at addr inside vma. */
+export function handleMmFault(mm: MmStruct, vma: Vma, addr: number, st: FaultStats): number {
+  const pt = mm.pgtables;
+  st.faults++;
+  const ops = vma.ops!;
+  const slot = pt.pudSlot(addr);
+  if (slot === undefined && hugeOrderAllowed(mm, vma, PUD_ORDER)) {
+    const r = ops.hugeFault!(mm, vma, addr, PUD_ORDER);
+    if (!(r & VM_FAULT_FALLBACK)) {
+      if (r === VM_FAULT_NOPAGE) st.installed.pud++;
+      return r;
+    }
+    st.fallback.pud++;
+  }
+  const pmdt = pt.pmdAlloc(addr);
+  const pmdSlot = pmdt.pmd[Math.floor(addr / PMD_PAGES) % 512];
+  if (pmdSlot === undefined && hugeOrderAllowed(mm, vma, PMD_ORDER)) {
+    const r = ops.hugeFault!(mm, vma, addr, PMD_ORDER);
+    if (!(r & VM_FAULT_FALLBACK)) {
+      if (r === VM_FAULT_NOPAGE) st.installed.pmd++;
+      return r;
+    }
+    st.fallback.pmd++;
+  }
+  pt.pteAlloc(pmdt, addr);
+  const r = ops.fault(mm, vma, addr);
+  if (r === VM_FAULT_NOPAGE) st.installed.pte++;
+  return r;
+}
+
+/** vmf_insert_pfn(): map one 4 KiB page. */
+export function insertPfn(mm: MmStruct, addr: number, pfn: number): number {
+  const t = mm.pgtables.pteFor(addr);
+  const i = addr % 512;
+  if (t.pte[i] === 0) {
+    t.pte[i] = pfn + 1;
+    t.present++;
+  }
+  return VM_FAULT_NOPAGE;
+}
+
+/** vmf_insert_pfn_pmd(): map the 2 MiB block holding addr (a leaf in an empty PMD slot). */
+export function insertPfnPmd(mm: MmStruct, addr: number, pfn: number): number {
+  const pmdt = mm.pgtables.pmdAlloc(addr);
+  mm.pgtables.setPmdLeaf(pmdt, addr, pfn);
+  return VM_FAULT_NOPAGE;
+}
+
+/** vmf_insert_pfn_pud(): map the 1 GiB block holding addr. */
+export function insertPfnPud(mm: MmStruct, addr: number, pfn: number): number {
+  mm.pgtables.setPudLeaf(addr, pfn);
+  return VM_FAULT_NOPAGE;
+}
+
+export interface TouchResult extends FaultStats {
+  signal: 'SIGSEGV' | 'SIGBUS' | null;
+  /** the page where a signal stopped the walk */
+  signalAt: number;
+}
+
+/**
+ * Read one byte of every 4 KiB page of [start, end) in ascending order, as a program
+ * walking a mapping does. Mapped pages cost nothing; the walk skips whole leaves.
+ */
+export function touchRange(mm: MmStruct, start: number, end: number): TouchResult {
+  const st = newFaultStats();
+  const pt = mm.pgtables;
+  let p = start;
+  while (p < end) {
+    const vma = mm.tree.findVma(p);
+    if (vma === null || vma.start > p) return { ...st, signal: 'SIGSEGV', signalAt: p };
+    if (vma.ops === null) throw new Error('touch: only device (VM_PFNMAP) mappings have a modelled fault path');
+    const segEnd = end < vma.end ? end : vma.end;
+    while (p < segEnd) {
+      const g = pt.pudSlot(p);
+      if (typeof g === 'number') {
+        p = nextBoundary(p, PUD_PAGES, segEnd);
+        continue;
+      }
+      if (g !== undefined) {
+        const m = g.pmd[Math.floor(p / PMD_PAGES) % 512];
+        if (typeof m === 'number') {
+          p = nextBoundary(p, PMD_PAGES, segEnd);
+          continue;
+        }
+        if (m !== undefined) {
+          p = scanPtes(m, p, nextBoundary(p, PMD_PAGES, segEnd), mm, vma, st);
+          if (p < 0) return { ...st, signal: 'SIGBUS', signalAt: -p - 1 };
+          continue;
+        }
+      }
+      const r = handleMmFault(mm, vma, p, st);
+      if (r & VM_FAULT_SIGBUS) return { ...st, signal: 'SIGBUS', signalAt: p };
+      if (r & VM_FAULT_SIGSEGV) return { ...st, signal: 'SIGSEGV', signalAt: p };
+    }
+  }
+  return { ...st, signal: null, signalAt: 0 };
+}
+
+function nextBoundary(p: number, size: number, limit: number): number {
+  const b = (Math.floor(p / size) + 1) * size;
+  return b < limit ? b : limit;
+}
+
+/**
+ * Walk [p, end) inside one PTE table, faulting missing pages; -(page+1) on SIGBUS. Both the
+ * PUD and the PMD slot hold tables here, so handle_mm_fault() goes straight to ->fault.
+ */
+function scanPtes(t: PteTable, p: number, end: number, mm: MmStruct, vma: Vma, st: FaultStats): number {
+  const base = Math.floor(p / PMD_PAGES) * PMD_PAGES;
+  const pte = t.pte;
+  const ops = vma.ops!;
+  for (; p < end; p++) {
+    if (pte[p - base] !== 0) continue;
+    st.faults++;
+    const r = ops.fault(mm, vma, p);
+    if (r === VM_FAULT_NOPAGE) st.installed.pte++;
+    else if (r & (VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV)) return -(p + 1);
+  }
+  return p;
+}
+
+export type { PmdTable };

@@ -1,0 +1,198 @@
+// vfio-pci (drivers/vfio/pci/vfio_pci_core.c): BAR regions at file offset index << 40,
+// vfio_pci_core_mmap(), vma_to_pfn(), the huge fault handler as it changed across kernels,
+// and the two placement hooks the huge-pfnmap series proposed.
+
+import type { MmStruct } from '../mm/mm.js';
+import type { Vma } from '../mm/vma.js';
+import type { KFile } from '../fs/file.js';
+import type { Device, Region } from '../devices/device.js';
+import { VFIO_PCI_ROM_REGION_INDEX } from '../devices/device.js';
+import { VM_SHARED, VM_IO, VM_PFNMAP, VM_DONTEXPAND, VM_DONTDUMP } from '../mm/vma.js';
+import {
+  VM_FAULT_FALLBACK, VM_FAULT_NOPAGE, VM_FAULT_SIGBUS, insertPfn, insertPfnPmd, insertPfnPud, type VmOps,
+} from '../mm/memory.js';
+import { PMD_ORDER, PUD_ORDER } from '../mm/pgtable.js';
+import { thpGetUnmappedAreaAligned } from '../mm/huge.js';
+import { EINVAL } from '../mm/uapi.js';
+
+/** VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT: a region's pgoff space is 2^28 pages (1 TiB). */
+export const REGION_PGOFF_SHIFT = 40 - 12;
+const REGION_PGOFF_PAGES = 2 ** REGION_PGOFF_SHIFT;
+
+/** The rules of vfio_pci_mmap_huge_fault, which changed across kernels. */
+export interface FaultRules {
+  readonly name: string;
+  /** 6.10–6.11: the first fault inserts the whole VMA with 4 KiB PTEs (d71a989cf5d9). */
+  readonly prefaultWholeVma: boolean;
+  /** huge_fault exists (6.12, f9e54c3a2f5b); without it every fault is a PTE fault. */
+  readonly hugeFault: boolean;
+  /** the pfn must be aligned to the order (6.13-rc7, 09dfc8a5f2ce). */
+  readonly pfnAligned: boolean;
+  /** the fault address is rounded down to the order first (6.15, c1d9dac0db16). */
+  readonly roundDown: boolean;
+}
+
+export const FAULT_RULES: Record<string, FaultRules> = {
+  'prefault-6.10': { name: 'prefault-6.10', prefaultWholeVma: true, hugeFault: false, pfnAligned: false, roundDown: false },
+  'huge-6.12': { name: 'huge-6.12', prefaultWholeVma: false, hugeFault: true, pfnAligned: false, roundDown: false },
+  'pfn-6.13': { name: 'pfn-6.13', prefaultWholeVma: false, hugeFault: true, pfnAligned: true, roundDown: false },
+  'align-6.15': { name: 'align-6.15', prefaultWholeVma: false, hugeFault: true, pfnAligned: true, roundDown: true },
+};
+
+/** struct vfio_pci_core_device, as far as mmap and faults need it. */
+export class VfioPciDevice {
+  /** pci_iomap()ed BARs (the barmap the first mmap of a BAR requests) */
+  readonly barmap = new Set<number>();
+  /** memory decoding enabled (PCI_COMMAND_MEMORY) and the device not runtime-suspended */
+  memoryEnabled = true;
+
+  /** BAR start pfn by region index (pci_resource_start >> PAGE_SHIFT) */
+  readonly startPfn: number[] = [];
+  private readonly byIndex: (Region | undefined)[] = [];
+
+  constructor(readonly dev: Device, readonly rules: FaultRules, readonly hugePfnmapBuilt: boolean) {
+    for (const r of dev.regions) {
+      this.byIndex[r.index] = r;
+      this.startPfn[r.index] = r.start / 4096;
+    }
+  }
+
+  region(index: number): Region | undefined {
+    return this.byIndex[index];
+  }
+
+  /** vdev->bar_mmap_supported[index] (vfio_pci_probe_mmaps): a memory BAR VFIO lets you mmap. */
+  barMmapSupported(index: number): boolean {
+    const r = this.region(index);
+    return r !== undefined && r.kind === 'bar' && r.size > 0 && !r.io && r.mmap;
+  }
+}
+
+/** vma_to_pfn(): the BAR's first pfn plus the VMA's page offset inside the region. */
+export function vmaToPfn(pdev: VfioPciDevice, vma: Vma): number {
+  const index = Math.floor(vma.pgoff / REGION_PGOFF_PAGES);
+  return pdev.startPfn[index] + (vma.pgoff % REGION_PGOFF_PAGES);
+}
+
+/** vfio_pci_core_mmap(): check the request, mark the VMA as device memory, install vm_ops. */
+export function vfioPciCoreMmap(mm: MmStruct, pdev: VfioPciDevice, vma: Vma): number {
+  const index = Math.floor(vma.pgoff / REGION_PGOFF_PAGES);
+  if (!(vma.flags & VM_SHARED)) return -EINVAL;
+  if (index >= VFIO_PCI_ROM_REGION_INDEX) return -EINVAL; // ROM, config, VGA and device regions
+  if (!pdev.barMmapSupported(index)) return -EINVAL;
+  const r = pdev.region(index)!;
+  const physPages = Math.ceil(r.size / 4096);
+  const reqStart = vma.pgoff % REGION_PGOFF_PAGES;
+  if (reqStart + (vma.end - vma.start) > physPages) return -EINVAL;
+  pdev.barmap.add(index);
+  vma.flags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
+  vma.ops = vfioPciMmapOps(pdev);
+  void mm;
+  return 0;
+}
+
+/** vfio_pci_mmap_ops: .fault always, .huge_fault where the kernel has it and it is built. */
+function vfioPciMmapOps(pdev: VfioPciDevice): VmOps {
+  const rules = pdev.rules;
+  const ops: VmOps = {
+    name: 'vfio_pci_mmap_ops',
+    fault: (mm, vma, addr) => (rules.prefaultWholeVma ? prefaultWholeVma(mm, pdev, vma, addr) : hugeFault(mm, pdev, vma, addr, 0)),
+  };
+  if (rules.hugeFault && pdev.hugePfnmapBuilt) {
+    return { ...ops, hugeFault: (mm, vma, addr, order) => hugeFault(mm, pdev, vma, addr, order) };
+  }
+  return ops;
+}
+
+/** vfio_pci_mmap_huge_fault(vmf, order) under the device's kernel rules. */
+function hugeFault(mm: MmStruct, pdev: VfioPciDevice, vma: Vma, faultAddr: number, order: number): number {
+  const rules = pdev.rules;
+  const size = 2 ** order;
+  const addr = rules.roundDown ? Math.floor(faultAddr / size) * size : faultAddr;
+  const pfn = vmaToPfn(pdev, vma) + (addr - vma.start);
+  if (order !== 0) {
+    if (rules.roundDown) {
+      if (addr < vma.start || addr + size > vma.end) return VM_FAULT_FALLBACK;
+    } else if (faultAddr % size !== 0 || faultAddr + size > vma.end) {
+      return VM_FAULT_FALLBACK;
+    }
+    if (rules.pfnAligned && pfn % size !== 0) return VM_FAULT_FALLBACK;
+  }
+  if (!pdev.memoryEnabled) return VM_FAULT_SIGBUS;
+  switch (order) {
+    case 0:
+      return insertPfn(mm, faultAddr, vmaToPfn(pdev, vma) + (faultAddr - vma.start));
+    case PMD_ORDER:
+      return insertPfnPmd(mm, addr, pfn);
+    case PUD_ORDER:
+      return insertPfnPud(mm, addr, pfn);
+    default:
+      return VM_FAULT_FALLBACK;
+  }
+}
+
+/** 6.10–6.11: the first fault maps every page of the VMA with PTEs (one fault in all). */
+function prefaultWholeVma(mm: MmStruct, pdev: VfioPciDevice, vma: Vma, addr: number): number {
+  if (!pdev.memoryEnabled) return VM_FAULT_SIGBUS;
+  const base = vmaToPfn(pdev, vma);
+  for (let p = vma.start; p < vma.end; p++) insertPfn(mm, p, base + (p - vma.start));
+  void addr;
+  return VM_FAULT_NOPAGE;
+}
+
+// ---- placement hooks ------------------------------------------------------------------
+
+/** What the BAR covers of a request: index, byte offset inside the region, and the BAR. */
+function barOf(pdev: VfioPciDevice, pgoff: number): { index: number; reqStart: number; r: Region } | null {
+  const index = Math.floor(pgoff / REGION_PGOFF_PAGES);
+  if (index >= VFIO_PCI_ROM_REGION_INDEX) return null;
+  const r = pdev.region(index);
+  if (r === undefined || r.kind !== 'bar') return null;
+  return { index, reqStart: pgoff % REGION_PGOFF_PAGES, r };
+}
+
+/**
+ * v1 (PATCH 5/5, vfio_pci_core_get_unmapped_area): try 1 GiB then 2 MiB alignment,
+ * congruent to the BAR's physical address, then the default allocator. The covered
+ * length is min(bar length, len) — v1 does not subtract the offset.
+ */
+export function vfioPciCoreGetUnmappedArea(mm: MmStruct, pdev: VfioPciDevice, file: KFile, addr: number, len: number, pgoff: number, flags: number): number {
+  const b = barOf(pdev, pgoff);
+  if (b !== null) {
+    let physLen = Math.ceil(b.r.size / 4096);
+    if (b.reqStart < physLen) {
+      physLen = Math.min(physLen, len);
+      const physAddr = b.r.start / 4096 + b.reqStart;
+      if (mm.config.hugePfnmap.pud && physLen >= 2 ** PUD_ORDER) {
+        const ret = thpGetUnmappedAreaAligned(mm, file, addr, len, physAddr, flags, 2 ** PUD_ORDER, 0);
+        if (ret !== 0) return ret;
+      }
+      if (physLen >= 2 ** PMD_ORDER) {
+        const ret = thpGetUnmappedAreaAligned(mm, file, addr, len, physAddr, flags, 2 ** PMD_ORDER, 0);
+        if (ret !== 0) return ret;
+      }
+    }
+  }
+  return mm.getUnmappedArea(file, addr, len, pgoff, flags);
+}
+
+/**
+ * v2 (PATCH 4/4, vfio_pci_core_get_mapping_order): PUD_ORDER when the part of the BAR the
+ * request covers is at least 1 GiB and PUD pfnmaps exist, PMD_ORDER for 2 MiB, else 0.
+ */
+export function vfioPciCoreGetMappingOrder(mm: MmStruct, pdev: VfioPciDevice, pgoff: number, len: number): number {
+  const b = barOf(pdev, pgoff);
+  if (b === null) return 0;
+  let physLen = Math.ceil(b.r.size / 4096);
+  if (b.reqStart >= physLen) return 0;
+  physLen = Math.min(physLen - b.reqStart, len);
+  if (mm.config.hugePfnmap.pud && physLen >= 2 ** PUD_ORDER) return PUD_ORDER;
+  if (mm.config.hugePfnmap.pmd && physLen >= 2 ** PMD_ORDER) return PMD_ORDER;
+  return 0;
+}
+
+/** The physical page a region offset maps: for congruence with phys (v1, order-arg). */
+export function physPageOf(pdev: VfioPciDevice, pgoff: number): number | null {
+  const b = barOf(pdev, pgoff);
+  return b === null ? null : b.r.start / 4096 + b.reqStart;
+}

@@ -1,0 +1,87 @@
+// A process of a given kernel variant that opens VFIO devices and maps their BARs: the
+// entry point the CLI, the alignment test and the comparisons use.
+
+import { MmStruct } from '../mm/mm.js';
+import { DEFAULT_CONFIG, type MmConfig } from '../mm/config.js';
+import { x86_64 } from '../arch/x86_64.js';
+import { addInitialVma, makeFile, shmemZeroSetup } from '../kernels/linux-6.18.js';
+import { TYPICAL_PROCESS } from '../kernels/process-template.js';
+import type { KernelVariant } from '../kernels/variants.js';
+import type { KFile } from '../fs/file.js';
+import type { Device } from '../devices/device.js';
+import { VfioPciDevice } from './pci.js';
+import type { VfioDeviceFile } from './main.js';
+import { parsePages, type Split } from '../lib/u64.js';
+import { sysMmap, sysMunmap } from '../mm/mmap.js';
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../mm/uapi.js';
+import { PMD_ORDER, PUD_ORDER } from '../mm/pgtable.js';
+
+export class VfioProcess {
+  readonly mm: MmStruct;
+  constructor(readonly variant: KernelVariant, config: Partial<MmConfig> = {}) {
+    const c: MmConfig = { ...DEFAULT_CONFIG, ...variant.config, ...config };
+    if (config.hugePfnmap === undefined && c.hugePfnmap.arch === false) c.hugePfnmap = { arch: false, pmd: false, pud: false };
+    this.mm = new MmStruct(c, x86_64);
+    const proc = new Map<string, KFile>();
+    for (const [s, e, perms, off, backing] of TYPICAL_PROCESS) {
+      let file: KFile | null = null;
+      let name: string | null = null;
+      if (backing === '[stack]' || backing === '[heap]') name = backing;
+      else if (backing.startsWith('process:')) {
+        file = proc.get(backing) ?? makeFile(backing, 'process', 0, this.mm.config);
+        proc.set(backing, file);
+      }
+      addInitialVma(this.mm, { start: parsePages(s), end: parsePages(e), perms, pgoff: parsePages(off), file, name });
+    }
+  }
+
+  /** open("/dev/vfio/devices/…") of a vfio-pci device under this variant. */
+  openDevice(dev: Device, id = 'v0'): KFile {
+    const c = this.mm.config;
+    const pdev = new VfioPciDevice(dev, this.variant.faultRules, c.thp && c.hugePfnmap.arch);
+    const privateData: VfioDeviceFile = { device: pdev, ops: this.variant.pciOps };
+    return { id, kind: 'vfio-pci', fop: this.variant.fops(c), sizePages: 0, huge: 'never', privateData };
+  }
+
+  mmap(addr: Split, len: Split, prot: number, flags: number, file: KFile | null, offset: Split): number {
+    return sysMmap(this.mm, addr, len, prot, flags, file, offset, shmemZeroSetup);
+  }
+}
+
+const split = (pg: number, sub = 0): Split => ({ pg, sub });
+
+/** The largest leaf order (PUD, PMD, 0) the arch supports that a length of `pages` can use. */
+export function bestOrderFor(config: MmConfig, pages: number): number {
+  if (config.hugePfnmap.arch && config.hugePfnmap.pud && pages >= 2 ** PUD_ORDER) return PUD_ORDER;
+  if (config.hugePfnmap.arch && config.hugePfnmap.pmd && pages >= 2 ** PMD_ORDER) return PMD_ORDER;
+  return 0;
+}
+
+/**
+ * The userspace recipe VMMs use on kernels without a placement hook: reserve len + align
+ * of PROT_NONE memory, pick the address in it congruent to the file offset modulo align,
+ * trim the rest, and map the BAR there with MAP_FIXED. Returns the address or -errno.
+ */
+export function mmapReserveCongruent(p: VfioProcess, file: KFile, lenPages: number, offsetPg: number, prot: number, align: number): number {
+  if (align <= 1) return p.mmap(split(0), split(lenPages), prot, MAP_SHARED, file, split(offsetPg));
+  const base = p.mmap(split(0), split(lenPages + align), 0, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, null, split(0));
+  if (base < 0) return p.mmap(split(0), split(lenPages), prot, MAP_SHARED, file, split(offsetPg));
+  const want = offsetPg % align;
+  const va = base + ((want - (base % align) + align) % align);
+  if (va > base) sysMunmap(p.mm, split(base), split(va - base));
+  const tail = base + lenPages + align;
+  if (tail > va + lenPages) sysMunmap(p.mm, split(va + lenPages), split(tail - (va + lenPages)));
+  return p.mmap(split(va), split(lenPages), prot, MAP_SHARED | MAP_FIXED, file, split(offsetPg));
+}
+
+/** mmap one BAR (or part of it) the way a program under this variant would. */
+export function mapBar(p: VfioProcess, file: KFile, index: number, offsetBytes: number, lenBytes: number): number {
+  const offsetPg = index * 2 ** 28 + Math.floor(offsetBytes / 4096);
+  const lenPages = Math.ceil(lenBytes / 4096);
+  const prot = PROT_READ | PROT_WRITE;
+  if (p.variant.userspaceRecipe) {
+    const align = 2 ** bestOrderFor(p.mm.config, lenPages);
+    return mmapReserveCongruent(p, file, lenPages, offsetPg, prot, align);
+  }
+  return p.mmap(split(0), { pg: Math.floor(lenBytes / 4096), sub: lenBytes % 4096 }, prot, MAP_SHARED, file, { pg: offsetPg, sub: offsetBytes % 4096 });
+}
