@@ -7,19 +7,30 @@ import { loadTraceFile } from '../trace/load.js';
 import { replay, type ReplayReport } from '../trace/replay.js';
 import { InputError } from '../trace/input-error.js';
 import { bundledTraces } from './paths.js';
+import { loadDevice } from '../devices/load.js';
+import { variantByName, VARIANT_NAMES } from '../kernels/variants.js';
+import { VfioProcess } from '../vfio/process.js';
+import { runAlignTest, LOOPS } from '../vfio/align-test.js';
 
 class UsageError extends Error {}
 
-const HELP = `pfnmap — an executable model of how Linux places mmap()s, checked against the live kernel
+const HELP = () => `pfnmap — an executable model of how Linux places mmap()s, checked against the live kernel
 
 usage:
   pfnmap                       replay the bundled Linux 6.18 kernel traces, print a fidelity table
   pfnmap replay TRACE [--json] replay one pfnmap-trace/1 file (.json or .json.gz)
+  pfnmap align-test --device D [--kernel K] [--loops N] [--group G]
+                               run the checks of vfio-pci-device-map-alignment against a
+                               device (preset, pfnmap-device/1 JSON, lspci -v text or a sysfs
+                               device directory) under a kernel variant (default v2)
   pfnmap help                  this text
+
+kernel variants: ${VARIANT_NAMES.join(', ')}
 
 examples:
   pfnmap replay fixtures/kernel-traces/mixed-1.json
   pfnmap replay fixtures/kernel-traces/churn-77.json.gz --json
+  pfnmap align-test --device gpu-128g --kernel linux-6.18
 
 exit codes: 0 everything matches, 1 a mismatch, 2 bad usage or input (one line on stderr)`;
 
@@ -90,6 +101,28 @@ function replayCmd(args: string[]): number {
   return ok ? 0 : 1;
 }
 
+function alignTestCmd(args: string[]): number {
+  const { values, positionals } = parseArgs({
+    args, allowPositionals: true, strict: true,
+    options: { device: { type: 'string' }, kernel: { type: 'string', default: 'v2' }, loops: { type: 'string' }, group: { type: 'string' } },
+  });
+  if (positionals.length > 0) throw new UsageError(`align-test: unexpected argument ${JSON.stringify(positionals[0])}`);
+  if (values.device === undefined) throw new UsageError('align-test: --device is required (a preset name, a JSON, lspci or sysfs path)');
+  const variant = variantByName(values.kernel!);
+  if (!variant) throw new UsageError(`--kernel: unknown variant ${JSON.stringify(values.kernel)} (${VARIANT_NAMES.join(', ')})`);
+  const int = (v: string | undefined, name: string, dflt: number) => {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name}: expected a non-negative integer, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const dev = loadDevice(values.device);
+  const r = runAlignTest(new VfioProcess(variant), dev, {
+    loops: int(values.loops, 'loops', LOOPS), group: int(values.group, 'group', 0), out: (l) => console.log(l),
+  });
+  return r.exitCode;
+}
+
 export function main(argv: string[]): number {
   try {
     const [cmd, ...rest] = argv;
@@ -100,10 +133,12 @@ export function main(argv: string[]): number {
         return fidelityTable(true);
       case 'replay':
         return replayCmd(rest);
+      case 'align-test':
+        return alignTestCmd(rest);
       case 'help':
       case '--help':
       case '-h':
-        console.log(HELP);
+        console.log(HELP());
         return 0;
       default:
         throw new UsageError(`unknown command ${JSON.stringify(cmd)} (try pfnmap --help)`);

@@ -59,3 +59,16 @@ export function errnoFromName(name: string): number | undefined {
   const m = /^E(\d+)$/.exec(name);
   return m ? Number(m[1]) : undefined;
 }
+
+// strerror() texts of the errnos mmap can return
+const STRERROR: Record<number, string> = {
+  [EPERM]: 'Operation not permitted', [EBADF]: 'Bad file descriptor', [EAGAIN]: 'Resource temporarily unavailable',
+  [ENOMEM]: 'Cannot allocate memory', [EACCES]: 'Permission denied', [EEXIST]: 'File exists', [ENODEV]: 'No such device',
+  [EINVAL]: 'Invalid argument', [ETXTBSY]: 'Text file busy', [EOVERFLOW]: 'Value too large for defined data type',
+  [EOPNOTSUPP]: 'Operation not supported', 16: 'Device or resource busy',
+};
+
+/** glibc's strerror() text for the errnos the model produces. */
+export function strerror(e: number): string {
+  return STRERROR[e] ?? `Unknown error ${e}`;
+}

@@ -46,6 +46,8 @@ export class VfioPciDevice {
   /** memory decoding enabled (PCI_COMMAND_MEMORY) and the device not runtime-suspended */
   memoryEnabled = true;
 
+  /** vfio_pci_mmap_ops for this device, made on first mmap */
+  mmapOps: VmOps | undefined;
   /** BAR start pfn by region index (pci_resource_start >> PAGE_SHIFT) */
   readonly startPfn: number[] = [];
   private readonly byIndex: (Region | undefined)[] = [];
@@ -86,7 +88,7 @@ export function vfioPciCoreMmap(mm: MmStruct, pdev: VfioPciDevice, vma: Vma): nu
   if (reqStart + (vma.end - vma.start) > physPages) return -EINVAL;
   pdev.barmap.add(index);
   vma.flags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
-  vma.ops = vfioPciMmapOps(pdev);
+  vma.ops = pdev.mmapOps ??= vfioPciMmapOps(pdev);
   void mm;
   return 0;
 }
