@@ -55,9 +55,17 @@ function mprotectFixup(mm: MmStruct, vma: Vma, prev: Vma | null, start: number, 
     // Never faulted anonymous memory gives its charge back.
     newflags &= ~VM_ACCOUNT;
   }
+  return vmaModifyFlags(mm, vma, prev, start, end, newflags);
+}
+
+/**
+ * vma_modify_flags(): [start, end) of vma takes newflags — merged into a neighbour when
+ * they match (vma_merge_existing_range), else split off (vma_modify). The VMA now covering
+ * the range, or -ENOMEM at the map_count limit.
+ */
+export function vmaModifyFlags(mm: MmStruct, vma: Vma, prev: Vma | null, start: number, end: number, newflags: number): Vma | number {
   const merged = mergeExistingRange(mm, vma, prev, start, end, newflags);
   if (merged !== null) return merged;
-  // vma_modify(): split off what lies outside [start, end)
   let v = vma;
   if (v.start < start) {
     if (mm.mapCount >= mm.config.maxMapCount) return -ENOMEM;

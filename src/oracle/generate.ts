@@ -270,7 +270,7 @@ class Generator {
 
   private fileOffset(file: TraceFile, alen: bigint): bigint {
     const r = this.rng;
-    const size = BigInt(file.size);
+    const size = BigInt(file.size!);
     switch (r.weighted([
       [35, 'zero'], [30, 'aligned'], [15, 'thp'], [5, 'beyond'], [5, 'unaligned'], [5, 'huge'],
     ] as const)) {
@@ -324,7 +324,7 @@ class Generator {
 
     if (file) {
       fd = file.id;
-      const size = BigInt(file.size);
+      const size = BigInt(file.size!);
       if (r.chance(0.55)) {
         // Something that fits in the file (from a random aligned offset).
         len = r.chance(0.85) ? this.pages(1, Number(size / PAGE / 4n)) : BigInt(r.int(1, Number(size / 4n)));

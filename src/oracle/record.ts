@@ -124,7 +124,7 @@ function encodeOps(files: TraceFile[], ops: TraceOp[]): string {
     if (!/^[A-Za-z0-9_.-]+$/.test(f.id)) throw new Error(`pfnmap oracle: bad file id '${f.id}'`);
     if (!['memfd', 'ext4', 'tmpfs'].includes(f.kind)) throw new Error(`pfnmap oracle: file kind '${f.kind}' cannot be recorded`);
     fileIndex.set(f.id, i);
-    lines.push(`file ${f.id} ${f.kind} ${checkHex(f.size, 'file size')}`);
+    lines.push(`file ${f.id} ${f.kind} ${checkHex(f.size ?? '', 'file size')}`);
   });
   ops.forEach((op, i) => {
     const addr = checkAddr(op.addr, i);

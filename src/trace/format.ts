@@ -19,12 +19,15 @@ export interface TraceEnv {
   la57?: boolean;
   /** The recording process held CAP_SYS_RAWIO (root): MAP_FIXED below dac_mmap_min_addr works. */
   capSysRawio?: boolean;
+  /** /sys/kernel/mm/transparent_hugepage/enabled (the bracketed word) */
+  thpEnabled?: string;
 }
 
 export interface TraceFile {
   id: string;
-  kind: string; // memfd | ext4 | tmpfs (later: vfio-pci)
-  size: Hex;
+  kind: string; // memfd | ext4 | tmpfs | vfio-pci
+  size?: Hex;
+  /** vfio-pci: a pfnmap-device/1 object or a preset name */
   device?: unknown;
 }
 
@@ -43,9 +46,11 @@ export type MmapFlagName =
 export interface MmapOp { op: 'mmap'; addr: string; len: Hex; prot: string; flags: MmapFlagName[]; fd: string | null; offset: Hex }
 export interface MunmapOp { op: 'munmap'; addr: string; len: Hex }
 export interface MprotectOp { op: 'mprotect'; addr: string; len: Hex; prot: string }
-export type TraceOp = MmapOp | MunmapOp | MprotectOp;
+export interface TouchOp { op: 'touch'; addr: string; len: Hex }
+export interface MadviseOp { op: 'madvise'; addr: string; len: Hex; advice: 'HUGEPAGE' | 'NOHUGEPAGE' }
+export type TraceOp = MmapOp | MunmapOp | MprotectOp | TouchOp | MadviseOp;
 
-export type TraceResult = { ret: Hex } | { errno: string };
+export type TraceResult = ({ ret: Hex; faults?: number } | { errno: string } | { signal: 'SIGSEGV' | 'SIGBUS' }) & { hazard?: string };
 
 export interface Trace {
   format: 'pfnmap-trace/1';
@@ -59,6 +64,8 @@ export interface Trace {
   results: TraceResult[];
   final: TraceVma[];
   ns?: number[];
+  /** the kernel variant and config switches to replay with (default: from `kernel`) */
+  model?: { kernel: string; config?: Record<string, unknown> };
 }
 
 /** Linux x86_64 numeric values of the flags a trace may name. */

@@ -8,6 +8,9 @@ import { MAP_FLAG_VALUES, type Trace, type TraceVma, type MmapFlagName } from '.
 import { parseSplit, HexError, type Split } from '../lib/u64.js';
 import { DEFAULT_CONFIG, type MmConfig, type ShmemHuge } from '../mm/config.js';
 import { errnoFromName } from '../mm/uapi.js';
+import { parseDevice, type Device } from '../devices/device.js';
+import { preset, PRESET_NAMES } from '../devices/presets.js';
+import { variantByName, VARIANT_NAMES, type KernelVariant } from '../kernels/variants.js';
 
 /** An op address: absolute, or relative to what op k returned. */
 export type AddrRef = { k: -1; off: Split; neg: false } | { k: number; off: Split; neg: boolean };
@@ -15,15 +18,21 @@ export type AddrRef = { k: -1; off: Split; neg: false } | { k: number; off: Spli
 export type CompiledOp =
   | { op: 'mmap'; addr: AddrRef; len: Split; prot: number; flags: number; fd: string | null; offset: Split }
   | { op: 'munmap'; addr: AddrRef; len: Split }
-  | { op: 'mprotect'; addr: AddrRef; len: Split; prot: number };
+  | { op: 'mprotect'; addr: AddrRef; len: Split; prot: number }
+  | { op: 'touch'; addr: AddrRef; len: Split }
+  | { op: 'madvise'; addr: AddrRef; len: Split; advice: number };
 
-/** An expected result, normalised: a page-aligned return or an errno name. */
-export type Expected = { ret: string } | { errno: string };
+/** An expected result, normalised: a return (with a touch's fault count), an errno or a signal. */
+export type Expected = ({ ret: string; faults?: number } | { errno: string } | { signal: string }) & { hazard?: string };
 
 export interface LoadedTrace {
   raw: Trace;
   config: MmConfig;
   ops: CompiledOp[];
+  /** the kernel variant the trace is replayed under */
+  variant: KernelVariant;
+  /** vfio-pci files' devices by file id */
+  devices: Map<string, Device>;
 }
 
 const PROTS: Record<string, number> = { none: 0, r: 1, w: 2, rw: 3, x: 4, rx: 5, wx: 6, rwx: 7 };
@@ -93,8 +102,15 @@ function compileOp(v: unknown, i: number, fileIds: Set<string>): CompiledOp {
       return { op: 'munmap', addr: addrRef(o.addr, `${f}.addr`, i), len: hex(o.len, `${f}.len`) };
     case 'mprotect':
       return { op: 'mprotect', addr: addrRef(o.addr, `${f}.addr`, i), len: hex(o.len, `${f}.len`), prot: prot(o.prot, `${f}.prot`) };
+    case 'touch':
+      return { op: 'touch', addr: addrRef(o.addr, `${f}.addr`, i), len: hex(o.len, `${f}.len`) };
+    case 'madvise': {
+      const a = o.advice;
+      if (a !== 'HUGEPAGE' && a !== 'NOHUGEPAGE') throw new InputError(`${f}.advice`, `expected "HUGEPAGE" or "NOHUGEPAGE", got ${JSON.stringify(a)}`);
+      return { op: 'madvise', addr: addrRef(o.addr, `${f}.addr`, i), len: hex(o.len, `${f}.len`), advice: a === 'HUGEPAGE' ? 14 : 15 };
+    }
     default:
-      throw new InputError(`${f}.op`, `unknown op ${JSON.stringify(kind)} (mmap, munmap, mprotect)`);
+      throw new InputError(`${f}.op`, `unknown op ${JSON.stringify(kind)} (mmap, munmap, mprotect, touch, madvise)`);
   }
 }
 
@@ -109,16 +125,24 @@ function checkVma(v: unknown, field: string): TraceVma {
 
 function checkResult(v: unknown, field: string): Expected {
   const o = obj(v, field);
+  let r: Expected;
   if ('ret' in o) {
     hex(o.ret, `${field}.ret`);
-    return { ret: o.ret as string };
-  }
-  if ('errno' in o) {
+    r = { ret: o.ret as string };
+    if (o.faults !== undefined) {
+      if (!Number.isSafeInteger(o.faults) || (o.faults as number) < 0) throw new InputError(`${field}.faults`, 'expected a non-negative integer');
+      r.faults = o.faults as number;
+    }
+  } else if ('errno' in o) {
     const e = str(o.errno, `${field}.errno`);
     if (errnoFromName(e) === undefined) throw new InputError(`${field}.errno`, `unknown errno ${JSON.stringify(e)}`);
-    return { errno: e };
-  }
-  throw new InputError(field, 'expected {"ret": "0x…"} or {"errno": "E…"}');
+    r = { errno: e };
+  } else if ('signal' in o) {
+    if (o.signal !== 'SIGSEGV' && o.signal !== 'SIGBUS') throw new InputError(`${field}.signal`, 'expected "SIGSEGV" or "SIGBUS"');
+    r = { signal: o.signal };
+  } else throw new InputError(field, 'expected {"ret": "0x…"}, {"errno": "E…"} or {"signal": "SIG…"}');
+  if (o.hazard !== undefined) r.hazard = str(o.hazard, `${field}.hazard`);
+  return r;
 }
 
 const HUGE: ShmemHuge[] = ['never', 'always', 'within_size', 'advise', 'deny', 'force'];
@@ -156,8 +180,30 @@ function configOf(env: Record<string, unknown>): MmConfig {
     if (typeof env.capSysRawio !== 'boolean') throw new InputError('env.capSysRawio', 'expected true or false');
     c.capSysRawio = env.capSysRawio;
   }
+  if (env.thpEnabled !== undefined) {
+    if (!['always', 'madvise', 'never'].includes(env.thpEnabled as string)) throw new InputError('env.thpEnabled', 'expected always, madvise or never');
+    c.thpEnabled = env.thpEnabled as MmConfig['thpEnabled'];
+  }
   return c;
 }
+
+/** The variant a trace replays under: model.kernel, else from the recording kernel's version. */
+function variantOf(t: Record<string, unknown>, hasDevices: boolean): KernelVariant {
+  if (t.model !== undefined) {
+    const m = obj(t.model, 'model');
+    const name = str(m.kernel, 'model.kernel');
+    const v = variantByName(name);
+    if (!v) throw new InputError('model.kernel', `unknown kernel variant ${JSON.stringify(name)} (${VARIANT_NAMES.join(', ')})`);
+    return v;
+  }
+  const k = typeof t.kernel === 'string' ? t.kernel : '';
+  const byVersion: [RegExp, string][] = [[/^6\.12\./, 'linux-6.12'], [/^6\.18\./, 'linux-6.18'], [/^7\.2\./, 'linux-7.2']];
+  for (const [re, name] of byVersion) if (re.test(k)) return variantByName(name)!;
+  if (hasDevices) throw new InputError('model.kernel', `cannot tell the kernel variant of ${JSON.stringify(k)}; name it in "model": {"kernel": …}`);
+  return variantByName('linux-6.18')!;
+}
+
+const MODEL_CONFIG_KEYS = ['thpEnabled', 'hugePfnmap', 'compat', 'thpPfnmapBypass', 'thpAlignFilesWithoutHook', 'hazards'] as const;
 
 export interface ValidatedTrace extends LoadedTrace {
   expected: Expected[];
@@ -169,24 +215,41 @@ export function validateTrace(data: unknown): ValidatedTrace {
   if (t.format !== 'pfnmap-trace/1') throw new InputError('format', `expected "pfnmap-trace/1", got ${JSON.stringify(t.format)}`);
   str(t.name, 'name');
   if (t.arch !== 'x86_64') throw new InputError('arch', `only x86_64 is modelled, got ${JSON.stringify(t.arch)}`);
-  const config = configOf(obj(t.env, 'env'));
+  let config = configOf(obj(t.env, 'env'));
   const fileIds = new Set<string>();
+  const devices = new Map<string, Device>();
   arr(t.files, 'files').forEach((fv, i) => {
     const f = obj(fv, `files[${i}]`);
     const id = str(f.id, `files[${i}].id`);
     if (fileIds.has(id)) throw new InputError(`files[${i}].id`, `duplicate id ${JSON.stringify(id)}`);
     const kind = str(f.kind, `files[${i}].kind`);
-    if (!['memfd', 'ext4', 'tmpfs'].includes(kind)) throw new InputError(`files[${i}].kind`, `unknown kind ${JSON.stringify(kind)} (memfd, ext4, tmpfs)`);
-    hex(f.size, `files[${i}].size`);
+    if (!['memfd', 'ext4', 'tmpfs', 'vfio-pci'].includes(kind)) throw new InputError(`files[${i}].kind`, `unknown kind ${JSON.stringify(kind)} (memfd, ext4, tmpfs, vfio-pci)`);
+    if (kind === 'vfio-pci') {
+      if (typeof f.device === 'string') {
+        const d = preset(f.device);
+        if (!d) throw new InputError(`files[${i}].device`, `unknown preset ${JSON.stringify(f.device)} (${PRESET_NAMES.join(', ')})`);
+        devices.set(id, d);
+      } else devices.set(id, parseDevice(f.device, `files[${i}].device`));
+      if (f.size !== undefined) hex(f.size, `files[${i}].size`);
+    } else hex(f.size, `files[${i}].size`);
     fileIds.add(id);
   });
+  const variant = variantOf(t, devices.size > 0);
+  config = { ...config, ...variant.config };
+  if (t.model !== undefined && (t.model as Record<string, unknown>).config !== undefined) {
+    const mc = obj((t.model as Record<string, unknown>).config, 'model.config');
+    for (const k of Object.keys(mc)) {
+      if (!(MODEL_CONFIG_KEYS as readonly string[]).includes(k)) throw new InputError(`model.config.${k}`, `unknown switch (${MODEL_CONFIG_KEYS.join(', ')})`);
+    }
+    config = { ...config, ...(mc as Partial<MmConfig>) };
+  }
   arr(t.initial, 'initial').forEach((v, i) => checkVma(v, `initial[${i}]`));
   const ops = arr(t.ops, 'ops').map((o, i) => compileOp(o, i, fileIds));
   const results = arr(t.results, 'results');
   if (results.length !== ops.length) throw new InputError('results', `has ${results.length} entries for ${ops.length} ops`);
   const expected = results.map((r, i) => checkResult(r, `results[${i}]`));
   arr(t.final, 'final').forEach((v, i) => checkVma(v, `final[${i}]`));
-  return { raw: t as unknown as Trace, config, ops, expected };
+  return { raw: t as unknown as Trace, config, ops, expected, variant, devices };
 }
 
 /** Read a trace file (plain JSON or gzip). */

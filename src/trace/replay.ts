@@ -5,6 +5,9 @@ import type { ValidatedTrace, CompiledOp, Expected } from './load.js';
 import { MmStruct } from '../mm/mm.js';
 import { sysMmap, sysMunmap } from '../mm/mmap.js';
 import { sysMprotect } from '../mm/mprotect.js';
+import { sysMadvise } from '../mm/madvise.js';
+import { touchRange } from '../mm/memory.js';
+import { VfioProcess } from '../vfio/process.js';
 import { permsOf } from '../mm/vma.js';
 import { newMm, makeFile, addInitialVma, shmemZeroSetup } from '../kernels/linux-6.18.js';
 import type { KFile, FileKind } from '../fs/file.js';
@@ -31,7 +34,13 @@ export interface ReplayReport {
 export function setUpProcess(t: ValidatedTrace): { mm: MmStruct; files: Map<string, KFile> } {
   const mm = newMm(t.config);
   const files = new Map<string, KFile>();
-  for (const f of t.raw.files) files.set(f.id, makeFile(f.id, f.kind as FileKind, parseSplit(f.size).pg, mm.config));
+  // device files are opened through the trace's kernel variant (its vfio hooks)
+  const vp = t.devices.size > 0 ? new VfioProcess(t.variant, t.config) : null;
+  for (const f of t.raw.files) {
+    const dev = t.devices.get(f.id);
+    if (dev !== undefined) files.set(f.id, vp!.openDevice(dev, f.id));
+    else files.set(f.id, makeFile(f.id, f.kind as FileKind, parseSplit(f.size).pg, mm.config));
+  }
   const procFiles = new Map<string, KFile>();
   for (const v of t.raw.initial) {
     let file: KFile | null = null;
@@ -52,11 +61,26 @@ export function setUpProcess(t: ValidatedTrace): { mm: MmStruct; files: Map<stri
   return { mm, files };
 }
 
-/**
- * Execute the ops. Returns each op's raw result: a page number (≥ 0) or -errno.
- * For munmap/mprotect success is 0.
- */
-export function runOps(mm: MmStruct, files: Map<string, KFile>, ops: CompiledOp[], out: Float64Array): void {
+/** What the ops returned: raw results, and for touches the fault counts and signals. */
+export interface RunOutput {
+  /** a page number (≥ 0) or -errno; 0 for a successful munmap/mprotect/madvise/touch */
+  ret: Float64Array;
+  /** touch: faults taken; -1 for other ops */
+  faults: Float64Array;
+  /** touch: the signal that stopped it */
+  signal: (string | null)[];
+  /** the op at which a kernel hazard stopped the replay, and its name */
+  hazardAt: number;
+  hazard: string | null;
+}
+
+export function newRunOutput(n: number): RunOutput {
+  return { ret: new Float64Array(n), faults: new Float64Array(n).fill(-1), signal: new Array<string | null>(n).fill(null), hazardAt: -1, hazard: null };
+}
+
+/** Execute the ops in order; a kernel hazard stops the run after that op. */
+export function runOps(mm: MmStruct, files: Map<string, KFile>, ops: CompiledOp[], out: RunOutput): void {
+  const res = out.ret;
   const fileList = ops.map((o) => (o.op === 'mmap' && o.fd !== null ? files.get(o.fd)! : null));
   const base: Split = { pg: 0, sub: 0 };
   const rel: Split = { pg: 0, sub: 0 };
@@ -66,11 +90,11 @@ export function runOps(mm: MmStruct, files: Map<string, KFile>, ops: CompiledOp[
     const ref = o.addr;
     if (ref.k < 0) addr = ref.off;
     else {
-      const r = out[ref.k];
+      const r = res[ref.k];
       base.pg = r > 0 ? r : 0;
       addr = ref.neg ? subSplitInto(rel, base, ref.off) : addSplitInto(rel, base, ref.off);
     }
-    let r: number;
+    let r = 0;
     switch (o.op) {
       case 'mmap':
         r = sysMmap(mm, addr, o.len, o.prot, o.flags, fileList[i], o.offset, shmemZeroSetup);
@@ -81,13 +105,34 @@ export function runOps(mm: MmStruct, files: Map<string, KFile>, ops: CompiledOp[
       case 'mprotect':
         r = sysMprotect(mm, addr, o.len, o.prot);
         break;
+      case 'madvise':
+        r = sysMadvise(mm, addr, o.len, o.advice);
+        break;
+      case 'touch': {
+        const t = touchRange(mm, addr.pg, addr.pg + Math.ceil((o.len.pg * 4096 + o.len.sub) / 4096));
+        out.faults[i] = t.faults;
+        out.signal[i] = t.signal;
+        break;
+      }
     }
-    out[i] = r;
+    res[i] = r;
+    if (mm.hazard !== null) {
+      out.hazardAt = i;
+      out.hazard = mm.hazard;
+      return;
+    }
   }
 }
 
-export function formatResult(r: number): Expected {
-  return r < 0 ? { errno: errnoName(-r) } : { ret: formatPages(r) };
+export function formatResult(out: RunOutput, i: number): Expected {
+  let e: Expected;
+  const sig = out.signal[i];
+  const r = out.ret[i];
+  if (sig !== null) e = { signal: sig };
+  else if (r < 0) e = { errno: errnoName(-r) };
+  else e = out.faults[i] >= 0 ? { ret: formatPages(r), faults: out.faults[i] } : { ret: formatPages(r) };
+  if (out.hazardAt === i) e.hazard = out.hazard!;
+  return e;
 }
 
 /** /proc/pid/maps of the model, in the trace's VMA form. */
@@ -102,7 +147,10 @@ export function mapsOf(mm: MmStruct): TraceVma[] {
 }
 
 function sameResult(a: Expected, b: Expected): boolean {
-  return 'ret' in a ? 'ret' in b && a.ret === b.ret : 'errno' in b && a.errno === b.errno;
+  if (a.hazard !== b.hazard) return false;
+  if ('ret' in a) return 'ret' in b && a.ret === b.ret && a.faults === b.faults;
+  if ('errno' in a) return 'errno' in b && a.errno === b.errno;
+  return 'signal' in b && a.signal === b.signal;
 }
 
 function sameVma(a: TraceVma, b: TraceVma): boolean {
@@ -111,19 +159,23 @@ function sameVma(a: TraceVma, b: TraceVma): boolean {
 
 export function replay(t: ValidatedTrace): ReplayReport & { got: Expected[]; final: TraceVma[] } {
   const { mm, files } = setUpProcess(t);
-  const out = new Float64Array(t.ops.length);
+  const out = newRunOutput(t.ops.length);
   const t0 = process.hrtime.bigint();
   runOps(mm, files, t.ops, out);
   const modelNs = Number(process.hrtime.bigint() - t0);
-  const got = Array.from(out, formatResult);
+  // after a hazard the model stops, as the recording kernel did (or would have)
+  const ran = out.hazardAt >= 0 ? out.hazardAt + 1 : t.ops.length;
+  const got = Array.from({ length: ran }, (_, i) => formatResult(out, i));
   let matched = 0;
   let first: Mismatch | null = null;
   got.forEach((g, i) => {
     if (sameResult(t.expected[i], g)) matched++;
     else if (first === null) first = { op: i, expected: t.expected[i], got: g };
   });
+  if (ran < t.ops.length && first === null) first = { op: ran, expected: t.expected[ran], got: null };
   const final = mapsOf(mm);
-  const want = (t.raw as Trace).final;
+  // after a hazard the recording kernel was not in a state to compare with
+  const want = out.hazardAt >= 0 ? final : (t.raw as Trace).final;
   let finalMatched = final.length === want.length;
   const n = Math.max(final.length, want.length);
   for (let i = 0; i < n; i++) {
