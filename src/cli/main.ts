@@ -11,13 +11,19 @@ import { loadDevice } from '../devices/load.js';
 import { variantByName, VARIANT_NAMES } from '../kernels/variants.js';
 import { VfioProcess } from '../vfio/process.js';
 import { runAlignTest, LOOPS } from '../vfio/align-test.js';
+import { gpuTable, printGpuTable } from './gpu-table.js';
+import { preset } from '../devices/presets.js';
 
 class UsageError extends Error {}
 
 const HELP = () => `pfnmap — an executable model of how Linux places mmap()s, checked against the live kernel
 
 usage:
-  pfnmap                       replay the bundled Linux 6.18 kernel traces, print a fidelity table
+  pfnmap [--device D] [--thp always|madvise|never] [--json]
+                               map every BAR of a device (default: the gpu-128g preset) the way
+                               an unmodified program would, under every kernel variant; touch
+                               it and print address alignment, leaves, faults and TLB entries
+  pfnmap fidelity [--json]     replay the bundled Linux 6.18 kernel traces, print a fidelity table
   pfnmap replay TRACE [--json] replay one pfnmap-trace/1 file (.json or .json.gz)
   pfnmap align-test --device D [--kernel K] [--loops N] [--group G]
                                run the checks of vfio-pci-device-map-alignment against a
@@ -123,14 +129,24 @@ function alignTestCmd(args: string[]): number {
   return r.exitCode;
 }
 
+function defaultJob(args: string[]): number {
+  const { values } = parseArgs({ args, strict: true, options: { device: { type: 'string' }, thp: { type: 'string', default: 'always' }, json: { type: 'boolean' } } });
+  const thp = values.thp!;
+  if (thp !== 'always' && thp !== 'madvise' && thp !== 'never') throw new UsageError(`--thp: expected always, madvise or never, got ${JSON.stringify(thp)}`);
+  const dev = values.device === undefined ? preset('gpu-128g')! : loadDevice(values.device);
+  const rows = gpuTable(dev, VARIANT_NAMES, { thpEnabled: thp });
+  if (values.json) console.log(JSON.stringify({ device: dev.name, thp, rows }));
+  else printGpuTable(dev, rows, thp);
+  return 0;
+}
+
 export function main(argv: string[]): number {
   try {
     const [cmd, ...rest] = argv;
+    if (cmd === undefined || cmd.startsWith('--')) return defaultJob(argv);
     switch (cmd) {
-      case undefined:
-        return fidelityTable(false);
-      case '--json':
-        return fidelityTable(true);
+      case 'fidelity':
+        return fidelityTable(rest.includes('--json'));
       case 'replay':
         return replayCmd(rest);
       case 'align-test':
