@@ -143,6 +143,10 @@ function defaultJob(args: string[]): number {
 export function main(argv: string[]): number {
   try {
     const [cmd, ...rest] = argv;
+    if (cmd === '--help' || cmd === '-h') {
+      console.log(HELP());
+      return 0;
+    }
     if (cmd === undefined || cmd.startsWith('--')) return defaultJob(argv);
     switch (cmd) {
       case 'fidelity':
