@@ -9,6 +9,11 @@ import { bundledTraces } from '../src/cli/paths.js';
 import { newMm, shmemZeroSetup } from '../src/kernels/linux-6.18.js';
 import { sysMmap, sysMunmap } from '../src/mm/mmap.js';
 import { modPow2, type Split } from '../src/lib/u64.js';
+import { preset } from '../src/devices/presets.js';
+import { VARIANTS } from '../src/kernels/variants.js';
+import { VfioProcess, mapBar } from '../src/vfio/process.js';
+import { touchRange } from '../src/mm/memory.js';
+import { runAlignTest, LOOPS } from '../src/vfio/align-test.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (ns: number) => `${ns.toFixed(0).padStart(6)} ns/op`;
@@ -130,6 +135,40 @@ function representation(): void {
     `BigInt costs ${(tBig / tNum).toFixed(1)}x   (same answers: ${rNum === rBig})`);
 }
 
+/** The fault path: a 128 GiB BAR touched page by page, worst case and best case. */
+function faultPath(): void {
+  console.log('\nfault path: every 4 KiB page of the 128 GiB BAR of gpu-128g read once');
+  const dev = preset('gpu-128g')!;
+  const bar = dev.regions.find((r) => r.index === 2)!;
+  const pages = bar.size / 4096;
+  for (const [v, what] of [['linux-6.18', 'worst case, 4 KiB leaves only'], ['v2', 'best case, 1 GiB leaves']] as const) {
+    const p = new VfioProcess(VARIANTS[v], { thpEnabled: 'always' });
+    const f = p.openDevice(dev);
+    const a = mapBar(p, f, 2, 0, bar.size);
+    const rss0 = process.memoryUsage().rss;
+    const t0 = process.hrtime.bigint();
+    const t = touchRange(p.mm, a, a + pages);
+    const ns = Number(process.hrtime.bigint() - t0);
+    const rss = (process.memoryUsage().rss - rss0) / 2 ** 20;
+    const time = ns >= 1e8 ? `${(ns / 1e9).toFixed(2)} s` : `${(ns / 1e3).toFixed(1)} µs`;
+    console.log(`  ${v.padEnd(10)} ${what.padEnd(30)} ${t.faults.toLocaleString('en-US').padStart(11)} faults in ${time.padStart(9)}  ` +
+      `(${(ns / t.faults).toFixed(0)} ns/fault, +${rss.toFixed(0)} MiB RSS)`);
+  }
+}
+
+/** The alignment test's three loops of 1,000,000 mmap/munmap for one BAR. */
+function alignTestLoops(): void {
+  const d = preset('gpu-128g')!;
+  const one = { ...d, regions: d.regions.filter((r) => r.index === 2 || r.kind !== 'bar') };
+  const t0 = process.hrtime.bigint();
+  const r = runAlignTest(new VfioProcess(VARIANTS.v2), one, {});
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  console.log(`\nalign-test, BAR2 (128 GiB) under v2: 3 × ${LOOPS.toLocaleString('en-US')} mmap/munmap in ${s.toFixed(2)} s ` +
+    `(${((s * 1e9) / (3 * LOOPS)).toFixed(0)} ns per pair; ${r.lines[r.lines.length - 1]})`);
+}
+
 churnVsKernel();
 scaling();
 representation();
+faultPath();
+alignTestLoops();
