@@ -532,13 +532,14 @@ async function boot(opts: {
   let timedOut = false;
   let seen = 0;
   const readData = (): string => { try { return fs.readFileSync(dataLog, 'latin1').replace(/\r/g, ''); } catch { return ''; } };
-  const progress = setInterval(() => {
+  const showProgress = (): void => {
     const lines = readData().split('\n').filter((l) => l.startsWith('@@PFNMAP-'));
     for (; seen < lines.length; seen++) {
       const l = lines[seen] as string;
-      if (/^@@PFNMAP-(BOOT|BEGIN|END|ERROR|DONE|DEVICE|IRQREMAP)/.test(l)) log(`${opts.label}: ${l.slice(2)}`);
+      if (/^@@PFNMAP-(BOOT|END|ERROR|DONE|DEVICE|IRQREMAP)/.test(l)) log(`${opts.label}: ${l.slice(2)}`);
     }
-  }, 1000);
+  };
+  const progress = setInterval(showProgress, 1000);
   const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutS * 1000);
   const exitCode = await new Promise<number | null>((resolve) => {
     child.on('exit', (code) => resolve(code));
@@ -546,6 +547,7 @@ async function boot(opts: {
   });
   clearTimeout(timer);
   clearInterval(progress);
+  showProgress();
   for (const f of shm) fs.rmSync(f, { force: true });
   let consoleText = '';
   try { consoleText = fs.readFileSync(consoleLog, 'latin1').replace(/\r/g, ''); } catch { /* none */ }
