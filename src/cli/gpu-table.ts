@@ -4,52 +4,19 @@
 // faults that took and how many TLB entries cover it.
 
 import { VARIANTS, VARIANT_NAMES, type VariantName } from '../kernels/variants.js';
-import { VfioProcess, mapBar } from '../vfio/process.js';
-import { touchRange } from '../mm/memory.js';
-import { errnoName } from '../mm/uapi.js';
+import { VfioProcess } from '../vfio/process.js';
+import { mapAndTouch, type MapResult } from './analyze.js';
 import { sizeLabel, type Device } from '../devices/device.js';
 import type { MmConfig } from '../mm/config.js';
 
-export interface BarRow {
-  variant: VariantName;
-  bar: number;
-  size: number;
-  addr: string | null;
-  errno: string | null;
-  /** the largest power of two dividing the address, in bytes (capped at 1 GiB) */
-  alignment: number;
-  leaves: { pud: number; pmd: number; pte: number };
-  faults: number;
-  tlbEntries: number;
-  ms: number;
-}
-
-function alignmentOf(pages: number): number {
-  let a = 4096;
-  while (a < 2 ** 30 && pages % ((a * 2) / 4096) === 0) a *= 2;
-  return a;
-}
+export type BarRow = MapResult;
 
 export function gpuTable(dev: Device, variants: VariantName[] = VARIANT_NAMES, config: Partial<MmConfig> = {}): BarRow[] {
   const rows: BarRow[] = [];
   for (const v of variants) {
+    // one process per variant: its BARs are mapped side by side, as one program would
     const p = new VfioProcess(VARIANTS[v], config);
-    const f = p.openDevice(dev);
-    for (const r of dev.regions.filter((x) => x.kind === 'bar' && x.mmap)) {
-      const t0 = Date.now();
-      const a = mapBar(p, f, r.index, 0, r.size);
-      if (a < 0) {
-        rows.push({ variant: v, bar: r.index, size: r.size, addr: null, errno: errnoName(-a), alignment: 0, leaves: { pud: 0, pmd: 0, pte: 0 }, faults: 0, tlbEntries: 0, ms: 0 });
-        continue;
-      }
-      const pages = Math.ceil(r.size / 4096);
-      const t = touchRange(p.mm, a, a + pages);
-      const leaves = p.mm.pgtables.leaves(a, a + pages);
-      rows.push({
-        variant: v, bar: r.index, size: r.size, addr: '0x' + (a * 4096).toString(16), errno: t.signal, alignment: alignmentOf(a),
-        leaves, faults: t.faults, tlbEntries: leaves.pud + leaves.pmd + leaves.pte, ms: Date.now() - t0,
-      });
-    }
+    for (const r of dev.regions.filter((x) => x.kind === 'bar' && x.mmap)) rows.push(mapAndTouch(v, dev, r.index, 0, r.size, config, p));
   }
   return rows;
 }
@@ -63,7 +30,7 @@ export function printGpuTable(dev: Device, rows: BarRow[], thp: string): void {
   const w = [11, 4, 5, 16, 7, 9, 9, 10, 10, 11];
   console.log(head.map((h, i) => (i < 2 ? h.padEnd(w[i]) : h.padStart(w[i]))).join('  '));
   for (const r of rows) {
-    const cells = [r.variant, `${r.bar}`, sizeLabel(r.size), r.addr ?? r.errno ?? '-', r.addr ? sizeLabel(r.alignment) : '-',
+    const cells = [r.variant, `${r.bar}`, sizeLabel(r.size), r.addr ?? r.error ?? '-', r.addr ? sizeLabel(r.alignment) : '-',
       num(r.leaves.pud), num(r.leaves.pmd), num(r.leaves.pte), num(r.faults), num(r.tlbEntries)];
     console.log(cells.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
   }

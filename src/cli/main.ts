@@ -12,6 +12,10 @@ import { variantByName, VARIANT_NAMES } from '../kernels/variants.js';
 import { VfioProcess } from '../vfio/process.js';
 import { runAlignTest, LOOPS } from '../vfio/align-test.js';
 import { gpuTable, printGpuTable } from './gpu-table.js';
+import { mapAndTouch, recipe } from './analyze.js';
+import { sizeLabel, type Device } from '../devices/device.js';
+import { DEFAULT_CONFIG } from '../mm/config.js';
+import { parseSplit } from '../lib/u64.js';
 import { preset } from '../devices/presets.js';
 
 class UsageError extends Error {}
@@ -29,6 +33,11 @@ usage:
                                run the checks of vfio-pci-device-map-alignment against a
                                device (preset, pfnmap-device/1 JSON, lspci -v text or a sysfs
                                device directory) under a kernel variant (default v2)
+  pfnmap compare --device D [--kernels K1,K2,…] [--bar N] [--offset X] [--len X] [--thp MODE] [--json]
+                               one BAR (default: the largest) under several variants, side by side
+  pfnmap plan --device D [--thp MODE] [--json]
+                               per BAR: what each kernel gives, and the userspace recipe that gets
+                               the best leaves on today's kernels
   pfnmap help                  this text
 
 kernel variants: ${VARIANT_NAMES.join(', ')}
@@ -37,6 +46,8 @@ examples:
   pfnmap replay fixtures/kernel-traces/mixed-1.json
   pfnmap replay fixtures/kernel-traces/churn-77.json.gz --json
   pfnmap align-test --device gpu-128g --kernel linux-6.18
+  pfnmap compare --device gpu-128g --kernels linux-6.12,linux-7.2,v2 --bar 2 --offset 0x200000 --len 0x40000000
+  pfnmap plan --device lspci.txt
 
 exit codes: 0 everything matches, 1 a mismatch, 2 bad usage or input (one line on stderr)`;
 
@@ -140,6 +151,104 @@ function defaultJob(args: string[]): number {
   return 0;
 }
 
+function thpOf(v: string | undefined): 'always' | 'madvise' | 'never' {
+  const t = v ?? 'always';
+  if (t !== 'always' && t !== 'madvise' && t !== 'never') throw new UsageError(`--thp: expected always, madvise or never, got ${JSON.stringify(t)}`);
+  return t;
+}
+
+function bytesArg(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  try {
+    const s = parseSplit(v.toLowerCase());
+    return s.pg * 4096 + s.sub;
+  } catch {
+    throw new UsageError(`--${name}: expected a 0x hex number of bytes, got ${JSON.stringify(v)}`);
+  }
+}
+
+function largestBar(dev: Device): number {
+  const bars = dev.regions.filter((r) => r.kind === 'bar' && r.mmap);
+  if (bars.length === 0) throw new UsageError('--device: the device has no mmap-able BAR');
+  return bars.reduce((a, b) => (b.size > a.size ? b : a)).index;
+}
+
+const fmtLeaves = (l: { pud: number; pmd: number; pte: number }) =>
+  [l.pud ? `${l.pud.toLocaleString('en-US')}×1G` : '', l.pmd ? `${l.pmd.toLocaleString('en-US')}×2M` : '', l.pte ? `${l.pte.toLocaleString('en-US')}×4K` : ''].filter(Boolean).join(' + ') || '-';
+
+function compareCmd(args: string[]): number {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {
+    device: { type: 'string' }, kernels: { type: 'string', default: 'linux-6.18,v1,v2' }, bar: { type: 'string' },
+    offset: { type: 'string' }, len: { type: 'string' }, thp: { type: 'string' }, json: { type: 'boolean' } } });
+  if (positionals.length > 0) throw new UsageError(`compare: unexpected argument ${JSON.stringify(positionals[0])}`);
+  if (values.device === undefined) throw new UsageError('compare: --device is required');
+  const dev = loadDevice(values.device);
+  const kernels = values.kernels!.split(',').map((k) => {
+    const v = variantByName(k.trim());
+    if (!v) throw new UsageError(`--kernels: unknown variant ${JSON.stringify(k)} (${VARIANT_NAMES.join(', ')})`);
+    return v.name;
+  });
+  const bar = values.bar === undefined ? largestBar(dev) : Number(values.bar);
+  const region = dev.regions.find((r) => r.index === bar);
+  if (!Number.isInteger(bar) || region === undefined || region.kind !== 'bar') throw new UsageError(`--bar: the device has no BAR ${JSON.stringify(values.bar)}`);
+  const offset = bytesArg(values.offset, 'offset') ?? 0;
+  const len = bytesArg(values.len, 'len') ?? region.size - offset;
+  const thp = thpOf(values.thp);
+  const rows = kernels.map((k) => mapAndTouch(k, dev, bar, offset, len, { thpEnabled: thp }));
+  if (values.json) {
+    console.log(JSON.stringify({ device: dev.name, bar, offset, len, thp, rows }));
+    return 0;
+  }
+  console.log(`${dev.name}: BAR${bar} [0x${offset.toString(16)}, +0x${len.toString(16)}) of ${sizeLabel(region.size)}, THP "${thp}"\n`);
+  console.log(['variant'.padEnd(11), 'address'.padStart(16), 'aligned'.padStart(8), 'faults'.padStart(12), 'TLB'.padStart(12), '  leaves'].join(''));
+  for (const r of rows) {
+    console.log([r.variant.padEnd(11), (r.addr ?? r.error ?? '-').padStart(16), (r.addr ? sizeLabel(r.alignment) : '-').padStart(8),
+      r.faults.toLocaleString('en-US').padStart(12), r.tlbEntries.toLocaleString('en-US').padStart(12), '  ' + fmtLeaves(r.leaves)].join(''));
+  }
+  return 0;
+}
+
+function planCmd(args: string[]): number {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {
+    device: { type: 'string' }, thp: { type: 'string' }, json: { type: 'boolean' } } });
+  if (positionals.length > 0) throw new UsageError(`plan: unexpected argument ${JSON.stringify(positionals[0])}`);
+  if (values.device === undefined) throw new UsageError('plan: --device is required (a preset, JSON, lspci text or sysfs directory)');
+  const dev = loadDevice(values.device);
+  const thp = thpOf(values.thp);
+  const released = VARIANT_NAMES.filter((n) => variantByName(n)!.kind !== 'userspace');
+  const bars = dev.regions.filter((r) => r.kind === 'bar' && r.size > 0);
+  const plan = bars.map((r) => {
+    if (!r.mmap) return { bar: r.index, size: r.size, mmap: false, kernels: [], recipe: null };
+    const kernels = released.map((k) => mapAndTouch(k, dev, r.index, 0, r.size, { thpEnabled: thp }));
+    return { bar: r.index, size: r.size, mmap: true, kernels, recipe: recipe(DEFAULT_CONFIG, r.index, 0, r.size) };
+  });
+  if (values.json) {
+    console.log(JSON.stringify({ device: dev.name, thp, plan }));
+    return 0;
+  }
+  console.log(`${dev.name}${dev.bdf ? ` (${dev.bdf})` : ''}, THP "${thp}"`);
+  for (const b of plan) {
+    const r = bars.find((x) => x.index === b.bar)!;
+    console.log(`\nBAR${b.bar}: ${sizeLabel(b.size)}${r.io ? ' I/O ports' : ` at 0x${r.start.toString(16)}`}${r.mem64 ? ', 64-bit' : ''}${r.prefetchable ? ', prefetchable' : ''}`);
+    if (!b.mmap) {
+      console.log('  not mmap-able through VFIO');
+      continue;
+    }
+    for (const k of b.kernels) console.log(`  ${k.variant.padEnd(10)} ${fmtLeaves(k.leaves).padEnd(22)} ${k.faults.toLocaleString('en-US')} faults`);
+    const rc = b.recipe!;
+    if (rc.align <= 4096) {
+      console.log('  recipe: plain mmap(NULL, …) — the BAR is too small for a huge leaf');
+      continue;
+    }
+    console.log(`  recipe for a kernel without a placement hook (${sizeLabel(rc.align)} leaves):`);
+    console.log(`    base = mmap(NULL, 0x${rc.reserve.toString(16)}, PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE, -1, 0)`);
+    console.log(`    va   = the first address >= base with va % 0x${rc.align.toString(16)} == 0x${rc.residue.toString(16)}; munmap [base, va) and [va + 0x${b.size.toString(16)}, base + 0x${rc.reserve.toString(16)})`);
+    console.log(`    mmap(va, 0x${b.size.toString(16)}, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, fd, 0x${rc.fileOffset.toString(16)})`);
+    console.log('    madvise(va, len, MADV_HUGEPAGE) where THP is "madvise" and the kernel lacks the pfnmap bypass');
+  }
+  return 0;
+}
+
 export function main(argv: string[]): number {
   try {
     const [cmd, ...rest] = argv;
@@ -155,6 +264,10 @@ export function main(argv: string[]): number {
         return replayCmd(rest);
       case 'align-test':
         return alignTestCmd(rest);
+      case 'compare':
+        return compareCmd(rest);
+      case 'plan':
+        return planCmd(rest);
       case 'help':
       case '--help':
       case '-h':
@@ -169,7 +282,7 @@ export function main(argv: string[]): number {
       return 2;
     }
     if (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`pfnmap: ${e.message}`);
+      console.error(`pfnmap: ${e.message.split('\n')[0]}`);
       return 2;
     }
     throw e;

@@ -1,0 +1,50 @@
+// Map one region of a device under a variant, touch it, and describe the result: the
+// shared core of the default job, `compare` and `plan`.
+
+import { VARIANTS, type VariantName } from '../kernels/variants.js';
+import { VfioProcess, mapBar, bestOrderFor } from '../vfio/process.js';
+import { touchRange } from '../mm/memory.js';
+import { errnoName } from '../mm/uapi.js';
+import type { Device } from '../devices/device.js';
+import type { MmConfig } from '../mm/config.js';
+
+export interface MapResult {
+  variant: VariantName;
+  bar: number;
+  offset: number;
+  size: number;
+  addr: string | null;
+  /** errno of the mmap, or the signal a touch stopped with */
+  error: string | null;
+  /** the largest power of two dividing the address, in bytes (capped at 1 GiB) */
+  alignment: number;
+  leaves: { pud: number; pmd: number; pte: number };
+  faults: number;
+  tlbEntries: number;
+}
+
+export function alignmentOf(pages: number): number {
+  let a = 4096;
+  while (a < 2 ** 30 && pages % ((a * 2) / 4096) === 0) a *= 2;
+  return a;
+}
+
+/** mmap [offset, offset+len) of BAR `bar` the way a program under `v` does, then touch it. */
+export function mapAndTouch(v: VariantName, dev: Device, bar: number, offset: number, len: number, config: Partial<MmConfig> = {}, p?: VfioProcess): MapResult {
+  const proc = p ?? new VfioProcess(VARIANTS[v], config);
+  const f = proc.openDevice(dev);
+  const a = mapBar(proc, f, bar, offset, len);
+  const base = { variant: v, bar, offset, size: len };
+  if (a < 0) return { ...base, addr: null, error: errnoName(-a), alignment: 0, leaves: { pud: 0, pmd: 0, pte: 0 }, faults: 0, tlbEntries: 0 };
+  const pages = Math.ceil(len / 4096);
+  const t = touchRange(proc.mm, a, a + pages);
+  const leaves = proc.mm.pgtables.leaves(a, a + pages);
+  return { ...base, addr: '0x' + (a * 4096).toString(16), error: t.signal, alignment: alignmentOf(a), leaves, faults: t.faults, tlbEntries: leaves.pud + leaves.pmd + leaves.pte };
+}
+
+/** The userspace recipe that gets the best leaves on a kernel without a placement hook. */
+export function recipe(config: MmConfig, bar: number, offset: number, len: number): { align: number; reserve: number; residue: number; fileOffset: number } {
+  const align = 2 ** bestOrderFor(config, Math.ceil(len / 4096)) * 4096;
+  const fileOffset = bar * 2 ** 40 + offset;
+  return { align, reserve: len + (align > 4096 ? align : 0), residue: fileOffset % align, fileOffset };
+}
