@@ -2,7 +2,7 @@
 // pfnmap: the command line. Exit codes: 0 ok, 1 a finding (mismatch), 2 bad usage or input.
 
 import { parseArgs } from 'node:util';
-import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadTraceFile } from '../trace/load.js';
 import { replay, type ReplayReport } from '../trace/replay.js';
 import { InputError } from '../trace/input-error.js';
@@ -16,6 +16,9 @@ import { mapAndTouch, recipe } from './analyze.js';
 import { sizeLabel, type Device } from '../devices/device.js';
 import { DEFAULT_CONFIG } from '../mm/config.js';
 import { parseSplit } from '../lib/u64.js';
+import * as fs from 'node:fs';
+import { sweep, mergeResults, parseShard, defaultWorkers, SWEEP_FORMAT, type SweepResult } from './sweep.js';
+import { mappingSvg, coverageSvg } from './svg.js';
 import { preset } from '../devices/presets.js';
 
 class UsageError extends Error {}
@@ -38,6 +41,10 @@ usage:
   pfnmap plan --device D [--thp MODE] [--json]
                                per BAR: what each kernel gives, and the userspace recipe that gets
                                the best leaves on today's kernels
+  pfnmap sweep [--count N] [--seed S] [--kernels …] [--thp MODE] [--shard I/N|auto] [--workers K] [--out FILE] [--svg FILE]
+                               random BARs, offsets and lengths under each variant: the share of
+                               memory each backs with 1G/2M/4K leaves (JSON on stdout or --out)
+  pfnmap merge FILE…           add up sweep shards (each shard exactly once) [--svg FILE]
   pfnmap help                  this text
 
 kernel variants: ${VARIANT_NAMES.join(', ')}
@@ -179,7 +186,7 @@ const fmtLeaves = (l: { pud: number; pmd: number; pte: number }) =>
 function compareCmd(args: string[]): number {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {
     device: { type: 'string' }, kernels: { type: 'string', default: 'linux-6.18,v1,v2' }, bar: { type: 'string' },
-    offset: { type: 'string' }, len: { type: 'string' }, thp: { type: 'string' }, json: { type: 'boolean' } } });
+    offset: { type: 'string' }, len: { type: 'string' }, thp: { type: 'string' }, json: { type: 'boolean' }, svg: { type: 'string' } } });
   if (positionals.length > 0) throw new UsageError(`compare: unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.device === undefined) throw new UsageError('compare: --device is required');
   const dev = loadDevice(values.device);
@@ -195,6 +202,7 @@ function compareCmd(args: string[]): number {
   const len = bytesArg(values.len, 'len') ?? region.size - offset;
   const thp = thpOf(values.thp);
   const rows = kernels.map((k) => mapAndTouch(k, dev, bar, offset, len, { thpEnabled: thp }));
+  if (values.svg) fs.writeFileSync(values.svg, mappingSvg(`${dev.name}: BAR${bar} from 0x${offset.toString(16)}, 0x${len.toString(16)} bytes`, rows));
   if (values.json) {
     console.log(JSON.stringify({ device: dev.name, bar, offset, len, thp, rows }));
     return 0;
@@ -249,7 +257,71 @@ function planCmd(args: string[]): number {
   return 0;
 }
 
-export function main(argv: string[]): number {
+async function sweepCmd(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {
+    count: { type: 'string', default: '200' }, seed: { type: 'string', default: '1' }, kernels: { type: 'string' }, thp: { type: 'string' },
+    shard: { type: 'string' }, workers: { type: 'string' }, out: { type: 'string' }, svg: { type: 'string' } } });
+  if (positionals.length > 0) throw new UsageError(`sweep: unexpected argument ${JSON.stringify(positionals[0])}`);
+  const int = (v: string, name: string, min: number) => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name}: expected an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const variants = values.kernels === undefined ? VARIANT_NAMES : values.kernels.split(',').map((k) => {
+    const v = variantByName(k.trim());
+    if (!v) throw new UsageError(`--kernels: unknown variant ${JSON.stringify(k)} (${VARIANT_NAMES.join(', ')})`);
+    return v.name;
+  });
+  let shard;
+  try {
+    shard = parseShard(values.shard, process.env);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const count = int(values.count!, 'count', 1);
+  const tty = process.stderr.isTTY === true;
+  const res = await sweep({
+    seed: int(values.seed!, 'seed', 0), count, shard, variants, thp: thpOf(values.thp),
+    workers: values.workers === undefined ? defaultWorkers() : int(values.workers, 'workers', 1),
+    progress: tty ? (done, total) => {
+      const w = 30;
+      const f = Math.round((done / total) * w);
+      process.stderr.write(`\r[${'#'.repeat(f)}${'.'.repeat(w - f)}] ${done}/${total} cases`);
+      if (done === total) process.stderr.write('\n');
+    } : undefined,
+  });
+  const json = JSON.stringify(res, null, 1);
+  if (values.out) fs.writeFileSync(values.out, json + '\n');
+  else console.log(json);
+  if (values.svg) fs.writeFileSync(values.svg, coverageSvg(res));
+  return 0;
+}
+
+function mergeCmd(args: string[]): number {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { svg: { type: 'string' } } });
+  if (positionals.length === 0) throw new UsageError('merge: give the sweep result files to add up');
+  const parts = positionals.map((f) => {
+    let data: unknown;
+    try {
+      data = JSON.parse(fs.readFileSync(f, 'utf8'));
+    } catch (e) {
+      throw new InputError(f, `cannot read a sweep result: ${(e as Error).message.split('\n')[0]}`);
+    }
+    if ((data as SweepResult)?.format !== SWEEP_FORMAT) throw new InputError(f, `not a ${SWEEP_FORMAT} result`);
+    return data as SweepResult;
+  });
+  let merged;
+  try {
+    merged = mergeResults(parts);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  console.log(JSON.stringify(merged, null, 1));
+  if (values.svg) fs.writeFileSync(values.svg, coverageSvg(merged));
+  return 0;
+}
+
+export function main(argv: string[]): number | Promise<number> {
   try {
     const [cmd, ...rest] = argv;
     if (cmd === '--help' || cmd === '-h') {
@@ -268,6 +340,10 @@ export function main(argv: string[]): number {
         return compareCmd(rest);
       case 'plan':
         return planCmd(rest);
+      case 'sweep':
+        return sweepCmd(rest).catch(handleError);
+      case 'merge':
+        return mergeCmd(rest);
       case 'help':
       case '--help':
       case '-h':
@@ -277,18 +353,26 @@ export function main(argv: string[]): number {
         throw new UsageError(`unknown command ${JSON.stringify(cmd)} (try pfnmap --help)`);
     }
   } catch (e) {
-    if (e instanceof InputError || e instanceof UsageError) {
-      console.error(`pfnmap: ${e.message}`);
-      return 2;
-    }
-    if (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`pfnmap: ${e.message.split('\n')[0]}`);
-      return 2;
-    }
-    throw e;
+    return handleError(e);
   }
 }
 
-if (process.argv[1] && path.basename(process.argv[1]).replace(/\.js$/, '') !== 'main' ? false : true) {
-  process.exitCode = main(process.argv.slice(2));
+/** Bad usage or input: one line on stderr, exit 2; anything else is a bug and propagates. */
+function handleError(e: unknown): number {
+  if (e instanceof InputError || e instanceof UsageError) {
+    console.error(`pfnmap: ${e.message}`);
+    return 2;
+  }
+  if (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`pfnmap: ${e.message.split('\n')[0]}`);
+    return 2;
+  }
+  throw e;
+}
+
+// run when executed (directly, or through the npm bin link), not when imported
+if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  Promise.resolve(main(process.argv.slice(2))).then((code) => {
+    process.exitCode = code;
+  });
 }

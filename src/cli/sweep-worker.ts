@@ -1,0 +1,8 @@
+// A worker thread of `pfnmap sweep`: runs its share of the cases and posts the totals.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { runCases } from './sweep.js';
+
+const { seed, indices, variants, thp } = workerData as { seed: number; indices: number[]; variants: never[]; thp: 'always' | 'madvise' | 'never' };
+const totals = runCases(seed, indices, variants, { thpEnabled: thp }, () => parentPort!.postMessage({ tick: true }));
+parentPort!.postMessage({ totals });

@@ -1,0 +1,185 @@
+// pfnmap sweep: many random devices, offsets and lengths under each variant, summarised as
+// how much of the mapped memory each variant backs with 1 GiB, 2 MiB and 4 KiB leaves.
+// Deterministic per seed; a campaign splits into shards (--shard I/N, or the index a
+// Kubernetes Indexed Job or a Slurm job array gives) whose JSON results `pfnmap merge`
+// adds up; within one machine the cases run on worker threads.
+
+import { Worker } from 'node:worker_threads';
+import * as os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseDevice, type Device } from '../devices/device.js';
+import { VARIANT_NAMES, type VariantName } from '../kernels/variants.js';
+import { mapAndTouch } from './analyze.js';
+import type { MmConfig } from '../mm/config.js';
+
+export const SWEEP_FORMAT = 'pfnmap-sweep/1';
+
+export interface SweepCase {
+  i: number;
+  barSize: number;
+  barStart: number;
+  offset: number;
+  len: number;
+}
+
+export interface VariantTotals {
+  cases: number;
+  failed: number;
+  bytes: number;
+  pudBytes: number;
+  pmdBytes: number;
+  pteBytes: number;
+  faults: number;
+  tlbEntries: number;
+}
+
+export interface SweepResult {
+  format: typeof SWEEP_FORMAT;
+  seed: number;
+  count: number;
+  /** shards this result covers, as "I/N" */
+  shards: string[];
+  thp: string;
+  variants: Record<string, VariantTotals>;
+}
+
+/** mulberry32: a small seeded generator for case parameters */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Case i of a campaign: a BAR of 16 KiB–8 GiB, an offset and a length inside it. */
+export function sweepCase(seed: number, i: number): SweepCase {
+  const r = rng((seed * 2654435761 + i * 40503) >>> 0);
+  const barSize = 2 ** (14 + Math.floor(r() * 20)); // 16 KiB .. 8 GiB
+  const slots = Math.floor(2 ** 46 / barSize);
+  const barStart = Math.floor(r() * slots) * barSize;
+  const pages = barSize / 4096;
+  const pick = r();
+  // offsets: half from 0, a quarter 2 MiB aligned, a quarter any page
+  let offPg = 0;
+  if (pick > 0.5) offPg = Math.floor(r() * pages);
+  if (pick > 0.5 && pick <= 0.75) offPg -= offPg % 512;
+  const room = pages - offPg;
+  const lenPg = r() < 0.5 ? room : 1 + Math.floor(r() * room);
+  return { i, barSize, barStart, offset: offPg * 4096, len: lenPg * 4096 };
+}
+
+function deviceOf(c: SweepCase): Device {
+  return parseDevice({
+    format: 'pfnmap-device/1', name: `sweep case ${c.i}`,
+    regions: [{ index: 0, kind: 'bar', start: '0x' + c.barStart.toString(16), size: '0x' + c.barSize.toString(16), mem64: true, prefetchable: true, mmap: true }],
+  });
+}
+
+export function emptyTotals(): VariantTotals {
+  return { cases: 0, failed: 0, bytes: 0, pudBytes: 0, pmdBytes: 0, pteBytes: 0, faults: 0, tlbEntries: 0 };
+}
+
+/** Run cases and add them up per variant. */
+export function runCases(seed: number, indices: number[], variants: VariantName[], config: Partial<MmConfig>, tick?: () => void): Record<string, VariantTotals> {
+  const out: Record<string, VariantTotals> = {};
+  for (const v of variants) out[v] = emptyTotals();
+  for (const i of indices) {
+    const c = sweepCase(seed, i);
+    const dev = deviceOf(c);
+    for (const v of variants) {
+      const r = mapAndTouch(v, dev, 0, c.offset, c.len, config);
+      const t = out[v];
+      t.cases++;
+      if (r.addr === null || r.error !== null) {
+        t.failed++;
+        continue;
+      }
+      t.bytes += c.len;
+      t.pudBytes += r.leaves.pud * 2 ** 30;
+      t.pmdBytes += r.leaves.pmd * 2 ** 21;
+      t.pteBytes += r.leaves.pte * 4096;
+      t.faults += r.faults;
+      t.tlbEntries += r.tlbEntries;
+    }
+    tick?.();
+  }
+  return out;
+}
+
+export function addTotals(into: Record<string, VariantTotals>, from: Record<string, VariantTotals>): void {
+  for (const [v, t] of Object.entries(from)) {
+    const d = (into[v] ??= emptyTotals());
+    for (const k of Object.keys(d) as (keyof VariantTotals)[]) d[k] += t[k];
+  }
+}
+
+/** --shard I/N, or auto from JOB_COMPLETION_INDEX (Kubernetes) / SLURM_ARRAY_TASK_ID (Slurm). */
+export function parseShard(spec: string | undefined, env: NodeJS.ProcessEnv): { index: number; count: number } {
+  if (spec === undefined) return { index: 0, count: 1 };
+  let m = /^(\d+)\/(\d+)$/.exec(spec);
+  if (spec === 'auto') {
+    const k8s = env.JOB_COMPLETION_INDEX;
+    const slurm = env.SLURM_ARRAY_TASK_ID;
+    const count = env.PFNMAP_SHARDS ?? env.SLURM_ARRAY_TASK_COUNT;
+    const index = k8s ?? (slurm !== undefined && env.SLURM_ARRAY_TASK_MIN !== undefined ? String(Number(slurm) - Number(env.SLURM_ARRAY_TASK_MIN)) : slurm);
+    if (index === undefined) throw new Error('--shard auto: neither JOB_COMPLETION_INDEX (Kubernetes Indexed Job) nor SLURM_ARRAY_TASK_ID (Slurm job array) is set');
+    if (count === undefined) throw new Error('--shard auto: the shard count is unknown: set PFNMAP_SHARDS (or SLURM_ARRAY_TASK_COUNT)');
+    m = /^(\d+)\/(\d+)$/.exec(`${index}/${count}`);
+  }
+  if (!m) throw new Error(`--shard: expected I/N (e.g. 3/16) or auto, got ${JSON.stringify(spec)}`);
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (count < 1 || index >= count) throw new Error(`--shard: index ${index} is not below the count ${count}`);
+  return { index, count };
+}
+
+/** Run this shard's cases on `workers` threads. */
+export async function sweep(opts: { seed: number; count: number; shard: { index: number; count: number }; variants: VariantName[]; thp: MmConfig['thpEnabled']; workers: number; progress?: (done: number, total: number) => void }): Promise<SweepResult> {
+  const mine: number[] = [];
+  for (let i = opts.shard.index; i < opts.count; i += opts.shard.count) mine.push(i);
+  const totals: Record<string, VariantTotals> = {};
+  for (const v of opts.variants) totals[v] = emptyTotals();
+  const n = Math.max(1, Math.min(opts.workers, mine.length));
+  let done = 0;
+  if (n === 1) {
+    addTotals(totals, runCases(opts.seed, mine, opts.variants, { thpEnabled: opts.thp }, () => opts.progress?.(++done, mine.length)));
+  } else {
+    const script = fileURLToPath(new URL('./sweep-worker.js', import.meta.url));
+    await Promise.all(Array.from({ length: n }, (_, w) => new Promise<void>((resolve, reject) => {
+      const part = mine.filter((_, k) => k % n === w);
+      const worker = new Worker(script, { workerData: { seed: opts.seed, indices: part, variants: opts.variants, thp: opts.thp } });
+      worker.on('message', (m: { tick?: true; totals?: Record<string, VariantTotals> }) => {
+        if (m.tick) opts.progress?.(++done, mine.length);
+        if (m.totals) addTotals(totals, m.totals);
+      });
+      worker.on('error', reject);
+      worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`sweep worker exited with ${code}`))));
+    })));
+  }
+  return { format: SWEEP_FORMAT, seed: opts.seed, count: opts.count, shards: [`${opts.shard.index}/${opts.shard.count}`], thp: opts.thp, variants: totals };
+}
+
+/** pfnmap merge: add up shard results of one campaign; every shard exactly once. */
+export function mergeResults(parts: SweepResult[]): SweepResult {
+  if (parts.length === 0) throw new Error('merge: no results given');
+  const [first] = parts;
+  const shards = new Set<string>();
+  const totals: Record<string, VariantTotals> = {};
+  for (const [k, p] of parts.entries()) {
+    if (p.format !== SWEEP_FORMAT) throw new Error(`merge: input ${k + 1} is not a ${SWEEP_FORMAT} result`);
+    if (p.seed !== first.seed || p.count !== first.count || p.thp !== first.thp) throw new Error(`merge: input ${k + 1} is from another campaign (seed, count or thp differ)`);
+    for (const s of p.shards) {
+      if (shards.has(s)) throw new Error(`merge: shard ${s} appears twice`);
+      shards.add(s);
+    }
+    addTotals(totals, p.variants);
+  }
+  return { format: SWEEP_FORMAT, seed: first.seed, count: first.count, shards: [...shards].sort(), thp: first.thp, variants: totals };
+}
+
+export const defaultWorkers = () => Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+export { VARIANT_NAMES };
