@@ -1,0 +1,405 @@
+// The page: read the inputs, run the model (in a Web Worker when the browser has one),
+// and show the numbers and drawings. Every input error is shown next to its field in one
+// line; nothing here lets an exception reach the top level.
+
+import {
+  deviceFrom, barsOf, defaultBar, windowOf, bytesLabel, InputError,
+  VARIANTS, VARIANT_NAMES, PRESET_NAMES,
+  type DeviceSource, type Device, type Request, type Analysis, type MapResult, type VariantName, type ThpMode,
+} from './model.js';
+import { vmaStripSvg, leafStripSvg, addrOf, esc } from './draw.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+import { analyze, mapAndTouch } from './model.js';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`page: #${id} missing`);
+  return e as T;
+};
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+// ---- errors next to fields -------------------------------------------------------------
+
+const ERR_FIELDS = ['device', 'bar', 'offset', 'length'] as const;
+type ErrField = (typeof ERR_FIELDS)[number];
+
+function setErr(field: ErrField, msg: string | null): void {
+  const e = $(`err-${field}`);
+  e.textContent = msg ?? '';
+  e.hidden = msg === null;
+  const input = { device: 'device-text', bar: 'bar', offset: 'offset', length: 'length' }[field];
+  $(input).classList.toggle('bad', msg !== null);
+}
+
+/** The field an InputError belongs to ("lspci line 3: …" → device). */
+function fieldOf(e: InputError): ErrField {
+  const f = e.field.split(/[ .[]/)[0];
+  if (f === 'offset' || f === 'length' || f === 'bar') return f;
+  return 'device';
+}
+
+// ---- the model, off the main thread ----------------------------------------------------
+
+class ModelRunner {
+  private w: Worker | null = null;
+  private busy = false;
+  private seq = 0;
+  private handler: ((m: FromWorker) => void) | null = null;
+
+  private worker(): Worker | null {
+    if (this.w) return this.w;
+    try {
+      this.w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    } catch {
+      return null; // file:// pages and old browsers: run inline
+    }
+    this.w.addEventListener('message', (ev: MessageEvent<FromWorker>) => {
+      if (ev.data.id !== this.seq) return;
+      if (ev.data.kind !== 'row') this.busy = false;
+      this.handler?.(ev.data);
+    });
+    this.w.addEventListener('error', (ev: ErrorEvent) => {
+      this.busy = false;
+      this.handler?.({ id: this.seq, kind: 'error', message: ev.message || 'the model worker failed' });
+    });
+    return this.w;
+  }
+
+  /** Start a job, abandoning any running one; `on` gets every message of this job. */
+  run(msg: Omit<ToWorker, 'id'>, on: (m: FromWorker) => void): void {
+    if (this.busy && this.w) {
+      this.w.terminate();
+      this.w = null;
+    }
+    const id = ++this.seq;
+    this.handler = on;
+    const w = this.worker();
+    const full = { ...msg, id } as ToWorker;
+    if (w) {
+      this.busy = true;
+      w.postMessage(full);
+      return;
+    }
+    setTimeout(() => inline(full, (m) => id === this.seq && on(m)), 0);
+  }
+
+  cancel(): void {
+    this.seq++;
+    if (this.busy && this.w) {
+      this.w.terminate();
+      this.w = null;
+      this.busy = false;
+    }
+  }
+}
+
+function inline(m: ToWorker, post: (m: FromWorker) => void): void {
+  try {
+    if (m.kind === 'analyze') post({ id: m.id, kind: 'analysis', analysis: analyze(m.req) });
+    else {
+      for (const v of VARIANT_NAMES) {
+        const t0 = performance.now();
+        post({ id: m.id, kind: 'row', row: mapAndTouch(v, m.req.device, m.req.bar, m.req.offset, m.req.len, { thpEnabled: m.req.thp }), ms: performance.now() - t0 });
+      }
+      post({ id: m.id, kind: 'done' });
+    }
+  } catch (e) {
+    post({ id: m.id, kind: 'error', message: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+// ---- state -----------------------------------------------------------------------------
+
+const main = new ModelRunner();
+const cmp = new ModelRunner();
+let device: Device | null = null;
+let deviceKey = '';
+
+function source(): DeviceSource {
+  const kind = (document.querySelector<HTMLInputElement>('input[name=src]:checked')?.value ?? 'preset') as DeviceSource['kind'];
+  if (kind === 'preset') return { kind, name: $<HTMLSelectElement>('preset').value };
+  return { kind, text: $<HTMLTextAreaElement>('device-text').value };
+}
+
+function thp(): ThpMode {
+  return (document.querySelector<HTMLInputElement>('input[name=thp]:checked')?.value ?? 'always') as ThpMode;
+}
+
+function variant(): VariantName {
+  return $<HTMLSelectElement>('variant').value as VariantName;
+}
+
+function setStatus(state: 'busy' | 'done' | 'error' | 'idle', text: string): void {
+  $('results').dataset.state = state;
+  const s = $('status');
+  s.textContent = text;
+  s.className = `status ${state}`;
+}
+
+/** Re-read the device; on a new device, refill the BAR list. false when it cannot be read. */
+function readDevice(): boolean {
+  const src = source();
+  const key = JSON.stringify(src);
+  if (key === deviceKey && device) return true;
+  try {
+    device = deviceFrom(src);
+    deviceKey = key;
+    setErr('device', null);
+  } catch (e) {
+    device = null;
+    deviceKey = '';
+    setErr('device', e instanceof Error ? e.message : String(e));
+    $('device-name').textContent = '';
+    return false;
+  }
+  const d = device;
+  $('device-name').textContent = `${d.name}${d.bdf ? ` (${d.bdf})` : ''}${d.vendor && d.device ? ` [${d.vendor.slice(2)}:${d.device.slice(2)}]` : ''}`;
+  const sel = $<HTMLSelectElement>('bar');
+  const prev = sel.value === '' ? -1 : Number(sel.value);
+  sel.innerHTML = '';
+  for (const r of barsOf(d)) {
+    const o = document.createElement('option');
+    o.value = String(r.index);
+    const kind = r.io ? 'I/O ports' : [r.mem64 ? '64-bit' : '32-bit', r.prefetchable ? 'prefetchable' : ''].filter(Boolean).join(', ');
+    o.textContent = `BAR${r.index} — ${bytesLabel(r.size)}${r.mmap ? '' : ' (not mmap-able)'}`;
+    o.dataset.about = `${r.io ? '' : `at 0x${r.start.toString(16)}, `}${kind}`;
+    o.disabled = !r.mmap;
+    sel.append(o);
+  }
+  const keep = barsOf(d).find((r) => r.index === prev && r.mmap);
+  const pick = keep ? prev : defaultBar(d);
+  if (pick === undefined) {
+    setErr('bar', 'bar: the device has no mmap-able BAR');
+    return false;
+  }
+  sel.value = String(pick);
+  barChanged(false);
+  return true;
+}
+
+function barChanged(resetOffset: boolean): void {
+  if (!device) return;
+  const r = device.regions.find((x) => x.index === Number($<HTMLSelectElement>('bar').value));
+  if (resetOffset) $<HTMLInputElement>('offset').value = '0x0';
+  $<HTMLInputElement>('length').placeholder = r ? `0x${r.size.toString(16)}` : '';
+  const opt = $<HTMLSelectElement>('bar').selectedOptions[0];
+  $('bar-about').textContent = opt?.dataset.about ? `physical ${opt.dataset.about}` : '';
+}
+
+/** The current request, or null with the errors shown. */
+function request(): Request | null {
+  for (const f of ['bar', 'offset', 'length'] as const) setErr(f, null);
+  if (!readDevice() || !device) return null;
+  try {
+    const w = windowOf(device, Number($<HTMLSelectElement>('bar').value), $<HTMLInputElement>('offset').value, $<HTMLInputElement>('length').value);
+    return { variant: variant(), device, bar: w.bar, offset: w.offset, len: w.len, thp: thp() };
+  } catch (e) {
+    if (e instanceof InputError) setErr(fieldOf(e), e.message);
+    else setErr('offset', String(e));
+    return null;
+  }
+}
+
+// ---- output ----------------------------------------------------------------------------
+
+function leavesText(l: { pud: number; pmd: number; pte: number }): string {
+  return [l.pud ? `${fmt(l.pud)} × 1 GiB` : '', l.pmd ? `${fmt(l.pmd)} × 2 MiB` : '', l.pte ? `${fmt(l.pte)} × 4 KiB` : ''].filter(Boolean).join(' + ') || '–';
+}
+
+function setStat(id: string, text: string, value: number | string): void {
+  const e = $(id);
+  e.textContent = text;
+  e.dataset.value = String(value);
+}
+
+function showAnalysis(req: Request, a: Analysis): void {
+  const r = a.result;
+  const res = $('results');
+  res.dataset.variant = r.variant;
+  res.dataset.bar = String(r.bar);
+  setStat('stat-addr', r.addr ?? `mmap failed: ${r.error}`, r.addr ?? '');
+  setStat('stat-align', r.addr ? bytesLabel(r.alignment) : '–', r.alignment);
+  setStat('stat-faults', fmt(r.faults), r.faults);
+  setStat('stat-tlb', fmt(r.tlbEntries), r.tlbEntries);
+  setStat('stat-pud', fmt(r.leaves.pud), r.leaves.pud);
+  setStat('stat-pmd', fmt(r.leaves.pmd), r.leaves.pmd);
+  setStat('stat-pte', fmt(r.leaves.pte), r.leaves.pte);
+  const where = `BAR${r.bar} [0x${r.offset.toString(16)}, +0x${r.size.toString(16)}) (${bytesLabel(r.size)}) under ${r.variant}, THP ${req.thp}`;
+  if (r.addr === null) {
+    setStatus('done', `${where}: mmap() returned ${r.error} — nothing was mapped.`);
+    $('vma-strip').innerHTML = '';
+    $('vma-table').innerHTML = '';
+    $('leaf-strip').innerHTML = '';
+    return;
+  }
+  const sig = r.error ? ` The walk stopped with ${r.error}.` : '';
+  setStatus('done', `${where}: computed in ${a.ms < 1000 ? `${a.ms.toFixed(0)} ms` : `${(a.ms / 1000).toFixed(1)} s`}.${sig}`);
+  const barLabel = `BAR${r.bar} mapping`;
+  $('vma-strip').innerHTML = vmaStripSvg(a.vmas, barLabel);
+  const rows = a.vmas.map((v) => `<tr${v.target ? ' class="target"' : ''}><td class="mono">${addrOf(v.start)}–${addrOf(v.end)}</td>` +
+    `<td class="num">${bytesLabel((v.end - v.start) * 4096)}</td><td class="mono">${v.perms}</td><td>${esc(v.target ? `${barLabel} (vfio device)` : v.name)}</td></tr>`);
+  $('vma-table').innerHTML = `<thead><tr><th>range</th><th class="num">size</th><th>perms</th><th>what</th></tr></thead><tbody>${rows.join('')}</tbody>`;
+  $('leaf-strip').innerHTML = a.startPg === null ? '' : leafStripSvg(a.runs, a.startPg, a.pages);
+}
+
+function clearResults(): void {
+  for (const id of ['stat-addr', 'stat-align', 'stat-faults', 'stat-tlb', 'stat-pud', 'stat-pmd', 'stat-pte']) setStat(id, '–', '');
+  delete $('results').dataset.variant;
+  for (const id of ['vma-strip', 'vma-table', 'leaf-strip']) $(id).innerHTML = '';
+}
+
+function compareRow(r: MapResult, ms: number): string {
+  const sel = r.variant === variant() ? ' class="selected"' : '';
+  return `<tr${sel} data-variant="${r.variant}"><td title="${esc(VARIANTS[r.variant].title)}">${r.variant}</td>` +
+    `<td class="num mono">${r.addr ?? esc(r.error ?? '–')}</td><td class="num">${r.addr ? bytesLabel(r.alignment) : '–'}</td>` +
+    `<td class="num">${fmt(r.faults)}</td><td class="num">${fmt(r.tlbEntries)}</td><td>${leavesText(r.leaves)}${r.addr && r.error ? ` (${r.error})` : ''}` +
+    `<span class="ms">${ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`}</span></td></tr>`;
+}
+
+function resetCompare(): void {
+  cmp.cancel();
+  $<HTMLTableElement>('compare').hidden = true;
+  $('compare').querySelector('tbody')!.innerHTML = '';
+  $('compare-status').textContent = '';
+  $<HTMLButtonElement>('compare-all').disabled = false;
+}
+
+// ---- actions ---------------------------------------------------------------------------
+
+function recompute(): void {
+  resetCompare();
+  const req = request();
+  if (!req) {
+    main.cancel();
+    clearResults();
+    setStatus('error', 'Fix the marked field to see the mapping.');
+    return;
+  }
+  setStatus('busy', `Mapping and touching BAR${req.bar} (${bytesLabel(req.len)}) under ${req.variant}…`);
+  main.run({ kind: 'analyze', req }, (m) => {
+    if (m.kind === 'analysis') showAnalysis(req, m.analysis);
+    else if (m.kind === 'error') {
+      clearResults();
+      setStatus('error', `The model failed: ${m.message}`);
+    }
+  });
+}
+
+function compareAll(): void {
+  const req = request();
+  if (!req) return;
+  const table = $<HTMLTableElement>('compare');
+  const body = table.querySelector('tbody')!;
+  body.innerHTML = '';
+  table.hidden = false;
+  const btn = $<HTMLButtonElement>('compare-all');
+  btn.disabled = true;
+  let n = 0;
+  $('compare-status').textContent = `computing 0 of ${VARIANT_NAMES.length}…`;
+  const { variant: _v, ...rest } = req;
+  cmp.run({ kind: 'compare', req: rest }, (m) => {
+    if (m.kind === 'row') {
+      body.insertAdjacentHTML('beforeend', compareRow(m.row, m.ms));
+      n++;
+      $('compare-status').textContent = n < VARIANT_NAMES.length ? `computing ${n} of ${VARIANT_NAMES.length}… (4 KiB leaves of a large BAR take seconds)` : '';
+    } else if (m.kind === 'done') {
+      btn.disabled = false;
+      $('compare-status').textContent = 'done';
+    } else if (m.kind === 'error') {
+      btn.disabled = false;
+      $('compare-status').textContent = `failed: ${m.message}`;
+    }
+  });
+}
+
+let timer: ReturnType<typeof setTimeout> | undefined;
+function later(f: () => void, ms = 300): void {
+  clearTimeout(timer);
+  timer = setTimeout(f, ms);
+}
+
+function showAbout(): void {
+  const v = VARIANTS[variant()];
+  $('variant-title').textContent = v.title;
+  $('variant-about').textContent = v.about;
+}
+
+function init(): void {
+  const ps = $<HTMLSelectElement>('preset');
+  for (const n of PRESET_NAMES) ps.append(new Option(n, n));
+  ps.value = 'gpu-128g';
+  const vs = $<HTMLSelectElement>('variant');
+  const groups: Record<string, string> = { released: 'released kernels', proposal: 'proposed designs', userspace: 'today\'s userspace workaround' };
+  const kinds = [...new Set(VARIANT_NAMES.map((n) => VARIANTS[n].kind as string))];
+  for (const kind of kinds) {
+    const g = document.createElement('optgroup');
+    g.label = groups[kind] ?? kind;
+    for (const n of VARIANT_NAMES) if (VARIANTS[n].kind === kind) g.append(new Option(n, n));
+    vs.append(g);
+  }
+  vs.value = 'v2';
+  showAbout();
+
+  for (const r of document.querySelectorAll<HTMLInputElement>('input[name=src]')) {
+    r.addEventListener('change', () => {
+      const preset = r.value === 'preset';
+      ps.hidden = !preset;
+      const ta = $<HTMLTextAreaElement>('device-text');
+      ta.hidden = preset;
+      ta.placeholder = r.value === 'lspci'
+        ? 'Paste `lspci -v` output of one device, e.g.\n01:00.0 3D controller: NVIDIA Corporation … [10de:2330]\n\tMemory at 38c002000000 (64-bit, prefetchable) [size=16M]\n\t…'
+        : 'Paste a pfnmap-device/1 JSON object: {"format": "pfnmap-device/1", "name": …, "regions": […]}';
+      if (!preset && ta.value.trim() === '') {
+        setErr('device', null);
+        setStatus('idle', 'Paste the device text on the left.');
+        clearResults();
+        return;
+      }
+      recompute();
+    });
+  }
+  ps.addEventListener('change', recompute);
+  $('device-text').addEventListener('input', () => later(recompute));
+  $('bar').addEventListener('change', () => {
+    barChanged(true);
+    $<HTMLInputElement>('length').value = '';
+    recompute();
+  });
+  $('offset').addEventListener('input', () => later(recompute));
+  $('length').addEventListener('input', () => later(recompute));
+  vs.addEventListener('change', () => {
+    showAbout();
+    recompute();
+  });
+  for (const r of document.querySelectorAll<HTMLInputElement>('input[name=thp]')) r.addEventListener('change', recompute);
+  $('compare-all').addEventListener('click', compareAll);
+  recompute();
+}
+
+window.addEventListener('error', (ev) => {
+  try {
+    setStatus('error', `Unexpected error: ${ev.message}`);
+  } catch {
+    /* the page itself is broken */
+  }
+});
+window.addEventListener('unhandledrejection', (ev) => {
+  try {
+    setStatus('error', `Unexpected error: ${String((ev as PromiseRejectionEvent).reason)}`);
+  } catch {
+    /* the page itself is broken */
+  }
+});
+
+function start(): void {
+  try {
+    init();
+  } catch (e) {
+    const s = document.getElementById('status');
+    if (s) s.textContent = `The page failed to start: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+else start();

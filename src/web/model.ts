@@ -1,0 +1,214 @@
+// The web page's view of the model: read a device from what a person picked or pasted,
+// validate the BAR window, map and touch it under one variant, and describe the result
+// in plain data (the VMA and its neighbours, the leaves as runs) that a page can draw.
+// Browser-safe: nothing here imports node: modules.
+
+import { InputError } from '../trace/input-error.js';
+import { parseDevice, sizeLabel, type Device, type Region } from '../devices/device.js';
+import { importLspci } from '../devices/lspci.js';
+import { preset, PRESET_NAMES } from '../devices/presets.js';
+import { VARIANTS, VARIANT_NAMES, type VariantName } from '../kernels/variants.js';
+import { VfioProcess } from '../vfio/process.js';
+import { mapAndTouch, type MapResult } from '../cli/analyze.js';
+import { permsOf } from '../mm/vma.js';
+import { PMD_PAGES, PUD_PAGES, type PageTables } from '../mm/pgtable.js';
+import { parseSplit } from '../lib/u64.js';
+
+export type ThpMode = 'always' | 'madvise' | 'never';
+export const THP_MODES: readonly ThpMode[] = ['always', 'madvise', 'never'];
+
+export type DeviceSource =
+  | { kind: 'preset'; name: string }
+  | { kind: 'lspci'; text: string }
+  | { kind: 'json'; text: string };
+
+/** The device a person chose; throws InputError (one line) when the text cannot be read. */
+export function deviceFrom(src: DeviceSource): Device {
+  if (src.kind === 'preset') {
+    const d = PRESET_NAMES.includes(src.name) ? preset(src.name) : undefined;
+    if (!d) throw new InputError('preset', `unknown preset ${JSON.stringify(src.name)} (${PRESET_NAMES.join(', ')})`);
+    return d;
+  }
+  if (src.text.trim() === '') throw new InputError(src.kind === 'lspci' ? 'lspci' : 'json', 'paste the text first');
+  if (src.kind === 'lspci') return importLspci(src.text);
+  let data: unknown;
+  try {
+    data = JSON.parse(src.text);
+  } catch (e) {
+    throw new InputError('json', `not JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return parseDevice(data);
+}
+
+/** The BARs a person can pick: every BAR region with a size. */
+export function barsOf(d: Device): Region[] {
+  return d.regions.filter((r) => r.kind === 'bar' && r.size > 0);
+}
+
+/** The BAR offered first: the largest mmap-able one. */
+export function defaultBar(d: Device): number | undefined {
+  const bars = barsOf(d).filter((r) => r.mmap);
+  if (bars.length === 0) return undefined;
+  return bars.reduce((a, b) => (b.size > a.size ? b : a)).index;
+}
+
+/** "0x…" bytes as typed (upper case allowed); throws InputError naming the field. */
+export function parseBytes(text: string, field: string): number {
+  const t = text.trim().toLowerCase();
+  if (!/^0x[0-9a-f]{1,16}$/.test(t)) throw new InputError(field, `expected a 0x hex number of bytes, got ${JSON.stringify(text.trim())}`);
+  const s = parseSplit(t);
+  const n = s.pg * 4096 + s.sub;
+  if (!Number.isSafeInteger(n)) throw new InputError(field, `${t} is too large`);
+  return n;
+}
+
+export interface BarWindow {
+  bar: number;
+  offset: number;
+  len: number;
+}
+
+/**
+ * Check offset and length against the BAR; blank length means "to the end of the BAR".
+ * Errors name the field they belong to ("offset: …", "length: …", "bar: …").
+ */
+export function windowOf(d: Device, bar: number, offsetText: string, lenText: string): BarWindow {
+  const r = d.regions.find((x) => x.index === bar && x.kind === 'bar');
+  if (!r || r.size === 0) throw new InputError('bar', `the device has no BAR${bar}`);
+  if (r.io) throw new InputError('bar', `BAR${bar} is an I/O-port BAR: it cannot be mmap()ed`);
+  const offset = offsetText.trim() === '' ? 0 : parseBytes(offsetText, 'offset');
+  if (offset >= r.size) throw new InputError('offset', `0x${offset.toString(16)} is past the end of BAR${bar} (${bytesLabel(r.size)})`);
+  const len = lenText.trim() === '' ? r.size - offset : parseBytes(lenText, 'length');
+  if (len === 0) throw new InputError('length', 'a mapping needs at least one byte');
+  if (offset + len > r.size) {
+    throw new InputError('length', `offset + length = 0x${(offset + len).toString(16)} runs past the end of BAR${bar} (0x${r.size.toString(16)})`);
+  }
+  return { bar, offset, len };
+}
+
+/** 1073741824 → "1 GiB", 12288 → "12 KiB", 414359552 → "≈395 MiB": exact when the largest unit divides it. */
+export function bytesLabel(n: number): string {
+  const units: [number, string][] = [[2 ** 40, 'TiB'], [2 ** 30, 'GiB'], [2 ** 20, 'MiB'], [2 ** 10, 'KiB']];
+  for (const [u, s] of units) {
+    if (n < u) continue;
+    if (n % u === 0) return `${n / u} ${s}`;
+    const v = n / u;
+    return `≈${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${s}`;
+  }
+  return `${n} B`;
+}
+
+export { sizeLabel };
+
+export interface Request {
+  variant: VariantName;
+  device: Device;
+  bar: number;
+  offset: number;
+  len: number;
+  thp: ThpMode;
+}
+
+export type LeafSize = 'pud' | 'pmd' | 'pte';
+
+/** A run of leaves of one size covering [start, end) (page numbers); count leaves. */
+export interface LeafRun {
+  start: number;
+  end: number;
+  size: LeafSize;
+  count: number;
+}
+
+export interface VmaView {
+  start: number;
+  end: number;
+  perms: string;
+  name: string;
+  /** the BAR mapping itself */
+  target: boolean;
+}
+
+export interface Analysis {
+  result: MapResult;
+  /** page number of the mapping (when the mmap succeeded) and its length in pages */
+  startPg: number | null;
+  pages: number;
+  /** the mapping and up to NEIGHBOURS VMAs on each side, ascending */
+  vmas: VmaView[];
+  runs: LeafRun[];
+  ms: number;
+}
+
+export const NEIGHBOURS = 3;
+
+function vmaName(file: { id: string; kind: string } | null, name: string | null): string {
+  if (name) return name;
+  if (file === null) return 'anonymous';
+  if (file.id.startsWith('process:')) return file.id.slice('process:'.length);
+  return file.kind === 'vfio-pci' ? 'vfio device' : file.id;
+}
+
+/** The leaves over [start, end) as runs of one size, in address order. */
+export function leafRuns(pt: PageTables, start: number, end: number): LeafRun[] {
+  const runs: LeafRun[] = [];
+  const push = (s: number, e: number, size: LeafSize, count: number) => {
+    const last = runs[runs.length - 1];
+    if (last && last.size === size && last.end === s) {
+      last.end = e;
+      last.count += count;
+    } else runs.push({ start: s, end: e, size, count });
+  };
+  for (let g = Math.floor(start / PUD_PAGES); g * PUD_PAGES < end; g++) {
+    const e = pt.pud.get(g);
+    if (e === undefined) continue;
+    const lo = Math.max(start, g * PUD_PAGES);
+    const hi = Math.min(end, (g + 1) * PUD_PAGES);
+    if (typeof e === 'number') {
+      push(lo, hi, 'pud', 1);
+      continue;
+    }
+    for (let m = Math.floor(lo / PMD_PAGES); m * PMD_PAGES < hi; m++) {
+      const p = e.pmd[m % 512];
+      if (p === undefined) continue;
+      const mlo = Math.max(lo, m * PMD_PAGES);
+      const mhi = Math.min(hi, (m + 1) * PMD_PAGES);
+      if (typeof p === 'number') {
+        push(mlo, mhi, 'pmd', 1);
+        continue;
+      }
+      const base = m * PMD_PAGES;
+      if (p.present === 512) {
+        push(mlo, mhi, 'pte', mhi - mlo);
+        continue;
+      }
+      for (let i = mlo; i < mhi; i++) if (p.pte[i - base] !== 0) push(i, i + 1, 'pte', 1);
+    }
+  }
+  return runs;
+}
+
+/** Map and touch one BAR window under one variant, keeping the process to describe it. */
+export function analyze(req: Request): Analysis {
+  const t0 = typeof performance !== 'undefined' ? performance.now() : Date.now();
+  const p = new VfioProcess(VARIANTS[req.variant], { thpEnabled: req.thp });
+  const result = mapAndTouch(req.variant, req.device, req.bar, req.offset, req.len, { thpEnabled: req.thp }, p);
+  const pages = Math.ceil(req.len / 4096);
+  let startPg: number | null = null;
+  let vmas: VmaView[] = [];
+  let runs: LeafRun[] = [];
+  if (result.addr !== null) {
+    const a = Number(BigInt(result.addr) >> 12n);
+    startPg = a;
+    const all = p.mm.tree.toArray();
+    const i = all.findIndex((v) => v.start === a);
+    vmas = all.slice(Math.max(0, i - NEIGHBOURS), i + NEIGHBOURS + 1).map((v) => ({
+      start: v.start, end: v.end, perms: permsOf(v.flags), name: vmaName(v.file, v.name), target: v.start === a,
+    }));
+    runs = leafRuns(p.mm.pgtables, a, a + pages);
+  }
+  const t1 = typeof performance !== 'undefined' ? performance.now() : Date.now();
+  return { result, startPg, pages, vmas, runs, ms: t1 - t0 };
+}
+
+export { VARIANTS, VARIANT_NAMES, PRESET_NAMES, InputError, mapAndTouch };
+export type { VariantName, Device, Region, MapResult };
