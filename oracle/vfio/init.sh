@@ -69,10 +69,15 @@ done
 
 for s in $(cat /pfnmap/scenarios); do
 	say "@@PFNMAP-BEGIN $s"
-	/pfnmap/probe /pfnmap/scen/$s.ops > /tmp/out 2> /tmp/err
+	if [ "$(cat /pfnmap/mode 2>/dev/null)" = "verbose" ]; then
+		# hazard boots: results as they happen (the probe may never return)
+		PFNMAP_EAGER=1 /pfnmap/probe /pfnmap/scen/$s.ops > /tmp/out 2> $OUT
+	else
+		/pfnmap/probe /pfnmap/scen/$s.ops > /tmp/out 2> /tmp/err
+	fi
 	rc=$?
 	cat /tmp/out > $OUT
-	sed 's/^/stderr /' /tmp/err > $OUT
+	[ -f /tmp/err ] && sed 's/^/stderr /' /tmp/err > $OUT
 	say "@@PFNMAP-END $s rc=$rc"
 	echo "pfnmap: scenario $s rc=$rc"
 done

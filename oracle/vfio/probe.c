@@ -33,6 +33,8 @@
  *   ns <i> <n>
  *   final-maps … end
  *   env mmap_min_addr … rlimit_stack 0x… thp_enabled <w> uname <release>
+ * With PFNMAP_EAGER set in the environment (hazard boots only), each result is
+ * also written to stderr right after its op (see eager_report).
  *
  * Exactness (as in recorder.c): all parsing, opening, buffers, signal handlers,
  * stack growth and lazy binding happen before the initial /proc/self/maps
@@ -613,6 +615,44 @@ static __attribute__((noinline)) void run_touch(uint64_t addr, uint64_t len, str
 	}
 }
 
+/* Hazard runs (PFNMAP_EAGER set): each result also goes straight to fd 2 as
+ * `eager <i> <kind> 0x<value> [0x<faults>]`, with raw write(2) and no allocation,
+ * so that it survives a kernel oops later in the op list. Not used for traces. */
+static int eager;
+
+static char *put_hex(char *p, uint64_t v)
+{
+	char tmp[16];
+	int n = 0;
+	do {
+		tmp[n++] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	*p++ = '0';
+	*p++ = 'x';
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+static void eager_report(long i, const struct result *r)
+{
+	char buf[128], *p = buf;
+	static const char *kinds[] = { "ret", "errno", "skipped", "signal" };
+	memcpy(p, "eager ", 6);
+	p = put_hex(p + 6, (uint64_t)i);
+	*p++ = ' ';
+	size_t kl = strlen(kinds[r->kind]);
+	memcpy(p, kinds[r->kind], kl);
+	p += kl;
+	*p++ = ' ';
+	p = put_hex(p, r->kind == RES_OK ? r->ret : (uint64_t)r->err);
+	*p++ = ' ';
+	p = put_hex(p, (uint64_t)r->faults);
+	*p++ = '\n';
+	syscall(SYS_write, 2, buf, (size_t)(p - buf));
+}
+
 static void run_ops(void)
 {
 	for (long i = 0; i < n_ops; i++) {
@@ -665,15 +705,17 @@ static void run_ops(void)
 		err = errno;
 		long long t1 = now_ns();
 		r->ns = t1 - t0;
-		if (op->kind == OP_TOUCH)
-			continue;
-		if (ret == -1) {
-			r->kind = RES_ERR;
-			r->err = err;
-		} else {
-			r->kind = RES_OK;
-			r->ret = op->kind == OP_MMAP ? (uint64_t)ret : 0;
+		if (op->kind != OP_TOUCH) {
+			if (ret == -1) {
+				r->kind = RES_ERR;
+				r->err = err;
+			} else {
+				r->kind = RES_OK;
+				r->ret = op->kind == OP_MMAP ? (uint64_t)ret : 0;
+			}
 		}
+		if (eager)
+			eager_report(i, r);
 	}
 }
 
@@ -726,6 +768,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n_files; i++)
 		print_device(&files[i]);
 
+	eager = getenv("PFNMAP_EAGER") != NULL;
 	install_handlers();
 	(void)now_ns();
 	(void)syscall(SYS_getpid);

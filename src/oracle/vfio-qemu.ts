@@ -395,13 +395,14 @@ function scenarios(kernel: string): Scenario[] {
     out.push({
       name: `${pre}-bad`, device: d,
       ops: [
-        bar('0x0', S, ['PRIVATE']), // EINVAL: vfio needs MAP_SHARED
+        bar('0x0', S, ['PRIVATE']), // vfio needs MAP_SHARED (a big private writable mapping fails the commit charge first)
+        bar('0x0', 2n * MiB, ['PRIVATE']), // EINVAL: vfio needs MAP_SHARED
         bar('0x0', 0x1000n, ['SHARED'], BAR2 + S), // offset beyond the BAR
         bar('0x0', S + 0x1000n), // length beyond the BAR
         bar('0x0', 0x1000n, ['SHARED'], 7n << REGION_SHIFT), // config space
         bar('0x0', 0x1000n, ['SHARED'], 0n), // BAR0: 256 bytes of registers
         bar('0x0', 0x1000n, ['SHARED'], BAR2 + 0x800n), // unaligned offset
-        touchOp('@4', 0x1000n),
+        touchOp('@5', 0x1000n), // the sub-page BAR0 mapping, if it succeeded
       ],
     });
     const M = 64n * MiB; // PMD leaves only: no 1 GiB leaf fits
@@ -490,6 +491,7 @@ function buildInitramfs(opts: {
 }
 
 interface BootResult {
+  killedAfterOops: boolean;
   data: string;
   console: string;
   exitCode: number | null;
@@ -541,18 +543,32 @@ async function boot(opts: {
   };
   const progress = setInterval(showProgress, 1000);
   const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutS * 1000);
+  // Hazard boots: once the console shows an oops, give the guest 20 s more, then stop it
+  // (the crashed task usually holds locks, and init waits for it forever).
+  let oopsAt = 0;
+  let killedAfterOops = false;
+  const oopsWatch = opts.verbose ? setInterval(() => {
+    let c = '';
+    try { c = fs.readFileSync(consoleLog, 'latin1'); } catch { /* not yet */ }
+    if (!oopsAt && /(BUG:|Oops|Kernel panic)/.test(c)) oopsAt = Date.now();
+    if (oopsAt && Date.now() - oopsAt > 20000 && !readData().includes('@@PFNMAP-DONE')) {
+      killedAfterOops = true;
+      child.kill('SIGKILL');
+    }
+  }, 1000) : null;
   const exitCode = await new Promise<number | null>((resolve) => {
     child.on('exit', (code) => resolve(code));
     child.on('error', (e) => { stderr += String(e); resolve(-1); });
   });
   clearTimeout(timer);
+  if (oopsWatch) clearInterval(oopsWatch);
   clearInterval(progress);
   showProgress();
   for (const f of shm) fs.rmSync(f, { force: true });
   let consoleText = '';
   try { consoleText = fs.readFileSync(consoleLog, 'latin1').replace(/\r/g, ''); } catch { /* none */ }
   if (stderr.trim()) fs.writeFileSync(path.join(opts.workDir, 'qemu-stderr.txt'), stderr);
-  const res = { data: readData(), console: consoleText, exitCode, timedOut, seconds: (Date.now() - t0) / 1000 };
+  const res = { killedAfterOops, data: readData(), console: consoleText, exitCode, timedOut, seconds: (Date.now() - t0) / 1000 };
   if (!res.data.includes('@@PFNMAP-BOOT') && !opts.verbose) {
     fail(`${opts.label}: the guest did not come up (QEMU exit ${exitCode}${timedOut ? ', timed out' : ''}).\n` +
       `QEMU stderr: ${stderr.trim().slice(-2000) || '(none)'}\nlast console lines:\n${consoleText.split('\n').slice(-30).join('\n')}\n` +
@@ -842,9 +858,17 @@ async function main(): Promise<number> {
       // Hazard boot: report, write nothing to fixtures.
       const s = job.scenarios[0] as Scenario;
       const got = byName.get(s.name);
-      const report: string[] = [`== ${s.name}: QEMU ${res.timedOut ? 'timed out' : `exit ${res.exitCode}`}, probe ${got?.rc === null || !got ? 'did not finish' : `rc=${got.rc}`}`];
+      const how = res.killedAfterOops ? 'stopped 20 s after the oops' : res.timedOut ? 'timed out' : `exit ${res.exitCode}`;
+      const report: string[] = [`== ${s.name}: QEMU ${how}, probe ${got?.rc === null || !got ? 'did not finish' : `rc=${got.rc}`}`];
+      report.push(...s.ops.map((op, i) => `   op ${i}: ${JSON.stringify(op)}`));
       if (got) {
-        const lines = got.lines.filter((l) => /^(result|addr|stderr)/.test(l));
+        const lines = got.lines.filter((l) => /^(result|eager|stderr)/.test(l)).map((l) => {
+          const m = /^eager (0x[0-9a-f]+) (\S+) (0x[0-9a-f]+) (0x[0-9a-f]+)$/.exec(l);
+          if (!m) return l;
+          const i = Number(m[1]);
+          const op = s.ops[i] as TraceOp;
+          return `op ${i} ${op.op}: ${m[2]} ${m[2] === 'errno' || m[2] === 'signal' ? Number(m[3]) : m[3]}${op.op === 'touch' && m[2] === 'ret' ? ` faults=${Number(m[4])}` : ''}`;
+        });
         report.push(...lines.map((l) => `   probe: ${l}`));
       }
       const first = res.console.split('\n').findIndex((l) => /(BUG:|Oops|WARNING:|general protection|Kernel panic|kernel BUG)/.test(l));
@@ -859,7 +883,7 @@ async function main(): Promise<number> {
     if (splats.length) {
       log(`${job.label}: WARNING: the kernel console shows:\n  ${splats.slice(0, 10).join('\n  ')}`);
     }
-    const source = `recorded under QEMU ${qver} (TCG, q35, intel-iommu intremap=on, ivshmem-plain) by pfnmap's vfio oracle (src/oracle/vfio-qemu.ts), guest ${job.spec.release}`;
+    const source = `recorded under QEMU ${qver} (${args.accel.toUpperCase()}, q35, intel-iommu intremap=on, ivshmem-plain) by pfnmap's vfio oracle (src/oracle/vfio-qemu.ts), guest ${job.spec.release}`;
     for (const s of job.scenarios) {
       const got = byName.get(s.name);
       try {

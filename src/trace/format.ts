@@ -50,7 +50,8 @@ export interface TouchOp { op: 'touch'; addr: string; len: Hex }
 export interface MadviseOp { op: 'madvise'; addr: string; len: Hex; advice: 'HUGEPAGE' | 'NOHUGEPAGE' }
 export type TraceOp = MmapOp | MunmapOp | MprotectOp | TouchOp | MadviseOp;
 
-export type TraceResult = ({ ret: Hex; faults?: number } | { errno: string } | { signal: 'SIGSEGV' | 'SIGBUS' }) & { hazard?: string };
+/** A result; `{ "hazard": … }` alone means the recording kernel crashed in that op. */
+export type TraceResult = ({ ret: Hex; faults?: number } | { errno: string } | { signal: 'SIGSEGV' | 'SIGBUS' } | Record<string, never>) & { hazard?: string };
 
 export interface Trace {
   format: 'pfnmap-trace/1';

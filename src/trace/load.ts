@@ -23,7 +23,7 @@ export type CompiledOp =
   | { op: 'madvise'; addr: AddrRef; len: Split; advice: number };
 
 /** An expected result, normalised: a return (with a touch's fault count), an errno or a signal. */
-export type Expected = ({ ret: string; faults?: number } | { errno: string } | { signal: string }) & { hazard?: string };
+export type Expected = ({ ret: string; faults?: number } | { errno: string } | { signal: string } | { crashed: true }) & { hazard?: string };
 
 export interface LoadedTrace {
   raw: Trace;
@@ -140,7 +140,10 @@ function checkResult(v: unknown, field: string): Expected {
   } else if ('signal' in o) {
     if (o.signal !== 'SIGSEGV' && o.signal !== 'SIGBUS') throw new InputError(`${field}.signal`, 'expected "SIGSEGV" or "SIGBUS"');
     r = { signal: o.signal };
-  } else throw new InputError(field, 'expected {"ret": "0x…"}, {"errno": "E…"} or {"signal": "SIG…"}');
+  } else if ('hazard' in o) {
+    // the recording kernel crashed in this op: there is no return value, only the hazard
+    r = { crashed: true };
+  } else throw new InputError(field, 'expected {"ret": "0x…"}, {"errno": "E…"}, {"signal": "SIG…"} or {"hazard": "…"}');
   if (o.hazard !== undefined) r.hazard = str(o.hazard, `${field}.hazard`);
   return r;
 }
