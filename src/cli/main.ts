@@ -8,6 +8,8 @@ import { replay, type ReplayReport } from '../trace/replay.js';
 import { InputError } from '../trace/input-error.js';
 import { bundledTraces } from './paths.js';
 import { loadDevice } from '../devices/load.js';
+import { importLspci } from '../devices/lspci.js';
+import { importSysfsDir } from '../devices/sysfs.js';
 import { variantByName, VARIANT_NAMES } from '../kernels/variants.js';
 import { VfioProcess } from '../vfio/process.js';
 import { runAlignTest, LOOPS } from '../vfio/align-test.js';
@@ -18,7 +20,8 @@ import { DEFAULT_CONFIG } from '../mm/config.js';
 import { parseSplit } from '../lib/u64.js';
 import * as fs from 'node:fs';
 import { sweep, mergeResults, parseShard, defaultWorkers, SWEEP_FORMAT, type SweepResult } from './sweep.js';
-import { mappingSvg, coverageSvg } from './svg.js';
+import { mappingSvg, coverageSvg, addressSpaceSvg } from './svg.js';
+import { analyze } from '../web/model.js';
 import { preset } from '../devices/presets.js';
 
 class UsageError extends Error {}
@@ -26,19 +29,19 @@ class UsageError extends Error {}
 const HELP = () => `pfnmap — an executable model of how Linux places mmap()s, checked against the live kernel
 
 usage:
-  pfnmap [--device D] [--thp always|madvise|never] [--json]
+  pfnmap [--device D] [--thp always|madvise|never] [--json] [--svg FILE]
                                map every BAR of a device (default: the gpu-128g preset) the way
                                an unmodified program would, under every kernel variant; touch
                                it and print address alignment, leaves, faults and TLB entries
   pfnmap fidelity [--json]     replay the bundled Linux 6.18 kernel traces, print a fidelity table
   pfnmap replay TRACE [--json] replay one pfnmap-trace/1 file (.json or .json.gz)
-  pfnmap align-test --device D [--kernel K] [--loops N] [--group G]
+  pfnmap align-test --device D [--kernel K] [--loops N] [--group G] [--json]
                                run the checks of vfio-pci-device-map-alignment against a
                                device (preset, pfnmap-device/1 JSON, lspci -v text or a sysfs
                                device directory) under a kernel variant (default v2)
-  pfnmap compare --device D [--kernels K1,K2,…] [--bar N] [--offset X] [--len X] [--thp MODE] [--json]
+  pfnmap compare --device D [--kernels K1,K2,…] [--bar N] [--offset X] [--len X] [--thp MODE] [--json] [--svg FILE]
                                one BAR (default: the largest) under several variants, side by side
-  pfnmap plan --device D [--thp MODE] [--json]
+  pfnmap plan --device D | --lspci FILE | --sysfs DIR [--kernel K1,K2] [--thp MODE] [--json]
                                per BAR: what each kernel gives, and the userspace recipe that gets
                                the best leaves on today's kernels
   pfnmap sweep [--count N] [--seed S] [--kernels …] [--thp MODE] [--shard I/N|auto] [--workers K] [--out FILE] [--svg FILE]
@@ -54,7 +57,9 @@ examples:
   pfnmap replay fixtures/kernel-traces/churn-77.json.gz --json
   pfnmap align-test --device gpu-128g --kernel linux-6.18
   pfnmap compare --device gpu-128g --kernels linux-6.12,linux-7.2,v2 --bar 2 --offset 0x200000 --len 0x40000000
-  pfnmap plan --device lspci.txt
+  pfnmap plan --lspci lspci.txt --kernel linux-6.12,linux-7.2
+  pfnmap compare --device gpu-128g --kernels linux-6.18,v2 --svg compare.svg
+  pfnmap sweep --count 1000 --shard auto --out shard.json    (docs/sweep.md)
 
 exit codes: 0 everything matches, 1 a mismatch, 2 bad usage or input (one line on stderr)`;
 
@@ -128,7 +133,7 @@ function replayCmd(args: string[]): number {
 function alignTestCmd(args: string[]): number {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, strict: true,
-    options: { device: { type: 'string' }, kernel: { type: 'string', default: 'v2' }, loops: { type: 'string' }, group: { type: 'string' } },
+    options: { device: { type: 'string' }, kernel: { type: 'string', default: 'v2' }, loops: { type: 'string' }, group: { type: 'string' }, json: { type: 'boolean' } },
   });
   if (positionals.length > 0) throw new UsageError(`align-test: unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.device === undefined) throw new UsageError('align-test: --device is required (a preset name, a JSON, lspci or sysfs path)');
@@ -142,17 +147,19 @@ function alignTestCmd(args: string[]): number {
   };
   const dev = loadDevice(values.device);
   const r = runAlignTest(new VfioProcess(variant), dev, {
-    loops: int(values.loops, 'loops', LOOPS), group: int(values.group, 'group', 0), out: (l) => console.log(l),
+    loops: int(values.loops, 'loops', LOOPS), group: int(values.group, 'group', 0), out: values.json ? undefined : (l) => console.log(l),
   });
+  if (values.json) console.log(JSON.stringify({ device: dev.name, kernel: variant.name, lines: r.lines, exitCode: r.exitCode }));
   return r.exitCode;
 }
 
 function defaultJob(args: string[]): number {
-  const { values } = parseArgs({ args, strict: true, options: { device: { type: 'string' }, thp: { type: 'string', default: 'always' }, json: { type: 'boolean' } } });
+  const { values } = parseArgs({ args, strict: true, options: { device: { type: 'string' }, thp: { type: 'string', default: 'always' }, json: { type: 'boolean' }, svg: { type: 'string' } } });
   const thp = values.thp!;
   if (thp !== 'always' && thp !== 'madvise' && thp !== 'never') throw new UsageError(`--thp: expected always, madvise or never, got ${JSON.stringify(thp)}`);
   const dev = values.device === undefined ? preset('gpu-128g')! : loadDevice(values.device);
   const rows = gpuTable(dev, VARIANT_NAMES, { thpEnabled: thp });
+  if (values.svg) fs.writeFileSync(values.svg, mappingSvg(`${dev.name}: every BAR, THP "${thp}"`, rows.map((r) => ({ ...r, variant: `${r.variant} BAR${r.bar}` as typeof r.variant }))));
   if (values.json) console.log(JSON.stringify({ device: dev.name, thp, rows }));
   else printGpuTable(dev, rows, thp);
   return 0;
@@ -202,7 +209,10 @@ function compareCmd(args: string[]): number {
   const len = bytesArg(values.len, 'len') ?? region.size - offset;
   const thp = thpOf(values.thp);
   const rows = kernels.map((k) => mapAndTouch(k, dev, bar, offset, len, { thpEnabled: thp }));
-  if (values.svg) fs.writeFileSync(values.svg, mappingSvg(`${dev.name}: BAR${bar} from 0x${offset.toString(16)}, 0x${len.toString(16)} bytes`, rows));
+  if (values.svg) {
+    const title = `${dev.name}: BAR${bar} from 0x${offset.toString(16)}, 0x${len.toString(16)} bytes, THP "${thp}"`;
+    fs.writeFileSync(values.svg, addressSpaceSvg(title, kernels.map((k) => analyze({ variant: k, device: dev, bar, offset, len, thp }))));
+  }
   if (values.json) {
     console.log(JSON.stringify({ device: dev.name, bar, offset, len, thp, rows }));
     return 0;
@@ -218,12 +228,30 @@ function compareCmd(args: string[]): number {
 
 function planCmd(args: string[]): number {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {
-    device: { type: 'string' }, thp: { type: 'string' }, json: { type: 'boolean' } } });
+    device: { type: 'string' }, lspci: { type: 'string' }, sysfs: { type: 'string' }, kernel: { type: 'string' }, thp: { type: 'string' }, json: { type: 'boolean' } } });
   if (positionals.length > 0) throw new UsageError(`plan: unexpected argument ${JSON.stringify(positionals[0])}`);
-  if (values.device === undefined) throw new UsageError('plan: --device is required (a preset, JSON, lspci text or sysfs directory)');
-  const dev = loadDevice(values.device);
+  const given = [values.device, values.lspci, values.sysfs].filter((x) => x !== undefined);
+  if (given.length !== 1) throw new UsageError('plan: give exactly one of --device D, --lspci FILE, --sysfs DIR');
+  let dev: Device;
+  if (values.lspci !== undefined) {
+    let text: string;
+    try {
+      text = fs.readFileSync(values.lspci, 'utf8');
+    } catch (e) {
+      throw new InputError('--lspci', `cannot read ${values.lspci}: ${(e as Error).message}`);
+    }
+    dev = importLspci(text);
+  } else if (values.sysfs !== undefined) dev = importSysfsDir(values.sysfs);
+  else dev = loadDevice(values.device!);
   const thp = thpOf(values.thp);
-  const released = VARIANT_NAMES.filter((n) => variantByName(n)!.kind !== 'userspace');
+  let released = VARIANT_NAMES.filter((n) => variantByName(n)!.kind !== 'userspace');
+  if (values.kernel !== undefined) {
+    released = values.kernel.split(',').map((k) => {
+      const v = variantByName(k.trim());
+      if (!v) throw new UsageError(`--kernel: unknown variant ${JSON.stringify(k)} (${VARIANT_NAMES.join(', ')})`);
+      return v.name;
+    });
+  }
   const bars = dev.regions.filter((r) => r.kind === 'bar' && r.size > 0);
   const plan = bars.map((r) => {
     if (!r.mmap) return { bar: r.index, size: r.size, mmap: false, kernels: [], recipe: null };
@@ -325,6 +353,10 @@ export function main(argv: string[]): number | Promise<number> {
   try {
     const [cmd, ...rest] = argv;
     if (cmd === '--help' || cmd === '-h') {
+      console.log(HELP());
+      return 0;
+    }
+    if (rest.includes('--help') || rest.includes('-h')) {
       console.log(HELP());
       return 0;
     }

@@ -3,6 +3,8 @@
 
 import type { MapResult } from './analyze.js';
 import type { SweepResult } from './sweep.js';
+import type { Analysis } from '../web/model.js';
+import { vmaStripSvg, leafStripSvg, LEAF_COLOURS as PAGE_LEAF_COLOURS, LEAF_LABELS } from '../web/draw.js';
 
 export const LEAF_COLOURS = { pud: '#1b7837', pmd: '#5aae61', pte: '#d9d9d9' } as const;
 type Leaf = keyof typeof LEAF_COLOURS;
@@ -69,3 +71,46 @@ export function coverageSvg(res: SweepResult): string {
       note: `${t.bytes > 0 ? ((100 * (t.pudBytes + t.pmdBytes)) / t.bytes).toFixed(1) : '0.0'}% huge`,
     })));
 }
+
+/**
+ * The address space around a mapping under each variant: the neighbouring VMAs, then the
+ * mapping's leaves to scale, coloured by size (the page's two drawings, stacked).
+ */
+export function addressSpaceSvg(title: string, rows: Analysis[]): string {
+  const W = 960;
+  const parts: string[] = [];
+  let y = 40;
+  for (const a of rows) {
+    const r = a.result;
+    parts.push(`<text x="14" y="${y + 16}" font-size="14" font-weight="bold">${esc(r.variant)}: ${esc(r.addr ?? r.error ?? 'failed')}` +
+      ` · ${r.faults.toLocaleString('en-US')} faults · ${r.tlbEntries.toLocaleString('en-US')} TLB entries</text>`);
+    y += 24;
+    if (a.startPg !== null) {
+      parts.push(`<g transform="translate(0 ${y})">${vmaStripSvg(a.vmas, `BAR${r.bar}`, W, true)}</g>`);
+      y += 132;
+      parts.push(`<g transform="translate(0 ${y})">${leafStripSvg(a.runs, a.startPg, a.pages, W, true)}</g>`);
+      y += 116;
+    }
+  }
+  const legend = (['pud', 'pmd', 'pte'] as const).map((k, i) =>
+    `<rect x="${14 + i * 150}" y="${y + 4}" width="14" height="14" fill="${PAGE_LEAF_COLOURS[k]}"/><text x="${34 + i * 150}" y="${y + 16}">${LEAF_LABELS[k]} leaves</text>`).join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y + 30}" font-family="sans-serif" font-size="12">` +
+    `<style>${STRIP_STYLE}</style>` +
+    `<rect width="100%" height="100%" fill="white"/><text x="14" y="24" font-size="13" font-weight="bold">${esc(title)}</text>` +
+    parts.join('') + legend + '</svg>\n';
+}
+
+/** The page's stylesheet rules for the two strips, for a standalone file. */
+const STRIP_STYLE = [
+  '.axis { fill: #64748b; font-size: 11px; }',
+  '.addr { fill: #0f172a; font-size: 11.5px; font-family: monospace; }',
+  '.gap { stroke: #94a3b8; stroke-dasharray: 4 4; stroke-width: 1.5; }',
+  '.gaplabel { fill: #64748b; font-size: 11px; }',
+  '.tick { stroke: #475569; stroke-width: 1; }',
+  '.vma rect { fill: #e2e8f0; stroke: #94a3b8; }',
+  '.vma .vname { fill: #334155; font-size: 11.5px; }',
+  '.vma .vsize { fill: #64748b; font-size: 10.5px; }',
+  '.vma.target rect { fill: #1e3a8a; stroke: #1e3a8a; }',
+  '.vma.target .vname { fill: #fff; font-weight: 600; font-size: 13px; }',
+  '.vma.target .vsize { fill: #dbeafe; font-size: 12px; }',
+].join(' ');

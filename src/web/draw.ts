@@ -29,7 +29,7 @@ function fit(label: string, px: number): string {
  * the gaps between them get widths by kind (not to scale: a 4 KiB page and 42 TiB of gap
  * cannot share one scale); sizes are written on them.
  */
-export function vmaStripSvg(vmas: VmaView[], barLabel: string, width = 960): string {
+export function vmaStripSvg(vmas: VmaView[], barLabel: string, width = 960, standalone = false): string {
   const H = 132;
   const y = 38;
   const h = 44;
@@ -49,7 +49,7 @@ export function vmaStripSvg(vmas: VmaView[], barLabel: string, width = 960): str
   const unit = (width - 2 * M) / total;
   let x = M;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${H}" width="100%" role="img" aria-label="address space around the mapping">`);
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${H}" ${standalone ? `width="${width}" height="${H}"` : 'width="100%"'} role="img" aria-label="address space around the mapping">`);
   out.push(`<text x="${M}" y="14" class="axis">← lower addresses</text>`);
   out.push(`<text x="${width - M}" y="14" class="axis" text-anchor="end">higher addresses →</text>`);
   for (const it of items) {
@@ -90,7 +90,7 @@ function niceTick(lenBytes: number): number {
 }
 
 /** The leaves over the mapping [startPg, startPg + pages), drawn to scale. */
-export function leafStripSvg(runs: LeafRun[], startPg: number, pages: number, width = 960): string {
+export function leafStripSvg(runs: LeafRun[], startPg: number, pages: number, width = 960, standalone = false): string {
   const M = 14;
   const y = 26;
   const h = 46;
@@ -98,7 +98,7 @@ export function leafStripSvg(runs: LeafRun[], startPg: number, pages: number, wi
   const W = width - 2 * M;
   const px = (pg: number) => M + ((pg - startPg) / pages) * W;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${H}" width="100%" role="img" aria-label="page-table leaves of the mapping">`);
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${H}" ${standalone ? `width="${width}" height="${H}"` : 'width="100%"'} role="img" aria-label="page-table leaves of the mapping">`);
   out.push(`<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f1f5f9"/><line x1="0" y1="0" x2="0" y2="6" stroke="#cbd5e1" stroke-width="2"/></pattern></defs>`);
   out.push(`<rect x="${M}" y="${y}" width="${W}" height="${h}" fill="url(#hatch)" class="unmapped"><title>no leaf: not faulted in</title></rect>`);
   const leaves = runs.reduce((s, r) => s + r.count, 0);
