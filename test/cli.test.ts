@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { packageRoot } from '../src/cli/paths.js';
 
 const cli = path.join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
@@ -60,4 +62,32 @@ test('usage errors: one line on stderr, exit 2', () => {
     assert.equal(r.stderr.trim().split('\n').length, 1, args.join(' '));
     assert.match(r.stderr, /^pfnmap: /);
   }
+});
+
+test('--svg files: the address space of compare, the BARs of the default job', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pfnmap-svg-'));
+  const a = path.join(dir, 'a.svg');
+  const r = run(['compare', '--device', 'nic-32m', '--kernels', 'linux-7.2,v2', '--svg', a]);
+  assert.equal(r.status, 0, r.stderr);
+  const svg = fs.readFileSync(a, 'utf8');
+  assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.match(svg, /linux-7\.2: 0x[0-9a-f]+ · 8,192 faults/);
+  assert.match(svg, /v2: 0x[0-9a-f]+ · 16 faults/);
+  assert.match(svg, /BAR0/);
+  const b = path.join(dir, 'b.svg');
+  assert.equal(run(['--device', 'nvme-16k', '--svg', b, '--json']).status, 0);
+  assert.match(fs.readFileSync(b, 'utf8'), /linux-6\.12 BAR0/);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('plan --lspci reads pasted lspci text; --kernel narrows the variants', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pfnmap-plan-'));
+  const f = path.join(dir, 'lspci.txt');
+  fs.writeFileSync(f, '41:00.0 Ethernet controller: Mellanox Technologies MT2892 Family [ConnectX-6 Dx]\n\tMemory at 3fffe000000 (64-bit, prefetchable) [size=32M]\n');
+  const r = run(['plan', '--lspci', f, '--kernel', 'linux-6.12,v2', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const p = JSON.parse(r.stdout).plan[0];
+  assert.deepEqual(p.kernels.map((k: any) => [k.variant, k.leaves.pmd]), [['linux-6.12', 16], ['v2', 16]]);
+  assert.equal(run(['plan', '--lspci', path.join(dir, 'none.txt')]).status, 2);
+  fs.rmSync(dir, { recursive: true });
 });
