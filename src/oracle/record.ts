@@ -44,7 +44,9 @@ export function compileRecorder(): string {
   const src = path.join(root, 'oracle', 'recorder.c');
   const outDir = path.join(root, 'oracle', 'build');
   const bin = path.join(outDir, 'recorder');
-  if (fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= fs.statSync(src).mtimeMs) return bin;
+  // stale when the program or the header it shares with the VFIO probe changed
+  const newest = Math.max(fs.statSync(src).mtimeMs, fs.statSync(path.join(root, 'oracle', 'oplist.h')).mtimeMs);
+  if (fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= newest) return bin;
   if (!hasCommand('gcc')) {
     throw new Error('pfnmap oracle: gcc not found on PATH — it is needed to build oracle/recorder.c (apt-get install gcc)');
   }

@@ -343,7 +343,9 @@ function ensureKernel(spec: KernelSpec, buildDir: string): KernelFiles {
 function ensureProbe(root: string, buildDir: string): string {
   const src = path.join(root, 'oracle', 'vfio', 'probe.c');
   const bin = path.join(buildDir, 'probe');
-  if (fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= fs.statSync(src).mtimeMs) return bin;
+  // stale when the probe or the header it shares with the host recorder changed
+  const newest = Math.max(fs.statSync(src).mtimeMs, fs.statSync(path.join(root, 'oracle', 'oplist.h')).mtimeMs);
+  if (fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= newest) return bin;
   log('compiling oracle/vfio/probe.c (static)');
   const tmp = `${bin}.${process.pid}.tmp`;
   run('gcc', ['-static', '-O2', '-Wall', '-o', tmp, src]);
