@@ -38,6 +38,22 @@ function hasCommand(cmd: string): boolean {
   return r.status === 0 && r.stdout.trim() !== '';
 }
 
+/** The trace env from the `env` line the recorder and the VFIO probe print. */
+export function envFromRecorder(e: Record<string, string>, rlimitStack: string, capSysRawio: boolean): TraceEnv {
+  return {
+    rlimitStack,
+    randomize: false,
+    pageSize: 4096,
+    mmapMinAddr: hex(BigInt(e['mmap_min_addr'])),
+    maxMapCount: Number(e['max_map_count']),
+    overcommitMemory: Number(e['overcommit_memory']),
+    commitPages: hex(BigInt(e['commit_pages'])),
+    shmemEnabled: e['shmem_enabled'],
+    la57: e['la57'] === '1',
+    capSysRawio,
+  };
+}
+
 /** Compiles oracle/recorder.c into oracle/build/recorder (only when stale); returns the binary path. */
 export function compileRecorder(): string {
   const root = repoRoot();
@@ -311,19 +327,8 @@ export function recordTrace(opts: { name: string; files: TraceFile[]; ops: Trace
       if (p === undefined) throw new Error(`pfnmap oracle: recorder did not report a path for file ${f.id}`);
       ours.set(p, f.id);
     }
-    const env: TraceEnv = {
-      rlimitStack: rlimitStackHex(),
-      randomize: false,
-      pageSize: 4096,
-      mmapMinAddr: hex(BigInt(raw.env['mmap_min_addr'] as string)),
-      maxMapCount: Number(raw.env['max_map_count']),
-      overcommitMemory: Number(raw.env['overcommit_memory']),
-      commitPages: hex(BigInt(raw.env['commit_pages'] as string)),
-      shmemEnabled: raw.env['shmem_enabled'] as string,
-      la57: raw.env['la57'] === '1',
-      // root holds CAP_SYS_RAWIO: MAP_FIXED below mmap_min_addr succeeds
-      capSysRawio: typeof process.getuid === 'function' && process.getuid() === 0,
-    };
+    // root holds CAP_SYS_RAWIO: MAP_FIXED below mmap_min_addr succeeds
+    const env = envFromRecorder(raw.env, rlimitStackHex(), typeof process.getuid === 'function' && process.getuid() === 0);
     const kept = dropSkipped(opts.ops, raw.results);
     return {
       format: 'pfnmap-trace/1',

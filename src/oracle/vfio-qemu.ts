@@ -27,7 +27,7 @@ import {
   type TraceResult,
   type TraceVma,
 } from '../trace/format.js';
-import { mapsLineToVma, protToNumber } from './record.js';
+import { envFromRecorder, mapsLineToVma, protToNumber } from './record.js';
 
 // ---- configuration ------------------------------------------------------------
 
@@ -710,16 +710,7 @@ function toTrace(s: Scenario, p: ProbeOutput, spec: KernelSpec, source: string):
   if (!bar2) fail(`${s.name}: the probe reported no region 2`);
   if (bar2.size !== s.device.size) fail(`${s.name}: BAR2 of ${s.device.bdf} is ${hex(bar2.size)}, expected ${hex(s.device.size)}`);
   const env: TraceEnv = {
-    rlimitStack: hex(BigInt(p.env['rlimit_stack'] as string)),
-    randomize: false,
-    pageSize: 4096,
-    mmapMinAddr: hex(BigInt(p.env['mmap_min_addr'] as string)),
-    maxMapCount: Number(p.env['max_map_count']),
-    overcommitMemory: Number(p.env['overcommit_memory']),
-    commitPages: hex(BigInt(p.env['commit_pages'] as string)),
-    shmemEnabled: p.env['shmem_enabled'] as string,
-    la57: p.env['la57'] === '1',
-    capSysRawio: true,
+    ...envFromRecorder(p.env as Record<string, string>, hex(BigInt(p.env['rlimit_stack'] as string)), true),
     thpEnabled: p.env['thp_enabled'] as string,
   };
   // Drop skipped ops (renumbering @K), resolve `^` specs to absolute addresses.
