@@ -133,11 +133,6 @@ export function deviceToJson(d: Device): unknown {
   };
 }
 
-/** The region a VFIO file offset selects, if the device has it. */
-export function regionAt(d: Device, index: number): Region | undefined {
-  return d.regions.find((r) => r.index === index);
-}
-
 /** "16M", "128G", "16K", "256" */
 export function sizeLabel(n: number): string {
   const units: [number, string][] = [[2 ** 40, 'T'], [2 ** 30, 'G'], [2 ** 20, 'M'], [2 ** 10, 'K']];

@@ -17,8 +17,6 @@ export interface Split {
   sub: number; // 0 .. 4095
 }
 
-export const ZERO: Split = { pg: 0, sub: 0 };
-
 const HEX_RE = /^0x[0-9a-f]{1,16}$/;
 
 export class HexError extends Error {}
@@ -96,15 +94,6 @@ export function pageAlignUp(v: Split): number {
   return v.sub === 0 ? v.pg : v.pg + 1;
 }
 
-export function isZero(v: Split): boolean {
-  return v.pg === 0 && v.sub === 0;
-}
-
-/** a > b as unsigned 64-bit values */
-export function splitGt(a: Split, b: Split): boolean {
-  return a.pg > b.pg || (a.pg === b.pg && a.sub > b.sub);
-}
-
 /**
  * Non-negative remainder of x modulo a power of two m, for integers below 2^53: dividing
  * by a power of two, flooring and multiplying back are all exact in a float64.
@@ -113,11 +102,7 @@ export function modPow2(x: number, m: number): number {
   return x - Math.floor(x / m) * m;
 }
 
-/** Page number ↔ BigInt byte address (for tests, tools and one-time set-up, never per op). */
-export function pagesToBigInt(pg: number): bigint {
-  return BigInt(pg) << 12n;
-}
-
+/** Split ↔ BigInt (for tests, tools and one-time set-up, never per op). */
 export function bigIntToSplit(v: bigint): Split {
   const m = v & 0xffff_ffff_ffff_ffffn;
   return { pg: Number(m >> 12n), sub: Number(m & 0xfffn) };

@@ -63,16 +63,7 @@ export class MmStruct {
   /** vm_area_alloc() */
   newVma(start: number, end: number, flags: number, file: KFile | null, pgoff: number, anonVma = 0, name: string | null = null): Vma {
     const v = this.vmaPool.pop();
-    if (v === undefined) return new Vma(start, end, flags, file, pgoff, anonVma, name);
-    v.start = start;
-    v.end = end;
-    v.flags = flags;
-    v.file = file;
-    v.pgoff = pgoff;
-    v.anonVma = anonVma;
-    v.name = name;
-    v.ops = null;
-    return v;
+    return v === undefined ? new Vma(start, end, flags, file, pgoff, anonVma, name) : v.reinit(start, end, flags, file, pgoff, anonVma, name);
   }
 
   /** Take v out of the tree and free it (vma_complete / vm_area_free). */

@@ -35,19 +35,24 @@ export const VM_STARTGAP_FLAGS = VM_GROWSDOWN | VM_SHADOW_STACK;
 export const VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
 
 export class Vma {
-  start: number;
-  end: number;
-  flags: number;
-  file: KFile | null;
-  pgoff: number;
+  start!: number;
+  end!: number;
+  flags!: number;
+  file!: KFile | null;
+  pgoff!: number;
   /** Identity of the anon_vma (0: none yet). Copied on split, shared by merged VMAs. */
-  anonVma: number;
+  anonVma!: number;
   /** /proc/pid/maps name of an anonymous VMA ([stack], [heap]); null otherwise. */
-  name: string | null;
+  name!: string | null;
   /** vm_ops with fault handlers, set by the driver's ->mmap (null: not modelled). */
   ops: VmOps | null = null;
 
   constructor(start: number, end: number, flags: number, file: KFile | null, pgoff: number, anonVma = 0, name: string | null = null) {
+    this.reinit(start, end, flags, file, pgoff, anonVma, name);
+  }
+
+  /** Reuse a freed VMA as a new one (vm_area_alloc from the model's pool). */
+  reinit(start: number, end: number, flags: number, file: KFile | null, pgoff: number, anonVma: number, name: string | null): this {
     this.start = start;
     this.end = end;
     this.flags = flags;
@@ -55,6 +60,8 @@ export class Vma {
     this.pgoff = pgoff;
     this.anonVma = anonVma;
     this.name = name;
+    this.ops = null;
+    return this;
   }
 
   get pages(): number {
