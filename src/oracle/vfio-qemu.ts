@@ -72,7 +72,6 @@ const KERNELS: Record<string, KernelSpec> = {
 const WANTED_MODULES = ['vfio_iommu_type1', 'vfio_pci'];
 
 /** Directories searched for already downloaded .debs before asking the mirror. */
-const DEB_SEARCH_EXTRA = ['/tmp/kr/img', '/tmp/kr', '/tmp/kr/cache/archives'];
 
 interface DeviceSpec {
   tag: string; // 2g | 64m
@@ -181,17 +180,12 @@ function debianMirror(): string {
       if (m && !/security/.test(m[1] as string) && /debian/.test(m[1] as string)) return (m[1] as string).replace(/\/$/, '');
     }
   }
-  return 'http://deb.debian.org/debian';
+  fail('cannot find the Debian mirror this machine uses in /etc/apt/sources.list{,.d}');
 }
 
 /** A private apt configuration for trixie + sid (lists fetched once). */
 function aptConfig(buildDir: string): string[] {
-  const colleague = '/tmp/kr';
-  let dir = path.join(buildDir, 'apt');
-  if (!fs.existsSync(path.join(dir, 'lists')) && fs.existsSync(path.join(colleague, 'sources.list')) &&
-      fs.existsSync(path.join(colleague, 'lists'))) {
-    dir = colleague;
-  }
+  const dir = path.join(buildDir, 'apt');
   const opts = [
     '-o', `Dir::Etc::SourceList=${dir}/sources.list`, '-o', 'Dir::Etc::SourceParts=/dev/null',
     '-o', `Dir::State::Lists=${dir}/lists`, '-o', `Dir::Cache=${dir}/cache`,
@@ -226,7 +220,7 @@ function findDeb(dirs: string[], name: string, version: string): string | undefi
 function ensureDebs(spec: KernelSpec, buildDir: string): string[] {
   const debDir = path.join(buildDir, 'debs');
   fs.mkdirSync(debDir, { recursive: true });
-  const dirs = [debDir, ...DEB_SEARCH_EXTRA];
+  const dirs = [debDir];
   const out: string[] = [];
   let apt: string[] | null = null;
   for (const alts of spec.packages) {
