@@ -71,7 +71,7 @@ static struct range initial_vmas[MAX_INITIAL_VMAS];
 static size_t n_initial_vmas;
 
 /* Op kinds: the shared three, then the program's own from OP_FIRST_EXTRA on. */
-enum { OP_MMAP, OP_MUNMAP, OP_MPROTECT, OP_FIRST_EXTRA };
+enum { OP_MMAP, OP_MUNMAP, OP_MPROTECT, OP_MADVISE, OP_FIRST_EXTRA };
 enum addr_kind { ADDR_ABS, ADDR_REL };
 
 struct op {
@@ -83,7 +83,7 @@ struct op {
 	uint64_t len;
 	int prot;
 	int flags;
-	int advice;     /* the program's extra ops (probe: madvise) */
+	int advice;     /* madvise: MADV_HUGEPAGE (14) or MADV_NOHUGEPAGE (15) */
 	int file;       /* file index or -1 */
 	uint64_t offset;
 };
@@ -273,6 +273,18 @@ static void parse_input(const char *path)
 				parse_addr(tok[2], op, n_ops);
 				op->len = parse_u64(tok[3], "length");
 				op->prot = (int)strtol(tok[4], NULL, 0);
+			} else if (!strcmp(tok[1], "madvise")) {
+				if (nt != 5)
+					die("%s", "bad madvise line");
+				op->kind = OP_MADVISE;
+				parse_addr(tok[2], op, n_ops);
+				op->len = parse_u64(tok[3], "length");
+				if (!strcmp(tok[4], "HUGEPAGE"))
+					op->advice = 14; /* MADV_HUGEPAGE */
+				else if (!strcmp(tok[4], "NOHUGEPAGE"))
+					op->advice = 15; /* MADV_NOHUGEPAGE */
+				else
+					die("unknown advice '%s'", tok[4]);
 #ifdef OPLIST_EXTRA_OPS
 			} else if (parse_extra_op(tok, nt, op)) {
 				/* the program's own op */
@@ -510,6 +522,8 @@ static void run_ops(void)
 		case OP_MMAP: safe = safe_mmap(addr, op->len, op->flags, op->offset); break;
 		case OP_MUNMAP: safe = safe_munmap(addr, op->len); break;
 		case OP_MPROTECT: safe = safe_mprotect(addr, op->len); break;
+		/* MADV_(NO)HUGEPAGE only changes VM flags, but may split the program's own VMAs */
+		case OP_MADVISE: safe = safe_mprotect(addr, op->len); break;
 #ifdef OPLIST_EXTRA_OPS
 		default: safe = safe_extra_op(op, addr); break;
 #else
@@ -535,6 +549,9 @@ static void run_ops(void)
 			break;
 		case OP_MPROTECT:
 			ret = syscall(SYS_mprotect, addr, op->len, (long)op->prot);
+			break;
+		case OP_MADVISE:
+			ret = syscall(SYS_madvise, addr, op->len, (long)op->advice);
 			break;
 #ifdef OPLIST_EXTRA_OPS
 		default:
@@ -564,6 +581,12 @@ static void run_ops(void)
 
 static const char *errno_name(int e)
 {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 32)
+	/* glibc's own names, as pfnmap-trace/1 writes errnos */
+	const char *gn = strerrorname_np(e);
+	if (gn)
+		return gn;
+#endif
 	switch (e) {
 	case EPERM: return "EPERM";
 	case ENOENT: return "ENOENT";

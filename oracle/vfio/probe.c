@@ -42,7 +42,7 @@
  * no allocation). `faults` is ru_minflt after minus before the touch loop.
  *
  * What this shares with recorder.c (parsing, snapshots, safety guard, the
- * mmap/munmap/mprotect loop, output) is in oracle/oplist.h; madvise, touch and
+ * mmap/munmap/mprotect/madvise loop, output) is in oracle/oplist.h; touch and
  * the VFIO device are here.
  */
 #define _GNU_SOURCE
@@ -71,7 +71,7 @@ struct file {
 
 #include "../oplist.h"
 
-enum { OP_MADVISE = OP_FIRST_EXTRA, OP_TOUCH };
+enum { OP_TOUCH = OP_FIRST_EXTRA };
 
 static sigjmp_buf touch_env;
 static volatile sig_atomic_t touch_signal;
@@ -99,18 +99,6 @@ static int parse_extra_op(char **tok, int nt, struct op *op)
 		op->kind = OP_TOUCH;
 		parse_addr(tok[2], op, n_ops);
 		op->len = parse_u64(tok[3], "length");
-	} else if (!strcmp(tok[1], "madvise")) {
-		if (nt != 5)
-			die("%s", "bad madvise line");
-		op->kind = OP_MADVISE;
-		parse_addr(tok[2], op, n_ops);
-		op->len = parse_u64(tok[3], "length");
-		if (!strcmp(tok[4], "HUGEPAGE"))
-			op->advice = 14; /* MADV_HUGEPAGE */
-		else if (!strcmp(tok[4], "NOHUGEPAGE"))
-			op->advice = 15; /* MADV_NOHUGEPAGE */
-		else
-			die("unknown advice '%s'", tok[4]);
 	} else {
 		return 0;
 	}
@@ -205,11 +193,12 @@ static void read_probe_env(struct probe_env *e)
 
 /* ---- madvise and touch: no allocation, no stdio --------------------------- */
 
-/* MADV_HUGEPAGE/NOHUGEPAGE only change VM flags (and may split/merge VMAs); they
- * never unmap, but refuse them on the probe's own mappings anyway. */
+/* touch only reads */
 static int safe_extra_op(const struct op *op, uint64_t addr)
 {
-	return op->kind == OP_MADVISE ? safe_mprotect(addr, op->len) : 1;
+	(void)op;
+	(void)addr;
+	return 1;
 }
 
 static void on_fault_signal(int sig)
@@ -300,10 +289,7 @@ static void eager_report(long i, const struct result *r)
 
 static int run_extra_op(const struct op *op, uint64_t addr, struct result *r, long *ret)
 {
-	if (op->kind == OP_MADVISE) {
-		*ret = syscall(SYS_madvise, addr, op->len, (long)op->advice);
-		return 1;
-	}
+	(void)ret;
 	run_touch(addr, op->len, r);
 	return 0;
 }

@@ -1,5 +1,6 @@
 // Deterministic random op lists for the live-kernel oracle, in the style of the
-// mixed-* sample traces: ~60% mmap, 25% munmap, 15% mprotect, over the same four
+// mixed-* sample traces: ~58% mmap, 24% munmap, 12% mprotect (and 6% madvise
+// MADV_HUGEPAGE/NOHUGEPAGE, which the samples lack), over the same four
 // files, reaching every flag and every error path the model has to get right.
 
 import type { MmapFlagName, MmapOp, TraceFile, TraceOp } from '../trace/format.js';
@@ -126,7 +127,7 @@ class Generator {
     for (let i = 0; i < count; i++) {
       const kind = this.mmaps.length === 0
         ? 'mmap'
-        : this.rng.weighted([[60, 'mmap'], [25, 'munmap'], [15, 'mprotect']] as const);
+        : this.rng.weighted([[58, 'mmap'], [24, 'munmap'], [12, 'mprotect'], [6, 'madvise']] as const);
       if (kind === 'mmap') {
         this.mmaps.push({ index: i, len: 0n });
         const op = this.mmap();
@@ -135,9 +136,12 @@ class Generator {
       } else if (kind === 'munmap') {
         const { addr, len } = this.range();
         this.ops.push({ op: 'munmap', addr, len: hex(len) });
-      } else {
+      } else if (kind === 'mprotect') {
         const { addr, len } = this.range();
         this.ops.push({ op: 'mprotect', addr, len: hex(len), prot: this.prot() });
+      } else {
+        const { addr, len } = this.range();
+        this.ops.push({ op: 'madvise', addr, len: hex(len), advice: this.rng.chance(0.7) ? 'HUGEPAGE' : 'NOHUGEPAGE' });
       }
     }
     return this.ops;

@@ -164,6 +164,9 @@ function encodeOps(files: TraceFile[], ops: TraceOp[]): string {
       case 'mprotect':
         lines.push(`op mprotect ${addr} ${len} ${protToNumber(op.prot)}`);
         break;
+      case 'madvise':
+        lines.push(`op madvise ${addr} ${len} ${op.advice}`);
+        break;
       default:
         throw new Error(`pfnmap oracle: op ${i} has unknown kind '${(op as { op: string }).op}'`);
     }
