@@ -67,7 +67,11 @@ for bdf in $(cat /pfnmap/devices); do
 	fi
 done
 
+THP=/sys/kernel/mm/transparent_hugepage/enabled
+THP_DEFAULT=$(sed 's/.*\[\(.*\)\].*/\1/' $THP)
 for s in $(cat /pfnmap/scenarios); do
+	# a scenario may ask for another THP policy (/pfnmap/scen/NAME.thp)
+	if [ -f /pfnmap/scen/$s.thp ]; then cat /pfnmap/scen/$s.thp > $THP; else echo $THP_DEFAULT > $THP; fi
 	say "@@PFNMAP-BEGIN $s"
 	if [ "$(cat /pfnmap/mode 2>/dev/null)" = "verbose" ]; then
 		# hazard boots: results as they happen (the probe may never return)

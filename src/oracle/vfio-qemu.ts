@@ -358,6 +358,8 @@ interface Scenario {
   ops: ProbeOp[];
   /** hazard boots: not written to fixtures */
   hazard?: boolean;
+  /** /sys/kernel/mm/transparent_hugepage/enabled for this scenario (default: the kernel's) */
+  thp?: 'always' | 'madvise' | 'never';
 }
 
 const RW = 'rw';
@@ -378,6 +380,10 @@ function scenarios(kernel: string): Scenario[] {
     out.push({ name: `${pre}-madvise`, device: d, ops: [bar('0x0'), { op: 'madvise', addr: '@0', len: hex(S), advice: 'HUGEPAGE' }, touchOp('@0', S)] });
     out.push({ name: `${pre}-nohint`, device: d, ops: [bar('0x0'), touchOp('@0', S)] });
     out.push({ name: `${pre}-fixed-congruent`, device: d, ops: [reserveOp(S + A), bar(`@0^${hex(A)}`, S, ['SHARED', 'FIXED']), touchOp('@1', S)] });
+    // do huge pfnmap faults follow the THP sysfs policy? (madvise without MADV_HUGEPAGE, never)
+    for (const thp of ['madvise', 'never'] as const) {
+      out.push({ name: `${pre}-thp-${thp}`, device: d, thp, ops: [reserveOp(S + A), bar(`@0^${hex(A)}`, S, ['SHARED', 'FIXED']), touchOp('@1', S)] });
+    }
     const L = S - 2n * MiB < 64n * MiB ? S - 2n * MiB : 64n * MiB;
     out.push({
       name: `${pre}-subrange`, device: d,
@@ -480,7 +486,10 @@ function buildInitramfs(opts: {
   fs.writeFileSync(path.join(stage, 'pfnmap', 'devices'), DEVICES.map((d) => d.bdf).join('\n') + '\n');
   fs.writeFileSync(path.join(stage, 'pfnmap', 'scenarios'), opts.scenarios.map((s) => s.name).join('\n') + '\n');
   fs.writeFileSync(path.join(stage, 'pfnmap', 'mode'), opts.verbose ? 'verbose\n' : 'record\n');
-  for (const s of opts.scenarios) fs.writeFileSync(path.join(stage, 'pfnmap', 'scen', `${s.name}.ops`), encodeProbeOps(s));
+  for (const s of opts.scenarios) {
+    fs.writeFileSync(path.join(stage, 'pfnmap', 'scen', `${s.name}.ops`), encodeProbeOps(s));
+    if (s.thp) fs.writeFileSync(path.join(stage, 'pfnmap', 'scen', `${s.name}.thp`), s.thp + '\n');
+  }
   const img = path.join(opts.workDir, 'initramfs.cpio');
   sh(`find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 > ${q(img)}`, stage);
   return img;
