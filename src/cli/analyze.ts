@@ -20,6 +20,9 @@ export interface MapResult {
   alignment: number;
   leaves: { pud: number; pmd: number; pte: number };
   faults: number;
+  /** what the faults did: leaves installed by order, ->huge_fault attempts that fell back */
+  installed: { pte: number; pmd: number; pud: number };
+  fallback: { pmd: number; pud: number };
   tlbEntries: number;
 }
 
@@ -35,11 +38,17 @@ export function mapAndTouch(v: VariantName, dev: Device, bar: number, offset: nu
   const f = proc.openDevice(dev);
   const a = mapBar(proc, f, bar, offset, len);
   const base = { variant: v, bar, offset, size: len };
-  if (a < 0) return { ...base, addr: null, error: errnoName(-a), alignment: 0, leaves: { pud: 0, pmd: 0, pte: 0 }, faults: 0, tlbEntries: 0 };
+  if (a < 0) {
+    return { ...base, addr: null, error: errnoName(-a), alignment: 0, leaves: { pud: 0, pmd: 0, pte: 0 }, faults: 0,
+      installed: { pte: 0, pmd: 0, pud: 0 }, fallback: { pmd: 0, pud: 0 }, tlbEntries: 0 };
+  }
   const pages = Math.ceil(len / 4096);
   const t = touchRange(proc.mm, a, a + pages);
   const leaves = proc.mm.pgtables.leaves(a, a + pages);
-  return { ...base, addr: '0x' + (a * 4096).toString(16), error: t.signal, alignment: alignmentOf(a), leaves, faults: t.faults, tlbEntries: leaves.pud + leaves.pmd + leaves.pte };
+  return {
+    ...base, addr: '0x' + (a * 4096).toString(16), error: t.signal, alignment: alignmentOf(a), leaves, faults: t.faults,
+    installed: t.installed, fallback: t.fallback, tlbEntries: leaves.pud + leaves.pmd + leaves.pte,
+  };
 }
 
 /** The userspace recipe that gets the best leaves on a kernel without a placement hook. */

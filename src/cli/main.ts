@@ -218,11 +218,13 @@ function compareCmd(args: string[]): number {
     return 0;
   }
   console.log(`${dev.name}: BAR${bar} [0x${offset.toString(16)}, +0x${len.toString(16)}) of ${sizeLabel(region.size)}, THP "${thp}"\n`);
-  console.log(['variant'.padEnd(11), 'address'.padStart(16), 'aligned'.padStart(8), 'faults'.padStart(12), 'TLB'.padStart(12), '  leaves'].join(''));
+  console.log(['variant'.padEnd(11), 'address'.padStart(16), 'aligned'.padStart(8), 'faults'.padStart(12), 'fallbacks'.padStart(11), 'TLB'.padStart(12), '  leaves'].join(''));
   for (const r of rows) {
+    const fb = r.fallback.pud + r.fallback.pmd;
     console.log([r.variant.padEnd(11), (r.addr ?? r.error ?? '-').padStart(16), (r.addr ? sizeLabel(r.alignment) : '-').padStart(8),
-      r.faults.toLocaleString('en-US').padStart(12), r.tlbEntries.toLocaleString('en-US').padStart(12), '  ' + fmtLeaves(r.leaves)].join(''));
+      r.faults.toLocaleString('en-US').padStart(12), fb.toLocaleString('en-US').padStart(11), r.tlbEntries.toLocaleString('en-US').padStart(12), '  ' + fmtLeaves(r.leaves)].join(''));
   }
+  console.log('\n(fallbacks: ->huge_fault calls that returned VM_FAULT_FALLBACK, 1 GiB and 2 MiB attempts together)');
   return 0;
 }
 
