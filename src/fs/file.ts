@@ -34,6 +34,8 @@ export interface KFile {
   readonly huge: ShmemHuge;
   /** file->private_data of a device file (a VFIO device). */
   readonly privateData?: unknown;
+  /** path_noexec(): the file's mount or superblock forbids exec mappings */
+  readonly noexec?: boolean;
 }
 
 export type FileKind = 'memfd' | 'tmpfs' | 'ext4' | 'shmem-anon' | 'process' | 'vfio-pci';

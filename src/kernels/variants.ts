@@ -39,19 +39,19 @@ const released = (name: VariantName, title: string, rules: FaultRules, config: P
 
 export const VARIANTS: Record<VariantName, KernelVariant> = {
   'linux-6.12': released('linux-6.12', 'Linux 6.12.117 (Debian trixie)', FAULT_RULES['align-6.15'],
-    { thpAlignFilesWithoutHook: true, thpPfnmapBypass: true },
+    { thpAlignFilesWithoutHook: true, thpPfnmapBypass: true, anonInodeNoexec: false },
     'The first kernel with vfio-pci huge_fault; Debian\'s 6.12.117 carries the pfn alignment check, ' +
     'the round-down of the fault address and the THP-tunables bypass for pfnmaps. A device fd has ' +
     'no placement hook, but 6.12 still THP-aligns any hook-less file mapping whose length is a ' +
     '2 MiB multiple (no hint): VA ≡ file offset modulo 2 MiB — an accident of ed48e87c7df3 that ' +
     '34d7cf637c43 removed in 6.13. Never 1 GiB.'),
   'linux-6.18': released('linux-6.18', 'Linux 6.18 (this machine)', FAULT_RULES['align-6.15'],
-    { thpAlignFilesWithoutHook: false, thpPfnmapBypass: false },
+    { thpAlignFilesWithoutHook: false, thpPfnmapBypass: false, anonInodeNoexec: true },
     'The base of the v2 series. Since 6.13 only anonymous memory is THP aligned, so a BAR ' +
     'mmap(NULL) gets a page-aligned address. Huge faults of a pfnmap follow the THP sysfs ' +
     'setting (madvise needs MADV_HUGEPAGE) in vanilla 6.18.'),
   'linux-7.2': released('linux-7.2', 'Linux 7.2.13 (Debian sid)', FAULT_RULES['align-6.15'],
-    { thpAlignFilesWithoutHook: false, thpPfnmapBypass: true },
+    { thpAlignFilesWithoutHook: false, thpPfnmapBypass: true, anonInodeNoexec: true },
     'A current kernel: placement as 6.18 (page-aligned BAR mappings), the fault handler refactored ' +
     '(vfio_pci_vmf_insert_pfn, is_aligned_for_order) with the same rules, and huge pfnmap faults ' +
     'regardless of the THP sysfs setting (7.2.8+). Neither placement series is merged.'),

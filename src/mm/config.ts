@@ -51,6 +51,12 @@ export interface MmConfig {
   thpPfnmapBypass: boolean;
   /** The caller is a 32-bit (compat) task: in_compat_syscall() turns THP-style alignment off. */
   compat: boolean;
+  /**
+   * The anonymous-inode filesystem holding device fds (VFIO's) is SB_I_NOEXEC (6.16+,
+   * "anon_inode: raise SB_I_NODEV and SB_I_NOEXEC"): PROT_EXEC on them is EPERM at mmap and
+   * VM_MAYEXEC is dropped, so a later mprotect(PROT_EXEC) is EACCES.
+   */
+  anonInodeNoexec: boolean;
 }
 
 export type ShmemHuge = 'never' | 'always' | 'within_size' | 'advise' | 'deny' | 'force';
@@ -77,4 +83,5 @@ export const DEFAULT_CONFIG: MmConfig = {
   thpAlignFilesWithoutHook: false,
   thpPfnmapBypass: false,
   compat: false,
+  anonInodeNoexec: true,
 };

@@ -5,7 +5,7 @@
 
 import type { MmStruct } from './mm.js';
 import type { Vma } from './vma.js';
-import { VM_HUGEPAGE, VM_NOHUGEPAGE, VM_PFNMAP, VM_MIXEDMAP } from './vma.js';
+import { VM_HUGEPAGE, VM_NOHUGEPAGE, VM_PFNMAP, VM_MIXEDMAP, VM_READ, VM_WRITE, VM_EXEC } from './vma.js';
 import { PMD_ORDER, PUD_ORDER, PMD_PAGES, PUD_PAGES, type PmdTable, type PteTable } from './pgtable.js';
 
 export const VM_FAULT_SIGBUS = 0x2;
@@ -125,6 +125,8 @@ export function touchRange(mm: MmStruct, start: number, end: number): TouchResul
   while (p < end) {
     const vma = mm.tree.findVma(p);
     if (vma === null || vma.start > p) return { ...st, signal: 'SIGSEGV', signalAt: p };
+    // access_error(): a read needs some access right (x86 reads PROT_WRITE/PROT_EXEC too)
+    if (!(vma.flags & (VM_READ | VM_WRITE | VM_EXEC))) return { ...st, signal: 'SIGSEGV', signalAt: p };
     if (vma.ops === null) throw new Error('touch: only device (VM_PFNMAP) mappings have a modelled fault path');
     const segEnd = end < vma.end ? end : vma.end;
     while (p < segEnd) {

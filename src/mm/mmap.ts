@@ -9,7 +9,7 @@ import { thpGetUnmappedAreaVmflags, thpGetUnmappedAreaAligned, PMD_PAGES } from 
 import { gatherMunmapVmas, splitVma } from './vma-ops.js';
 import { canMergeAfter, canMergeBefore, anonVmaCompatible } from './vma-merge.js';
 import {
-  type Vma, VM_ACCESS_FLAGS, VM_ACCOUNT, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_NOHUGEPAGE,
+  type Vma, VM_ACCESS_FLAGS, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_NOHUGEPAGE,
   VM_NORESERVE, VM_SHARED, VM_SPECIAL, VM_WRITE, VM_LOCKED,
 } from './vma.js';
 import {
@@ -72,6 +72,10 @@ function doMmap(mm: MmStruct, file: KFile | null, addrIn: Split, lenIn: Split, p
       if (flags & ~LEGACY_MAP_MASK) return -EOPNOTSUPP;
       // Files are open read-write here, so VM_MAYWRITE and VM_SHARED stay.
       vmFlags |= VM_SHARED | VM_MAYSHARE;
+    }
+    if (file.noexec) {
+      if (vmFlags & VM_EXEC) return -EPERM;
+      vmFlags &= ~VM_MAYEXEC;
     }
     if (vmFlags & VM_GROWSDOWN) return -EINVAL;
   } else {

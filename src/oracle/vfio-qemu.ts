@@ -5,6 +5,16 @@
 //
 //   node dist/src/oracle/vfio-qemu.js [--kernels linux-6.12,linux-7.2] [--out fixtures/vfio-traces]
 //        [--hazards] [--accel tcg|kvm] [--timeout SECONDS] [--jobs N] [--only SUBSTRING]
+//   node dist/src/oracle/vfio-qemu.js --random N [--seed S] [--ops K] [--kernels …]
+//
+// --random runs, in one boot per kernel, N seeded random scenarios of K ops each
+// (src/oracle/generate-vfio.ts; scenario n uses seed S*1000+n and alternates the 2 GiB and
+// the 64 MiB device), replays each trace in the model right away and prints per kernel how
+// many were identical; mismatching traces go to oracle/failures/, every random trace to
+// oracle/build/vfio/random/. Exit status 1 when any trace differs or is missing.
+// --avoid-known leaves out the constructs behind the discrepancies already known (PROT_EXEC
+// on the device, touching PROT_NONE / exec-only device pages); its traces are named
+// <kernel>-random-ak-<seed>-<n>.
 //
 // Everything generated or downloaded (kernel .debs, extracted kernels and modules, the
 // probe, initramfs images, QEMU logs) lives under oracle/build/vfio/ and is reused.
@@ -28,6 +38,9 @@ import {
   type TraceVma,
 } from '../trace/format.js';
 import { envFromRecorder, mapsLineToVma, protToNumber } from './record.js';
+import { generateVfioOps } from './generate-vfio.js';
+import { validateTrace } from '../trace/load.js';
+import { replay } from '../trace/replay.js';
 
 // ---- configuration ------------------------------------------------------------
 
@@ -440,6 +453,21 @@ function hazardScenarios(kernel: string): Scenario[] {
   ];
 }
 
+/** Seed of random scenario n of a campaign seeded with `seed`. */
+const randomSeed = (seed: number, n: number): number => seed * 1000 + n;
+
+/** --random: n scenarios of k generated ops; even seeds map the 2 GiB BAR, odd ones the 64 MiB BAR. */
+function randomScenarios(kernel: string, count: number, seed: number, k: number, avoidKnown: boolean): Scenario[] {
+  const out: Scenario[] = [];
+  for (let n = 0; n < count; n++) {
+    const s = randomSeed(seed, n);
+    const d = DEVICES[s % 2] as DeviceSpec;
+    const g = generateVfioOps(s, k, d, { avoidKnown });
+    out.push({ name: `${kernel}-random-${avoidKnown ? 'ak-' : ''}${seed}-${n}`, device: d, ops: g.ops, ...(g.thp ? { thp: g.thp } : {}) });
+  }
+  return out;
+}
+
 const REL_RE = /^@(\d+)(\^0x[0-9a-f]+)?(?:([+-])(0x[0-9a-f]+))?$/;
 
 function encodeProbeOps(s: Scenario): string {
@@ -783,10 +811,18 @@ function describeResult(op: TraceOp, r: TraceResult): string {
 
 // ---- main ---------------------------------------------------------------------------
 
-interface Args { kernels: string[]; out: string; hazards: boolean; accel: string; timeoutS: number; jobs: number; only: string | null }
+interface Args {
+  kernels: string[]; out: string; hazards: boolean; accel: string; timeoutS: number; jobs: number; only: string | null;
+  random: number | null; seed: number; ops: number; avoidKnown: boolean;
+}
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { kernels: ['linux-6.12', 'linux-7.2'], out: 'fixtures/vfio-traces', hazards: false, accel: 'tcg', timeoutS: 1200, jobs: Math.max(1, Math.min(2, os.cpus().length)), only: null };
+  const a: Args = { kernels: ['linux-6.12', 'linux-7.2'], out: 'fixtures/vfio-traces', hazards: false, accel: 'tcg', timeoutS: 1200, jobs: Math.max(1, Math.min(2, os.cpus().length)), only: null, random: null, seed: 1, ops: 40, avoidKnown: false };
+  const posInt = (v: string, name: string): number => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 0 || (name !== '--seed' && n < 1)) fail(`${name} must be a ${name === '--seed' ? 'non-negative' : 'positive'} integer, got ${v}`);
+    return n;
+  };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i] as string;
     const next = (): string => { const n = argv[++i]; if (n === undefined) fail(`${v} needs a value`); return n; };
@@ -797,8 +833,13 @@ function parseArgs(argv: string[]): Args {
     else if (v === '--timeout') a.timeoutS = Number(next());
     else if (v === '--jobs') a.jobs = Math.max(1, Number(next()));
     else if (v === '--only') a.only = next();
+    else if (v === '--random') a.random = posInt(next(), '--random');
+    else if (v === '--seed') a.seed = posInt(next(), '--seed');
+    else if (v === '--ops') a.ops = posInt(next(), '--ops');
+    else if (v === '--avoid-known') a.avoidKnown = true;
     else if (v === '-h' || v === '--help') {
-      process.stdout.write('usage: vfio-qemu [--kernels linux-6.12,linux-7.2] [--out DIR] [--hazards] [--accel tcg|kvm] [--timeout S] [--jobs N] [--only SUBSTRING]\n');
+      process.stdout.write('usage: vfio-qemu [--kernels linux-6.12,linux-7.2] [--out DIR] [--hazards] [--accel tcg|kvm] [--timeout S] [--jobs N] [--only SUBSTRING]\n' +
+        '       vfio-qemu --random N [--seed S] [--ops K] [--avoid-known] [--kernels …] [--accel …] [--timeout S] [--jobs N]\n');
       process.exit(0);
     } else fail(`unknown argument ${v}`);
   }
@@ -806,7 +847,7 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-interface Job { spec: KernelSpec; scenarios: Scenario[]; label: string; verbose: boolean }
+interface Job { spec: KernelSpec; scenarios: Scenario[]; label: string; verbose: boolean; random?: boolean }
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
@@ -821,7 +862,9 @@ async function main(): Promise<number> {
   const jobs: Job[] = [];
   for (const k of args.kernels) {
     const spec = KERNELS[k] as KernelSpec;
-    if (args.hazards) {
+    if (args.random !== null) {
+      jobs.push({ spec, scenarios: randomScenarios(k, args.random, args.seed, args.ops, args.avoidKnown), label: `${k}-random`, verbose: false, random: true });
+    } else if (args.hazards) {
       for (const s of hazardScenarios(k)) jobs.push({ spec, scenarios: [s], label: s.name, verbose: true });
     } else {
       const sc = scenarios(k).filter((s) => !args.only || s.name.includes(args.only));
@@ -833,7 +876,10 @@ async function main(): Promise<number> {
   for (const k of args.kernels) kfiles.set(k, ensureKernel(KERNELS[k] as KernelSpec, buildDir));
 
   const outDir = path.resolve(root, args.out);
-  if (!args.hazards) fs.mkdirSync(outDir, { recursive: true });
+  if (!args.hazards && args.random === null) fs.mkdirSync(outDir, { recursive: true });
+  const randomDir = path.join(buildDir, 'random');
+  const failDir = path.join(root, 'oracle', 'failures');
+  const randomSummary: string[] = [];
   let failures = 0;
   const summary: string[] = [];
 
@@ -879,6 +925,10 @@ async function main(): Promise<number> {
     if (splats.length) {
       log(`${job.label}: WARNING: the kernel console shows:\n  ${splats.slice(0, 10).join('\n  ')}`);
     }
+    if (job.random) {
+      runRandom(job, byName, workDir, `recorded under QEMU ${qver} (${args.accel.toUpperCase()}, q35, intel-iommu intremap=on, ivshmem-plain) by pfnmap's vfio oracle (src/oracle/vfio-qemu.ts --random), guest ${job.spec.release}`);
+      return;
+    }
     const source = `recorded under QEMU ${qver} (${args.accel.toUpperCase()}, q35, intel-iommu intremap=on, ivshmem-plain) by pfnmap's vfio oracle (src/oracle/vfio-qemu.ts), guest ${job.spec.release}`;
     for (const s of job.scenarios) {
       const got = byName.get(s.name);
@@ -899,6 +949,49 @@ async function main(): Promise<number> {
     }
   };
 
+  /** Random mode: every scenario becomes a trace, replayed in the model right away. */
+  const runRandom = (job: Job, byName: Map<string, { lines: string[]; rc: number | null }>, workDir: string, source: string): void => {
+    fs.mkdirSync(randomDir, { recursive: true });
+    let same = 0;
+    let differ = 0;
+    let missing = 0;
+    for (const s of job.scenarios) {
+      const got = byName.get(s.name);
+      let trace: Trace;
+      try {
+        if (!got) fail(`${s.name}: no output (the guest did not run it; see ${path.join(workDir, 'console.log')})`);
+        const p = parseProbe(got.lines, s.ops.length, s.name);
+        if (got.rc !== 0) fail(`${s.name}: the probe exited with ${got.rc}: ${p.stderr.join(' | ')}`);
+        checkComplete(p, s.ops.length, s.name);
+        trace = toTrace(s, p, job.spec, source);
+      } catch (e) {
+        if (!(e instanceof OracleError)) throw e;
+        missing++;
+        log(`FAILED ${e.message}`);
+        continue;
+      }
+      const text = formatTrace(trace);
+      fs.writeFileSync(path.join(randomDir, `${s.name}.json`), text);
+      let verdict: string | null;
+      try {
+        const r = replay(validateTrace(JSON.parse(text)));
+        verdict = r.firstMismatch === null && r.finalMatched ? null
+          : `firstMismatch ${JSON.stringify(r.firstMismatch)}, finalMatched ${r.finalMatched}`;
+      } catch (e) {
+        verdict = `the model threw: ${(e as Error).message}`;
+      }
+      if (verdict === null) { same++; continue; }
+      differ++;
+      fs.mkdirSync(failDir, { recursive: true });
+      const file = path.join(failDir, `${s.name}.json`);
+      fs.writeFileSync(file, text);
+      log(`${s.name}: DIFFERS: ${verdict} → ${path.relative(process.cwd(), file)}`);
+    }
+    const line = `${job.spec.model}: ${job.scenarios.length} random traces, ${same} identical, ${differ} differ${missing ? `, ${missing} missing` : ''}`;
+    randomSummary.push(line);
+    failures += differ + missing;
+  };
+
   const queue = [...jobs];
   const workers = Array.from({ length: Math.min(args.jobs, queue.length) }, async () => {
     for (let job = queue.shift(); job; job = queue.shift()) {
@@ -913,6 +1006,11 @@ async function main(): Promise<number> {
   });
   await Promise.all(workers);
 
+  if (args.random !== null) {
+    process.stdout.write('\n' + randomSummary.join('\n') + '\n');
+    log(`random traces in ${path.relative(process.cwd(), randomDir)}; mismatches in ${path.relative(process.cwd(), failDir)}`);
+    return failures ? 1 : 0;
+  }
   process.stdout.write('\n' + summary.join('\n') + '\n');
   if (!args.hazards) log(`traces written to ${path.relative(process.cwd(), outDir) || '.'}`);
   if (failures) {

@@ -206,7 +206,7 @@ function variantOf(t: Record<string, unknown>, hasDevices: boolean): KernelVaria
   return variantByName('linux-6.18')!;
 }
 
-const MODEL_CONFIG_KEYS = ['thpEnabled', 'hugePfnmap', 'compat', 'thpPfnmapBypass', 'thpAlignFilesWithoutHook', 'hazards'] as const;
+const MODEL_CONFIG_KEYS = ['thpEnabled', 'hugePfnmap', 'compat', 'thpPfnmapBypass', 'thpAlignFilesWithoutHook', 'hazards', 'anonInodeNoexec'] as const;
 
 export interface ValidatedTrace extends LoadedTrace {
   expected: Expected[];

@@ -40,7 +40,7 @@ export class VfioProcess {
     const c = this.mm.config;
     const pdev = new VfioPciDevice(dev, this.variant.faultRules, c.thp && c.hugePfnmap.arch);
     const privateData: VfioDeviceFile = { device: pdev, ops: this.variant.pciOps };
-    return { id, kind: 'vfio-pci', fop: this.variant.fops(c), sizePages: 0, huge: 'never', privateData };
+    return { id, kind: 'vfio-pci', fop: this.variant.fops(c), sizePages: 0, huge: 'never', privateData, noexec: c.anonInodeNoexec };
   }
 
   mmap(addr: Split, len: Split, prot: number, flags: number, file: KFile | null, offset: Split): number {
