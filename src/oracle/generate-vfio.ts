@@ -23,6 +23,7 @@
 // Known-empty ranges become unknown as soon as an mmap searches for a place.
 
 import type { MmapFlagName, TraceOp } from '../trace/format.js';
+import { RandomSource } from './random.js';
 
 /** The device a scenario maps: BAR2 size and the largest leaf it can take. */
 export interface VfioDeviceShape {
@@ -32,9 +33,9 @@ export interface VfioDeviceShape {
 
 export interface VfioGenOptions {
   /**
-   * Leave out what is known to differ between the model and the kernels, so that a campaign
-   * looks past it: PROT_EXEC on the device (7.2 refuses it: EPERM / EACCES) and touches of
-   * device pages whose VMA is PROT_NONE or exec-only (SIGSEGV in the kernel).
+   * Leave out PROT_EXEC on the device (refused on a no-exec anonymous-inode filesystem:
+   * EPERM / EACCES) and touches of device pages whose VMA is PROT_NONE or exec-only
+   * (SIGSEGV) — the two things this campaign first found the model lacked — to look past them.
    */
   avoidKnown?: boolean;
 }
@@ -66,13 +67,14 @@ const pageUp = (v: bigint): bigint => (v + PAGE - 1n) & ~(PAGE - 1n);
 const mod = (a: bigint, m: bigint): bigint => ((a % m) + m) % m;
 
 /** sfc32, seeded through splitmix32: small, fast, deterministic everywhere. */
-class Prng {
+class Prng extends RandomSource {
   private a: number;
   private b: number;
   private c: number;
   private d: number;
 
   constructor(seed: number) {
+    super();
     let x = seed >>> 0;
     const next = (): number => {
       x = (x + 0x9e3779b9) >>> 0;
@@ -98,40 +100,12 @@ class Prng {
     return t;
   }
 
-  float(): number {
-    return (this.u32() * 0x200000 + (this.u32() >>> 11)) / 2 ** 53;
-  }
-
-  /** integer in [lo, hi] */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.float() * (hi - lo + 1));
-  }
-
   /** bigint in [lo, hi] */
   big(lo: bigint, hi: bigint): bigint {
     if (hi <= lo) return lo;
     const span = hi - lo + 1n;
     const r = (BigInt(this.u32()) << 64n) | (BigInt(this.u32()) << 32n) | BigInt(this.u32());
     return lo + (r % span);
-  }
-
-  chance(p: number): boolean {
-    return this.float() < p;
-  }
-
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(0, xs.length - 1)] as T;
-  }
-
-  weighted<T>(table: ReadonlyArray<readonly [number, T]>): T {
-    let total = 0;
-    for (const [w] of table) total += w;
-    let x = this.float() * total;
-    for (const [w, v] of table) {
-      if (x < w) return v;
-      x -= w;
-    }
-    return (table[table.length - 1] as readonly [number, T])[1];
   }
 }
 

@@ -4,6 +4,7 @@
 // files, reaching every flag and every error path the model has to get right.
 
 import type { MmapFlagName, MmapOp, TraceFile, TraceOp } from '../trace/format.js';
+import { RandomSource } from './random.js';
 
 const PAGE = 0x1000n;
 const MiB = 0x100000n;
@@ -16,10 +17,11 @@ const U64 = 1n << 64n;
 const MAX_PRIVATE_WRITABLE = 16n * GiB;
 
 /** xoshiro128** over four 32-bit words, seeded by splitmix32. Deterministic across platforms. */
-class Rng {
+class Rng extends RandomSource {
   private s = new Uint32Array(4);
 
   constructor(seed: number) {
+    super();
     let x = seed >>> 0;
     for (let i = 0; i < 4; i++) {
       x = (x + 0x9e3779b9) >>> 0;
@@ -44,20 +46,6 @@ class Rng {
     return r;
   }
 
-  /** Uniform in [0, 1). */
-  float(): number {
-    return (this.u32() * 0x200000 + (this.u32() >>> 11)) / 2 ** 53;
-  }
-
-  /** Uniform integer in [lo, hi] (safe integers). */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.float() * (hi - lo + 1));
-  }
-
-  chance(p: number): boolean {
-    return this.float() < p;
-  }
-
   u64(): bigint {
     return (BigInt(this.u32()) << 32n) | BigInt(this.u32());
   }
@@ -67,22 +55,6 @@ class Rng {
     const span = hi - lo;
     const r = (this.u64() << 64n) | this.u64();
     return lo + (r % span);
-  }
-
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(0, xs.length - 1)] as T;
-  }
-
-  /** Picks a value by weight. */
-  weighted<T>(table: ReadonlyArray<readonly [number, T]>): T {
-    let total = 0;
-    for (const [w] of table) total += w;
-    let x = this.float() * total;
-    for (const [w, v] of table) {
-      if (x < w) return v;
-      x -= w;
-    }
-    return table[table.length - 1]![1];
   }
 }
 
