@@ -29,6 +29,15 @@ const cases: [string, (t: any) => void, RegExp][] = [
   ['wrong format', (t) => (t.format = 'pfnmap-trace/2'), /^format:/],
   ['randomised', (t) => (t.env.randomize = true), /^env\.randomize:/],
   ['unknown file kind', (t) => (t.files[0].kind = 'nfs'), /^files\[0\]\.kind: unknown kind "nfs"/],
+  ['inherited name as prot', (t) => (t.ops[1].prot = 'constructor'), /^ops\[1\]\.prot: unknown prot "constructor"/],
+  ['inherited name as flag', (t) => (t.ops[1].flags = ['PRIVATE', 'toString']), /^ops\[1\]\.flags\[1\]: unknown flag "toString"/],
+  ['inherited name as kernel', (t) => (t.model = { kernel: 'toString' }), /^model\.kernel: unknown kernel variant "toString"/],
+  ['config switch of the wrong type', (t) => (t.model = { kernel: 'linux-6.18', config: { hugePfnmap: null } }), /^model\.config\.hugePfnmap: expected an object/],
+  ['config flag of the wrong type', (t) => (t.model = { kernel: 'linux-6.18', config: { compat: 'yes' } }), /^model\.config\.compat: expected true or false/],
+  ['config THP mode', (t) => (t.model = { kernel: 'linux-6.18', config: { thpEnabled: 'sometimes' } }), /^model\.config\.thpEnabled: expected always, madvise, never/],
+  ['initial VMA of no file', (t) => (t.initial[0].backing = 'f9'), /^initial\[0\]\.backing: no file with id "f9"/],
+  ['unaligned initial VMA', (t) => (t.initial[0].start = '0x10001'), /^initial\[0\]\.start: expected a page-aligned value/],
+  ['empty initial VMA', (t) => (t.initial[0].end = t.initial[0].start), /^initial\[0\]\.end: expected above start/],
 ];
 
 for (const [name, mutate, re] of cases) {

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { sweep, mergeResults, parseShard, sweepCase } from '../src/cli/sweep.js';
+import { sweep, mergeResults, parseShard, parseSweepResult, sweepCase } from '../src/cli/sweep.js';
 import { packageRoot } from '../src/cli/paths.js';
 
 const V = ['linux-6.18', 'v2'] as const;
@@ -19,6 +19,15 @@ test('shards of a campaign add up to the whole, on threads or not', async () => 
   assert.ok(whole.variants.v2.pudBytes + whole.variants.v2.pmdBytes > whole.variants['linux-6.18'].pudBytes + whole.variants['linux-6.18'].pmdBytes);
   assert.throws(() => mergeResults([parts[0], parts[0]]), /shard 0\/3 appears twice/);
   assert.throws(() => mergeResults([parts[0], { ...parts[1], seed: 8 }]), /another campaign/);
+  // a result read back from a file is checked field by field before it is added up
+  const copy = () => JSON.parse(JSON.stringify(parts[1]));
+  assert.deepEqual(parseSweepResult(copy(), 'r.json'), parts[1]);
+  assert.throws(() => parseSweepResult({ ...copy(), shards: '1/3' }, 'r.json'), /^InputError: r\.json: shards: expected a non-empty array/);
+  assert.throws(() => parseSweepResult({ ...copy(), shards: ['3/3'] }, 'r.json'), /r\.json: shards\[0\]: expected "I\/N" with I < N/);
+  assert.throws(() => parseSweepResult({ ...copy(), variants: null }, 'r.json'), /r\.json: variants: expected an object/);
+  const t = copy();
+  t.variants.v2.cases = 'x';
+  assert.throws(() => parseSweepResult(t, 'r.json'), /r\.json: variants\.v2\.cases: expected a non-negative number, got "x"/);
 });
 
 test('cases are deterministic and inside their BAR', () => {

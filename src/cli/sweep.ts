@@ -11,6 +11,7 @@ import { parseDevice, type Device } from '../devices/device.js';
 import { VARIANT_NAMES, type VariantName } from '../kernels/variants.js';
 import { mapAndTouch } from './analyze.js';
 import type { MmConfig } from '../mm/config.js';
+import { InputError } from '../trace/input-error.js';
 
 export const SWEEP_FORMAT = 'pfnmap-sweep/1';
 
@@ -161,6 +162,35 @@ export async function sweep(opts: { seed: number; count: number; shard: { index:
     })));
   }
   return { format: SWEEP_FORMAT, seed: opts.seed, count: opts.count, shards: [`${opts.shard.index}/${opts.shard.count}`], thp: opts.thp, variants: totals };
+}
+
+const TOTAL_KEYS: (keyof VariantTotals)[] = ['cases', 'failed', 'bytes', 'pudBytes', 'pmdBytes', 'pteBytes', 'faults', 'tlbEntries'];
+
+/** Check a parsed sweep result file (the input of pfnmap merge); errors name the field. */
+export function parseSweepResult(data: unknown, file: string): SweepResult {
+  const f = (field: string) => `${file}: ${field}`;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InputError(file, 'expected a sweep result object');
+  const d = data as Record<string, unknown>;
+  if (d.format !== SWEEP_FORMAT) throw new InputError(f('format'), `expected ${JSON.stringify(SWEEP_FORMAT)}, got ${JSON.stringify(d.format)}`);
+  for (const k of ['seed', 'count'] as const) {
+    if (!Number.isSafeInteger(d[k]) || (d[k] as number) < 0) throw new InputError(f(k), `expected a non-negative integer, got ${JSON.stringify(d[k])}`);
+  }
+  if (typeof d.thp !== 'string') throw new InputError(f('thp'), `expected a string, got ${JSON.stringify(d.thp)}`);
+  if (!Array.isArray(d.shards) || d.shards.length === 0) throw new InputError(f('shards'), 'expected a non-empty array of "I/N"');
+  d.shards.forEach((s, i) => {
+    const m = typeof s === 'string' ? /^(\d+)\/(\d+)$/.exec(s) : null;
+    if (!m || Number(m[1]) >= Number(m[2])) throw new InputError(f(`shards[${i}]`), `expected "I/N" with I < N, got ${JSON.stringify(s)}`);
+  });
+  const v = d.variants;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError(f('variants'), 'expected an object of per-variant totals');
+  for (const [name, t] of Object.entries(v)) {
+    if (typeof t !== 'object' || t === null) throw new InputError(f(`variants.${name}`), 'expected an object of totals');
+    for (const k of TOTAL_KEYS) {
+      const n = (t as Record<string, unknown>)[k];
+      if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw new InputError(f(`variants.${name}.${k}`), `expected a non-negative number, got ${JSON.stringify(n)}`);
+    }
+  }
+  return d as unknown as SweepResult;
 }
 
 /** pfnmap merge: add up shard results of one campaign; every shard exactly once. */

@@ -78,6 +78,5 @@ const raw: Record<string, unknown> = {
 export const PRESET_NAMES = Object.keys(raw);
 
 export function preset(name: string): Device | undefined {
-  const d = raw[name];
-  return d === undefined ? undefined : parseDevice(d, `preset ${name}`);
+  return Object.hasOwn(raw, name) ? parseDevice(raw[name], `preset ${name}`) : undefined;
 }

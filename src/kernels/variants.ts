@@ -108,5 +108,6 @@ export const VARIANTS: Record<VariantName, KernelVariant> = {
 export const VARIANT_NAMES = Object.keys(VARIANTS) as VariantName[];
 
 export function variantByName(name: string): KernelVariant | undefined {
-  return (VARIANTS as Record<string, KernelVariant>)[name];
+  // own keys only: "toString" or "__proto__" name no variant
+  return Object.hasOwn(VARIANTS, name) ? (VARIANTS as Record<string, KernelVariant>)[name] : undefined;
 }

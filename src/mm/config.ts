@@ -33,7 +33,7 @@ export interface MmConfig {
   /** RLIMIT_STACK at exec, bytes (RLIM_INFINITY = 2^64-1). */
   rlimitStack: bigint;
   /** /sys/kernel/mm/transparent_hugepage/enabled: gates huge faults of special VMAs. */
-  thpEnabled: 'always' | 'madvise' | 'never';
+  thpEnabled: ThpMode;
   /** CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP and its PMD/PUD parts. */
   hugePfnmap: { arch: boolean; pmd: boolean; pud: boolean };
   /** Operations the modelled kernel is known to crash on: they are reported, not modelled. */
@@ -58,6 +58,9 @@ export interface MmConfig {
    */
   anonInodeNoexec: boolean;
 }
+
+export type ThpMode = 'always' | 'madvise' | 'never';
+export const THP_MODES: readonly ThpMode[] = ['always', 'madvise', 'never'];
 
 export type ShmemHuge = 'never' | 'always' | 'within_size' | 'advise' | 'deny' | 'force';
 

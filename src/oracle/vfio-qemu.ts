@@ -843,7 +843,7 @@ function parseArgs(argv: string[]): Args {
       process.exit(0);
     } else fail(`unknown argument ${v}`);
   }
-  for (const k of a.kernels) if (!KERNELS[k]) fail(`unknown kernel ${k} (known: ${Object.keys(KERNELS).join(', ')})`);
+  for (const k of a.kernels) if (!Object.hasOwn(KERNELS, k)) fail(`unknown kernel ${k} (known: ${Object.keys(KERNELS).join(', ')})`);
   return a;
 }
 

@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { InputError } from './input-error.js';
 import { MAP_FLAG_VALUES, type Trace, type TraceVma, type MmapFlagName } from './format.js';
 import { parseSplit, HexError, type Split } from '../lib/u64.js';
-import { DEFAULT_CONFIG, type MmConfig, type ShmemHuge } from '../mm/config.js';
+import { DEFAULT_CONFIG, THP_MODES, type MmConfig, type ShmemHuge, type ThpMode } from '../mm/config.js';
 import { errnoFromName } from '../mm/uapi.js';
 import { parseDevice, type Device } from '../devices/device.js';
 import { preset, PRESET_NAMES } from '../devices/presets.js';
@@ -73,7 +73,7 @@ function addrRef(v: unknown, field: string, index: number): AddrRef {
 
 function prot(v: unknown, field: string): number {
   const s = str(v, field);
-  const p = PROTS[s];
+  const p = Object.hasOwn(PROTS, s) ? PROTS[s] : undefined;
   if (p === undefined) throw new InputError(field, `unknown prot ${JSON.stringify(s)} (use r, w, x combinations or none)`);
   return p;
 }
@@ -86,9 +86,8 @@ function compileOp(v: unknown, i: number, fileIds: Set<string>): CompiledOp {
     case 'mmap': {
       let flags = 0;
       arr(o.flags, `${f}.flags`).forEach((n, j) => {
-        const val = MAP_FLAG_VALUES[n as MmapFlagName];
-        if (typeof n !== 'string' || val === undefined) throw new InputError(`${f}.flags[${j}]`, `unknown flag ${JSON.stringify(n)}`);
-        flags |= val;
+        if (typeof n !== 'string' || !Object.hasOwn(MAP_FLAG_VALUES, n)) throw new InputError(`${f}.flags[${j}]`, `unknown flag ${JSON.stringify(n)}`);
+        flags |= MAP_FLAG_VALUES[n as MmapFlagName];
       });
       if (!('fd' in o)) throw new InputError(`${f}.fd`, 'missing (null or a file id)');
       const fd = o.fd === null ? null : str(o.fd, `${f}.fd`);
@@ -184,7 +183,7 @@ function configOf(env: Record<string, unknown>): MmConfig {
     c.capSysRawio = env.capSysRawio;
   }
   if (env.thpEnabled !== undefined) {
-    if (!['always', 'madvise', 'never'].includes(env.thpEnabled as string)) throw new InputError('env.thpEnabled', 'expected always, madvise or never');
+    if (!THP_MODES.includes(env.thpEnabled as ThpMode)) throw new InputError('env.thpEnabled', 'expected always, madvise or never');
     c.thpEnabled = env.thpEnabled as MmConfig['thpEnabled'];
   }
   return c;
@@ -206,7 +205,40 @@ function variantOf(t: Record<string, unknown>, hasDevices: boolean): KernelVaria
   return variantByName('linux-6.18')!;
 }
 
-const MODEL_CONFIG_KEYS = ['thpEnabled', 'hugePfnmap', 'compat', 'thpPfnmapBypass', 'thpAlignFilesWithoutHook', 'hazards', 'anonInodeNoexec'] as const;
+/** A boolean-valued object with exactly the given keys (model.config.hugePfnmap, .hazards). */
+function flagSet<K extends string>(v: unknown, field: string, keys: readonly K[]): Record<K, boolean> {
+  const o = obj(v, field);
+  for (const k of Object.keys(o)) if (!(keys as readonly string[]).includes(k)) throw new InputError(`${field}.${k}`, `unknown key (${keys.join(', ')})`);
+  for (const k of keys) if (typeof o[k] !== 'boolean') throw new InputError(`${field}.${k}`, `expected true or false, got ${JSON.stringify(o[k])}`);
+  return o as Record<K, boolean>;
+}
+
+/** model.config: switches that override the variant's, each checked for its type. */
+function modelConfig(mc: Record<string, unknown>): Partial<MmConfig> {
+  const out: Partial<MmConfig> = {};
+  for (const [k, v] of Object.entries(mc)) {
+    const f = `model.config.${k}`;
+    const bool = (): boolean => {
+      if (typeof v !== 'boolean') throw new InputError(f, `expected true or false, got ${JSON.stringify(v)}`);
+      return v;
+    };
+    switch (k) {
+      case 'thpEnabled':
+        if (typeof v !== 'string' || !THP_MODES.includes(v as ThpMode)) throw new InputError(f, `expected ${THP_MODES.join(', ')}; got ${JSON.stringify(v)}`);
+        out.thpEnabled = v as MmConfig['thpEnabled'];
+        break;
+      case 'hugePfnmap': out.hugePfnmap = flagSet(v, f, ['arch', 'pmd', 'pud']); break;
+      case 'hazards': out.hazards = flagSet(v, f, ['pudSplit']); break;
+      case 'compat': out.compat = bool(); break;
+      case 'thpPfnmapBypass': out.thpPfnmapBypass = bool(); break;
+      case 'thpAlignFilesWithoutHook': out.thpAlignFilesWithoutHook = bool(); break;
+      case 'anonInodeNoexec': out.anonInodeNoexec = bool(); break;
+      default:
+        throw new InputError(f, 'unknown switch (thpEnabled, hugePfnmap, hazards, compat, thpPfnmapBypass, thpAlignFilesWithoutHook, anonInodeNoexec)');
+    }
+  }
+  return out;
+}
 
 export interface ValidatedTrace extends LoadedTrace {
   expected: Expected[];
@@ -241,12 +273,19 @@ export function validateTrace(data: unknown): ValidatedTrace {
   config = { ...config, ...variant.config };
   if (t.model !== undefined && (t.model as Record<string, unknown>).config !== undefined) {
     const mc = obj((t.model as Record<string, unknown>).config, 'model.config');
-    for (const k of Object.keys(mc)) {
-      if (!(MODEL_CONFIG_KEYS as readonly string[]).includes(k)) throw new InputError(`model.config.${k}`, `unknown switch (${MODEL_CONFIG_KEYS.join(', ')})`);
-    }
-    config = { ...config, ...(mc as Partial<MmConfig>) };
+    config = { ...config, ...modelConfig(mc) };
   }
-  arr(t.initial, 'initial').forEach((v, i) => checkVma(v, `initial[${i}]`));
+  arr(t.initial, 'initial').forEach((v, i) => {
+    const f = `initial[${i}]`;
+    const vma = checkVma(v, f);
+    // setUpProcess builds these: page-aligned, non-empty, backed by something it knows
+    for (const k of ['start', 'end', 'offset'] as const) if (hex(vma[k], `${f}.${k}`).sub !== 0) throw new InputError(`${f}.${k}`, `expected a page-aligned value, got ${vma[k]}`);
+    if (parseSplit(vma.start).pg >= parseSplit(vma.end).pg) throw new InputError(`${f}.end`, `expected above start ${vma.start}, got ${vma.end}`);
+    const b = vma.backing;
+    if (!['anon', 'shared-anon', '[stack]', '[heap]'].includes(b) && !b.startsWith('process:') && !fileIds.has(b)) {
+      throw new InputError(`${f}.backing`, `no file with id ${JSON.stringify(b)} in "files" (nor anon, shared-anon, [stack], [heap], process:…)`);
+    }
+  });
   const ops = arr(t.ops, 'ops').map((o, i) => compileOp(o, i, fileIds));
   const results = arr(t.results, 'results');
   if (results.length !== ops.length) throw new InputError('results', `has ${results.length} entries for ${ops.length} ops`);

@@ -13,9 +13,9 @@ import { mapAndTouch, type MapResult } from '../cli/analyze.js';
 import { permsOf } from '../mm/vma.js';
 import { PMD_PAGES, PUD_PAGES, type PageTables } from '../mm/pgtable.js';
 import { parseSplit } from '../lib/u64.js';
+import { THP_MODES, type ThpMode } from '../mm/config.js';
+export type { ThpMode };
 
-export type ThpMode = 'always' | 'madvise' | 'never';
-export const THP_MODES: readonly ThpMode[] = ['always', 'madvise', 'never'];
 
 export type DeviceSource =
   | { kind: 'preset'; name: string }
@@ -25,7 +25,7 @@ export type DeviceSource =
 /** The device a person chose; throws InputError (one line) when the text cannot be read. */
 export function deviceFrom(src: DeviceSource): Device {
   if (src.kind === 'preset') {
-    const d = PRESET_NAMES.includes(src.name) ? preset(src.name) : undefined;
+    const d = preset(src.name);
     if (!d) throw new InputError('preset', `unknown preset ${JSON.stringify(src.name)} (${PRESET_NAMES.join(', ')})`);
     return d;
   }
