@@ -31,7 +31,8 @@ test('compare: one BAR side by side; the single attempt of v2 shows', () => {
 });
 
 test('plan: the recipe reserves len + align and keeps the offset residue', () => {
-  const r = run(['plan', '--device', 'gpu-128g', '--json']);
+  // the recipe depends on the device only; one variant keeps the run short
+  const r = run(['plan', '--device', 'gpu-128g', '--kernel', 'v2', '--json']);
   assert.equal(r.status, 0, r.stderr);
   const bar2 = JSON.parse(r.stdout).plan.find((b: any) => b.bar === 2);
   assert.deepEqual(bar2.recipe, { align: 2 ** 30, reserve: 2 ** 37 + 2 ** 30, residue: 0, fileOffset: 2 * 2 ** 40 });
@@ -56,7 +57,9 @@ test('align-test prints the program\'s lines and exits as it would', () => {
 
 test('usage errors: one line on stderr, exit 2', () => {
   for (const args of [['compare'], ['compare', '--device', 'gpu-128g', '--kernels', 'v7'], ['compare', '--device', 'gpu-128g', '--bar', '9'],
-    ['compare', '--device', 'gpu-128g', '--len', '12'], ['plan'], ['--thp', 'sometimes'], ['align-test', '--device', 'nvme-16k', '--loops', '-1']]) {
+    ['compare', '--device', 'gpu-128g', '--len', '12'], ['plan'], ['--thp', 'sometimes'], ['align-test', '--device', 'nvme-16k', '--loops', '-1'],
+    ['fidelity', '--jsn'], ['compare', '--device', 'toString'], ['compare', '--device', 'nic-32m', '--offset', '0xffffffffffffffff'],
+    ['compare', '--device', 'nic-32m', '--offset', '0x2000000']]) {
     const r = run(args);
     assert.equal(r.status, 2, args.join(' '));
     assert.equal(r.stderr.trim().split('\n').length, 1, args.join(' '));

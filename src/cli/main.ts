@@ -10,18 +10,18 @@ import { bundledTraces } from './paths.js';
 import { loadDevice } from '../devices/load.js';
 import { importLspci } from '../devices/lspci.js';
 import { importSysfsDir } from '../devices/sysfs.js';
-import { variantByName, VARIANT_NAMES } from '../kernels/variants.js';
+import { variantByName, VARIANT_NAMES, type VariantName } from '../kernels/variants.js';
 import { VfioProcess } from '../vfio/process.js';
 import { runAlignTest, LOOPS } from '../vfio/align-test.js';
 import { gpuTable, printGpuTable } from './gpu-table.js';
-import { mapAndTouch, recipe } from './analyze.js';
+import { mapAndTouch, recipe, type MapResult } from './analyze.js';
 import { sizeLabel, type Device } from '../devices/device.js';
-import { DEFAULT_CONFIG } from '../mm/config.js';
+import { DEFAULT_CONFIG, THP_MODES, type ThpMode } from '../mm/config.js';
 import { parseSplit } from '../lib/u64.js';
 import * as fs from 'node:fs';
-import { sweep, mergeResults, parseShard, defaultWorkers, SWEEP_FORMAT, type SweepResult } from './sweep.js';
+import { sweep, mergeResults, parseShard, parseSweepResult, defaultWorkers } from './sweep.js';
 import { mappingSvg, coverageSvg, addressSpaceSvg } from './svg.js';
-import { analyze } from '../web/model.js';
+import { analyze, parseBytes } from '../web/model.js';
 import { preset } from '../devices/presets.js';
 
 class UsageError extends Error {}
@@ -154,9 +154,8 @@ function alignTestCmd(args: string[]): number {
 }
 
 function defaultJob(args: string[]): number {
-  const { values } = parseArgs({ args, strict: true, options: { device: { type: 'string' }, thp: { type: 'string', default: 'always' }, json: { type: 'boolean' }, svg: { type: 'string' } } });
-  const thp = values.thp!;
-  if (thp !== 'always' && thp !== 'madvise' && thp !== 'never') throw new UsageError(`--thp: expected always, madvise or never, got ${JSON.stringify(thp)}`);
+  const { values } = parseArgs({ args, strict: true, options: { device: { type: 'string' }, thp: { type: 'string' }, json: { type: 'boolean' }, svg: { type: 'string' } } });
+  const thp = thpOf(values.thp);
   const dev = values.device === undefined ? preset('gpu-128g')! : loadDevice(values.device);
   const rows = gpuTable(dev, VARIANT_NAMES, { thpEnabled: thp });
   if (values.svg) fs.writeFileSync(values.svg, mappingSvg(`${dev.name}: every BAR, THP "${thp}"`, rows.map((r) => ({ ...r, variant: `${r.variant} BAR${r.bar}` as typeof r.variant }))));
@@ -165,20 +164,23 @@ function defaultJob(args: string[]): number {
   return 0;
 }
 
-function thpOf(v: string | undefined): 'always' | 'madvise' | 'never' {
+/** "a,b,c" of --kernel or --kernels: each a known variant. */
+function variantList(text: string, flag: string): VariantName[] {
+  return text.split(',').map((k) => {
+    const v = variantByName(k.trim());
+    if (!v) throw new UsageError(`--${flag}: unknown variant ${JSON.stringify(k)} (${VARIANT_NAMES.join(', ')})`);
+    return v.name;
+  });
+}
+
+function thpOf(v: string | undefined): ThpMode {
   const t = v ?? 'always';
-  if (t !== 'always' && t !== 'madvise' && t !== 'never') throw new UsageError(`--thp: expected always, madvise or never, got ${JSON.stringify(t)}`);
-  return t;
+  if (!THP_MODES.includes(t as ThpMode)) throw new UsageError(`--thp: expected always, madvise or never, got ${JSON.stringify(t)}`);
+  return t as ThpMode;
 }
 
 function bytesArg(v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  try {
-    const s = parseSplit(v.toLowerCase());
-    return s.pg * 4096 + s.sub;
-  } catch {
-    throw new UsageError(`--${name}: expected a 0x hex number of bytes, got ${JSON.stringify(v)}`);
-  }
+  return v === undefined ? undefined : parseBytes(v, `--${name}`);
 }
 
 function largestBar(dev: Device): number {
@@ -197,22 +199,23 @@ function compareCmd(args: string[]): number {
   if (positionals.length > 0) throw new UsageError(`compare: unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.device === undefined) throw new UsageError('compare: --device is required');
   const dev = loadDevice(values.device);
-  const kernels = values.kernels!.split(',').map((k) => {
-    const v = variantByName(k.trim());
-    if (!v) throw new UsageError(`--kernels: unknown variant ${JSON.stringify(k)} (${VARIANT_NAMES.join(', ')})`);
-    return v.name;
-  });
+  const kernels = variantList(values.kernels!, 'kernels');
   const bar = values.bar === undefined ? largestBar(dev) : Number(values.bar);
   const region = dev.regions.find((r) => r.index === bar);
   if (!Number.isInteger(bar) || region === undefined || region.kind !== 'bar') throw new UsageError(`--bar: the device has no BAR ${JSON.stringify(values.bar)}`);
+  // a window the BAR cannot hold is still mapped: the row shows the errno vfio-pci gives
   const offset = bytesArg(values.offset, 'offset') ?? 0;
+  if (values.len === undefined && offset >= region.size) throw new UsageError(`--offset: 0x${offset.toString(16)} is past the end of BAR${bar}; give --len to map there anyway`);
   const len = bytesArg(values.len, 'len') ?? region.size - offset;
   const thp = thpOf(values.thp);
-  const rows = kernels.map((k) => mapAndTouch(k, dev, bar, offset, len, { thpEnabled: thp }));
+  let rows: MapResult[];
   if (values.svg) {
+    // the drawing needs the whole address space, so each variant runs once through analyze()
+    const an = kernels.map((k) => analyze({ variant: k, device: dev, bar, offset, len, thp }));
+    rows = an.map((a) => a.result);
     const title = `${dev.name}: BAR${bar} from 0x${offset.toString(16)}, 0x${len.toString(16)} bytes, THP "${thp}"`;
-    fs.writeFileSync(values.svg, addressSpaceSvg(title, kernels.map((k) => analyze({ variant: k, device: dev, bar, offset, len, thp }))));
-  }
+    fs.writeFileSync(values.svg, addressSpaceSvg(title, an));
+  } else rows = kernels.map((k) => mapAndTouch(k, dev, bar, offset, len, { thpEnabled: thp }));
   if (values.json) {
     console.log(JSON.stringify({ device: dev.name, bar, offset, len, thp, rows }));
     return 0;
@@ -248,11 +251,7 @@ function planCmd(args: string[]): number {
   const thp = thpOf(values.thp);
   let released = VARIANT_NAMES.filter((n) => variantByName(n)!.kind !== 'userspace');
   if (values.kernel !== undefined) {
-    released = values.kernel.split(',').map((k) => {
-      const v = variantByName(k.trim());
-      if (!v) throw new UsageError(`--kernel: unknown variant ${JSON.stringify(k)} (${VARIANT_NAMES.join(', ')})`);
-      return v.name;
-    });
+    released = variantList(values.kernel, 'kernel');
   }
   const bars = dev.regions.filter((r) => r.kind === 'bar' && r.size > 0);
   const plan = bars.map((r) => {
@@ -297,11 +296,7 @@ async function sweepCmd(args: string[]): Promise<number> {
     if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name}: expected an integer ≥ ${min}, got ${JSON.stringify(v)}`);
     return n;
   };
-  const variants = values.kernels === undefined ? VARIANT_NAMES : values.kernels.split(',').map((k) => {
-    const v = variantByName(k.trim());
-    if (!v) throw new UsageError(`--kernels: unknown variant ${JSON.stringify(k)} (${VARIANT_NAMES.join(', ')})`);
-    return v.name;
-  });
+  const variants = values.kernels === undefined ? VARIANT_NAMES : variantList(values.kernels, 'kernels');
   let shard;
   try {
     shard = parseShard(values.shard, process.env);
@@ -337,8 +332,7 @@ function mergeCmd(args: string[]): number {
     } catch (e) {
       throw new InputError(f, `cannot read a sweep result: ${(e as Error).message.split('\n')[0]}`);
     }
-    if ((data as SweepResult)?.format !== SWEEP_FORMAT) throw new InputError(f, `not a ${SWEEP_FORMAT} result`);
-    return data as SweepResult;
+    return parseSweepResult(data, f);
   });
   let merged;
   try {
@@ -365,7 +359,7 @@ export function main(argv: string[]): number | Promise<number> {
     if (cmd === undefined || cmd.startsWith('--')) return defaultJob(argv);
     switch (cmd) {
       case 'fidelity':
-        return fidelityTable(rest.includes('--json'));
+        return fidelityTable(parseArgs({ args: rest, strict: true, options: { json: { type: 'boolean' } } }).values.json === true);
       case 'replay':
         return replayCmd(rest);
       case 'align-test':
