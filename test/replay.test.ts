@@ -41,5 +41,6 @@ for (const f of vfioTraces) {
     const r = replay(t);
     assert.equal(r.firstMismatch, null, JSON.stringify(r.firstMismatch));
     assert.equal(r.resultsMatched, t.ops.length);
+    assert.equal(r.finalMatched, true);
   });
 }

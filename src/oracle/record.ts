@@ -78,6 +78,11 @@ export function compileRecorder(): string {
   return bin;
 }
 
+/** The filesystem type of a directory as stat -f names it ("ext2/ext3" for ext4). */
+function tmpFsType(dir = os.tmpdir()): string {
+  return execFileSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' }).trim();
+}
+
 /** Whether this machine can serve as the live-kernel oracle for the linux-6.18 model. */
 export function liveKernelStatus(): { usable: boolean; reason: string; kernel: string } {
   const kernel = os.release();
@@ -85,6 +90,9 @@ export function liveKernelStatus(): { usable: boolean; reason: string; kernel: s
   if (process.arch !== 'x64') return { usable: false, reason: `not x86_64 (${process.arch})`, kernel };
   if (!hasCommand('setarch')) return { usable: false, reason: 'setarch not found (util-linux)', kernel };
   if (!kernel.startsWith('6.18.')) return { usable: false, reason: `kernel ${kernel} is not 6.18.x`, kernel };
+  // the random traces map an ext4 file, made in the temporary directory
+  const tmpFs = tmpFsType();
+  if (tmpFs !== 'ext2/ext3') return { usable: false, reason: `${os.tmpdir()} is on '${tmpFs}', not ext4 (set TMPDIR to a directory on ext4)`, kernel };
   try {
     compileRecorder();
   } catch (e) {
@@ -306,7 +314,7 @@ export function recordTrace(opts: { name: string; files: TraceFile[]; ops: Trace
     const ext4Dir = path.join(work, 'ext4');
     fs.mkdirSync(ext4Dir);
     if (opts.files.some((f) => f.kind === 'ext4')) {
-      const fsType = execFileSync('stat', ['-f', '-c', '%T', ext4Dir], { encoding: 'utf8' }).trim();
+      const fsType = tmpFsType(ext4Dir);
       if (fsType !== 'ext2/ext3') {
         throw new Error(`pfnmap oracle: ${ext4Dir} is on '${fsType}', not ext4 (set TMPDIR to a directory on ext4)`);
       }
