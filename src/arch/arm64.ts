@@ -27,8 +27,6 @@ const GRANULES: Record<Granule, { page: number; contPte: number; contPmd: number
   '64K': { page: 64 * KiB, contPte: 32, contPmd: 32, pud: false },
 };
 
-export const ARM64_GRANULES = Object.keys(GRANULES) as Granule[];
-
 /** The leaf sizes of one granule, smallest first. */
 export function arm64Leaves(g: Granule): LeafSize[] {
   const G = GRANULES[g];

@@ -17,7 +17,6 @@ import { gpuTable, printGpuTable } from './gpu-table.js';
 import { mapAndTouch, recipe, type MapResult } from './analyze.js';
 import { sizeLabel, type Device } from '../devices/device.js';
 import { DEFAULT_CONFIG, THP_MODES, type ThpMode } from '../mm/config.js';
-import { parseSplit } from '../lib/u64.js';
 import * as fs from 'node:fs';
 import { sweep, mergeResults, parseShard, parseSweepResult, defaultWorkers } from './sweep.js';
 import { mappingSvg, coverageSvg, addressSpaceSvg } from './svg.js';

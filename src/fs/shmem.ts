@@ -4,7 +4,7 @@
 import type { FileOperations, KFile } from './file.js';
 import type { MmStruct } from '../mm/mm.js';
 import { MAP_FIXED, ENOMEM } from '../mm/uapi.js';
-import { PMD_PAGES } from '../mm/huge.js';
+import { PMD_PAGES } from '../mm/pgtable.js';
 import { modPow2 } from '../lib/u64.js';
 
 /** shmem_get_unmapped_area(): a plain search, then an inflated one if huge pages apply. */
@@ -24,12 +24,10 @@ export function shmemGetUnmappedArea(mm: MmStruct, file: KFile | null, uaddr: nu
     let order = 0;
     if (file === null) {
       // anonymous shared memory: the largest enabled mTHP shmem order
-      const orders = [...mm.config.anonShmemOrders];
-      if (mm.config.shmemEnabled !== 'never') orders.push(...mm.config.anonShmemInheritOrders);
-      if (orders.length > 0) {
-        order = Math.max(...orders);
-        hpage = 2 ** order;
-      }
+      let any = false;
+      for (const o of mm.config.anonShmemOrders) { order = Math.max(order, o); any = true; }
+      if (mm.config.shmemEnabled !== 'never') for (const o of mm.config.anonShmemInheritOrders) { order = Math.max(order, o); any = true; }
+      if (any) hpage = 2 ** order;
       if (mm.config.shmemEnabled === 'never' && order === 0) return addr;
     } else if (policy === 'never') {
       return addr;

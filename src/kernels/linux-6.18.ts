@@ -9,6 +9,8 @@ import { plainFileOps, type FileOperations, type KFile, type FileKind } from '..
 import { shmemFileOps } from '../fs/shmem.js';
 import { ext4FileOps } from '../fs/ext4.js';
 import type { ShmemZeroSetup } from '../mm/mmap.js';
+import type { TraceVma } from '../trace/format.js';
+import { parsePages } from '../lib/u64.js';
 
 export function newMm(config: Partial<MmConfig> = {}): MmStruct {
   return new MmStruct({ ...DEFAULT_CONFIG, ...config }, x86_64);
@@ -19,13 +21,12 @@ export function makeFile(id: string, kind: FileKind, sizePages: number, config: 
   let huge = config.tmpfsHuge;
   switch (kind) {
     case 'memfd':
+    case 'shmem-anon':
       fop = shmemFileOps;
       huge = config.shmemEnabled; // the internal shm_mnt follows shmem_enabled
       break;
     case 'tmpfs':
-    case 'shmem-anon':
       fop = shmemFileOps;
-      if (kind === 'shmem-anon') huge = config.shmemEnabled;
       break;
     case 'ext4':
       fop = ext4FileOps;
@@ -51,6 +52,30 @@ export interface InitialVma {
   file: KFile | null;
   /** [stack] / [heap] */
   name: string | null;
+}
+
+/**
+ * The VMAs a process had before the first op: named ones, the program's own files (one
+ * per process:NAME), shared anonymous memory, and files `fileOf` resolves by id.
+ */
+export function addInitialVmas(mm: MmStruct, rows: Iterable<TraceVma>, fileOf: (id: string) => KFile | undefined = () => undefined): void {
+  const procFiles = new Map<string, KFile>();
+  for (const v of rows) {
+    let file: KFile | null = null;
+    let name: string | null = null;
+    const b = v.backing;
+    if (b === '[stack]' || b === '[heap]') name = b;
+    else if (b === 'shared-anon') file = shmemZeroSetup(mm, 0);
+    else if (b.startsWith('process:')) {
+      file = procFiles.get(b) ?? makeFile(b, 'process', 0, mm.config);
+      procFiles.set(b, file);
+    } else if (b !== 'anon') {
+      const f = fileOf(b);
+      if (!f) throw new Error(`initial VMA backed by unknown file ${b}`);
+      file = f;
+    }
+    addInitialVma(mm, { start: parsePages(v.start), end: parsePages(v.end), perms: v.perms, pgoff: parsePages(v.offset), file, name });
+  }
 }
 
 /** Recreate a VMA that existed before the first op, with the flags the kernel gave it. */

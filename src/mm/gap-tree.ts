@@ -518,7 +518,7 @@ export class GapTree {
         return;
       }
       const n = this.iN[x];
-      if (n === 0 || (x !== this.root && n === 0)) fail('empty internal node');
+      if (n === 0) fail('empty internal node');
       for (let i = 0; i < n; i++) {
         const k = this.iK[x * B + i];
         walk(k, lvl + 1);

@@ -4,8 +4,7 @@ import type { MmStruct } from './mm.js';
 import type { KFile } from '../fs/file.js';
 import { PAGES_2_64, modPow2 } from '../lib/u64.js';
 
-/** HPAGE_PMD_SIZE in pages (2 MiB on x86_64 with 4 KiB pages). */
-export const PMD_PAGES = 512;
+import { PMD_PAGES } from './pgtable.js';
 
 /**
  * __thp_get_unmapped_area(): search for len + size, then move the start up to the first

@@ -6,7 +6,7 @@
 import type { MmStruct } from './mm.js';
 import type { Vma } from './vma.js';
 import { VM_HUGEPAGE, VM_NOHUGEPAGE, VM_PFNMAP, VM_MIXEDMAP, VM_READ, VM_WRITE, VM_EXEC } from './vma.js';
-import { PMD_ORDER, PUD_ORDER, PMD_PAGES, PUD_PAGES, type PmdTable, type PteTable } from './pgtable.js';
+import { PMD_ORDER, PUD_ORDER, PMD_PAGES, PUD_PAGES, type PteTable } from './pgtable.js';
 
 export const VM_FAULT_SIGBUS = 0x2;
 export const VM_FAULT_SIGSEGV = 0x40;
@@ -178,4 +178,3 @@ function scanPtes(t: PteTable, p: number, end: number, mm: MmStruct, vma: Vma, s
   return p;
 }
 
-export type { PmdTable };

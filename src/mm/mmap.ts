@@ -5,8 +5,9 @@
 import type { MmStruct } from './mm.js';
 import type { KFile } from '../fs/file.js';
 import { shmemGetUnmappedArea } from '../fs/shmem.js';
-import { thpGetUnmappedAreaVmflags, thpGetUnmappedAreaAligned, PMD_PAGES } from './huge.js';
-import { gatherMunmapVmas, splitVma } from './vma-ops.js';
+import { thpGetUnmappedAreaVmflags, thpGetUnmappedAreaAligned } from './huge.js';
+import { PMD_PAGES } from './pgtable.js';
+import { gatherMunmapVmas } from './vma-ops.js';
 import { canMergeAfter, canMergeBefore, anonVmaCompatible } from './vma-merge.js';
 import {
   type Vma, VM_ACCESS_FLAGS, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_NOHUGEPAGE,
@@ -269,4 +270,3 @@ export function sysMunmap(mm: MmStruct, start: Split, len: Split): number {
   return 0;
 }
 
-export { splitVma };

@@ -189,8 +189,6 @@ class Root {
   }
 }
 
-type Placement = 'nohint' | 'zone' | 'relhint' | 'reserve' | 'fixed' | 'noreplace';
-
 interface Window {
   region: 'bar2' | 'bar0' | 'bad';
   offset: bigint; // full file offset

@@ -35,7 +35,6 @@ import {
   type TraceEnv,
   type TraceOp,
   type TraceResult,
-  type TraceVma,
 } from '../trace/format.js';
 import { envFromRecorder, mapsLineToVma, protToNumber } from './record.js';
 import { generateVfioOps } from './generate-vfio.js';

@@ -7,11 +7,11 @@ import { sysMmap, sysMunmap } from '../mm/mmap.js';
 import { sysMprotect } from '../mm/mprotect.js';
 import { sysMadvise } from '../mm/madvise.js';
 import { touchRange } from '../mm/memory.js';
-import { VfioProcess } from '../vfio/process.js';
+import { openVfioDevice } from '../vfio/process.js';
 import { permsOf } from '../mm/vma.js';
-import { newMm, makeFile, addInitialVma, shmemZeroSetup } from '../kernels/linux-6.18.js';
+import { newMm, makeFile, addInitialVmas, shmemZeroSetup } from '../kernels/linux-6.18.js';
 import type { KFile, FileKind } from '../fs/file.js';
-import { addSplitInto, subSplitInto, formatPages, parsePages, parseSplit, type Split } from '../lib/u64.js';
+import { addSplitInto, subSplitInto, formatPages, pageAlignUp, parseSplit, type Split } from '../lib/u64.js';
 import { errnoName } from '../mm/uapi.js';
 
 export interface Mismatch {
@@ -34,30 +34,13 @@ export interface ReplayReport {
 export function setUpProcess(t: ValidatedTrace): { mm: MmStruct; files: Map<string, KFile> } {
   const mm = newMm(t.config);
   const files = new Map<string, KFile>();
-  // device files are opened through the trace's kernel variant (its vfio hooks)
-  const vp = t.devices.size > 0 ? new VfioProcess(t.variant, t.config) : null;
   for (const f of t.raw.files) {
     const dev = t.devices.get(f.id);
-    if (dev !== undefined) files.set(f.id, vp!.openDevice(dev, f.id));
+    // device files are opened through the trace's kernel variant (its vfio hooks)
+    if (dev !== undefined) files.set(f.id, openVfioDevice(t.variant, mm.config, dev, f.id));
     else files.set(f.id, makeFile(f.id, f.kind as FileKind, parseSplit(f.size).pg, mm.config));
   }
-  const procFiles = new Map<string, KFile>();
-  for (const v of t.raw.initial) {
-    let file: KFile | null = null;
-    let name: string | null = null;
-    const b = v.backing;
-    if (b === '[stack]' || b === '[heap]') name = b;
-    else if (b === 'shared-anon') file = shmemZeroSetup(mm, 0);
-    else if (b.startsWith('process:')) {
-      file = procFiles.get(b) ?? makeFile(b, 'process', 0, mm.config);
-      procFiles.set(b, file);
-    } else if (b !== 'anon') {
-      const f = files.get(b);
-      if (!f) throw new Error(`initial VMA backed by unknown file ${b}`);
-      file = f;
-    }
-    addInitialVma(mm, { start: parsePages(v.start), end: parsePages(v.end), perms: v.perms, pgoff: parsePages(v.offset), file, name });
-  }
+  addInitialVmas(mm, t.raw.initial, (id) => files.get(id));
   return { mm, files };
 }
 
@@ -109,7 +92,7 @@ export function runOps(mm: MmStruct, files: Map<string, KFile>, ops: CompiledOp[
         r = sysMadvise(mm, addr, o.len, o.advice);
         break;
       case 'touch': {
-        const t = touchRange(mm, addr.pg, addr.pg + Math.ceil((o.len.pg * 4096 + o.len.sub) / 4096));
+        const t = touchRange(mm, addr.pg, addr.pg + pageAlignUp(o.len));
         out.faults[i] = t.faults;
         out.signal[i] = t.signal;
         break;

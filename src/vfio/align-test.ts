@@ -8,7 +8,7 @@ import type { Device } from '../devices/device.js';
 import { GlibcRandom } from '../lib/glibc-random.js';
 import { VfioProcess } from './process.js';
 import { sysMunmap } from '../mm/mmap.js';
-import { errnoName, strerror, MAP_SHARED, PROT_READ, PROT_WRITE } from '../mm/uapi.js';
+import { strerror, MAP_SHARED, PROT_READ, PROT_WRITE } from '../mm/uapi.js';
 import type { Split } from '../lib/u64.js';
 
 export const LOOPS = 1_000_000;
@@ -24,22 +24,11 @@ export interface AlignTestResult {
   exitCode: number;
 }
 
-/** Count trailing zero bits of a non-negative integer below 2^64 given as pages + sub. */
-function ctzBytes(pages: number, sub: number): number {
-  if (sub !== 0) {
-    let n = 0;
-    while (((sub >> n) & 1) === 0) n++;
-    return n;
-  }
-  if (pages === 0) return 64;
-  let n = 12;
-  let p = pages;
-  while (p % 2 === 0) {
-    p /= 2;
-    n++;
-  }
-  return n;
-}
+/** Trailing zero bits of the address of page number `pages` (64 for NULL). */
+const ctzPages = (pages: number) => (pages === 0 ? 64 : 12 + ctzNum(pages));
+
+/** The program's alignment demand for a mapping of `bytes`: 12, 21 or 30 bits. */
+const needFor = (bytes: number) => (bytes < 2 ** 21 ? 12 : bytes < 2 ** 30 ? 21 : 30);
 
 const ptr = (pages: number) => (pages === 0 ? '(nil)' : '0x' + pages.toString(16) + '000');
 const hex = (n: number) => n.toString(16);
@@ -113,20 +102,20 @@ export function runAlignTest(p: VfioProcess, dev: Device, opts: { loops?: number
     }
 
     // (a) minimum alignment of a full-BAR mapping
-    const need = size < 2 ** 21 ? 12 : size < 2 ** 30 ? 21 : 30;
+    const need = needFor(size);
     say(`Testing BAR${i}, require at least ${need} bit alignment`);
     let orMask = 0; // OR of the page numbers: all VAs are page aligned
     for (let k = 0; k < loops; k++) {
       const va = mapOnce(size, regionOffset);
       if (va < 0) return mmapFailed(va);
-      const got = ctzBytes(va, 0);
+      const got = ctzPages(va);
       if (got < need) {
         say(`Failed minimum alignment, got order ${got} want ${need} (${ptr(va)})`);
         return { lines, exitCode: 255 };
       }
-      orMask = orPages(orMask, va);
+      orMask = orBits(orMask, va);
     }
-    say(`[PASS] Minimum alignment ${ctzBytes(orMask, 0)}`);
+    say(`[PASS] Minimum alignment ${ctzPages(orMask)}`);
 
     const pgs = Math.floor(size / 4096);
     if (pgs > 1) {
@@ -134,11 +123,11 @@ export function runAlignTest(p: VfioProcess, dev: Device, opts: { loops?: number
       for (let k = 0; k < loops; k++) {
         const offset = (rnd.next() % pgs) * 4096;
         const sz = size - offset;
-        let req = ctzNum(orBytes(offset, sz));
+        let req = ctzNum(orBits(offset, sz));
         req = req > 30 ? 30 : req > 21 ? 21 : 12;
         const va = mapOnce(sz, regionOffset + offset);
         if (va < 0) return mmapFailed(va);
-        const got = ctzBytes(va, 0);
+        const got = ctzPages(va);
         if (got < req) {
           say(`Failed random offset, got order ${got} want ${req} offset ${hex(offset)} (${ptr(va)})`);
           return { lines, exitCode: 255 };
@@ -151,26 +140,21 @@ export function runAlignTest(p: VfioProcess, dev: Device, opts: { loops?: number
         const unmapped = (rnd.next() % pgs) * 4096;
         const sz = size - unmapped;
         if (sz === 0) continue;
-        const req = sz < 2 ** 21 ? 12 : sz < 2 ** 30 ? 21 : 30;
+        const req = needFor(sz);
         const va = mapOnce(sz, regionOffset);
         if (va < 0) return mmapFailed(va);
-        const got = ctzBytes(va, 0);
+        const got = ctzPages(va);
         if (got < req) say(`Failed random size, got order ${got} want ${req} size ${hex(sz)} (${ptr(va)})`);
       }
       say('[PASS] Random size');
     }
   }
-  void errnoName;
   return { lines, exitCode: 0 };
 }
 
-/** a | b for page numbers below 2^52 (split to stay exact beyond 32 bits) */
-function orPages(a: number, b: number): number {
+/** a | b for integers below 2^52 (split at bit 26 to stay exact beyond 32 bits) */
+function orBits(a: number, b: number): number {
   const hi = (Math.floor(a / 2 ** 26) | Math.floor(b / 2 ** 26)) >>> 0;
   const lo = ((a % 2 ** 26) | (b % 2 ** 26)) >>> 0;
   return hi * 2 ** 26 + lo;
-}
-
-function orBytes(a: number, b: number): number {
-  return orPages(a, b);
 }

@@ -123,7 +123,7 @@ function hugeFault(mm: MmStruct, pdev: VfioPciDevice, vma: Vma, faultAddr: numbe
   if (!pdev.memoryEnabled) return VM_FAULT_SIGBUS;
   switch (order) {
     case 0:
-      return insertPfn(mm, faultAddr, vmaToPfn(pdev, vma) + (faultAddr - vma.start));
+      return insertPfn(mm, faultAddr, pfn); // order 0: addr is faultAddr
     case PMD_ORDER:
       return insertPfnPmd(mm, addr, pfn);
     case PUD_ORDER:

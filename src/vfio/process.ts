@@ -4,14 +4,14 @@
 import { MmStruct } from '../mm/mm.js';
 import { DEFAULT_CONFIG, type MmConfig } from '../mm/config.js';
 import { x86_64 } from '../arch/x86_64.js';
-import { addInitialVma, makeFile, shmemZeroSetup } from '../kernels/linux-6.18.js';
+import { addInitialVmas, shmemZeroSetup } from '../kernels/linux-6.18.js';
 import { TYPICAL_PROCESS } from '../kernels/process-template.js';
 import type { KernelVariant } from '../kernels/variants.js';
 import type { KFile } from '../fs/file.js';
 import type { Device } from '../devices/device.js';
 import { VfioPciDevice } from './pci.js';
 import type { VfioDeviceFile } from './main.js';
-import { parsePages, type Split } from '../lib/u64.js';
+import type { Split } from '../lib/u64.js';
 import { sysMmap, sysMunmap } from '../mm/mmap.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../mm/uapi.js';
 import { PMD_ORDER, PUD_ORDER } from '../mm/pgtable.js';
@@ -22,30 +22,24 @@ export class VfioProcess {
     const c: MmConfig = { ...DEFAULT_CONFIG, ...variant.config, ...config };
     if (config.hugePfnmap === undefined && c.hugePfnmap.arch === false) c.hugePfnmap = { arch: false, pmd: false, pud: false };
     this.mm = new MmStruct(c, x86_64);
-    const proc = new Map<string, KFile>();
-    for (const [s, e, perms, off, backing] of TYPICAL_PROCESS) {
-      let file: KFile | null = null;
-      let name: string | null = null;
-      if (backing === '[stack]' || backing === '[heap]') name = backing;
-      else if (backing.startsWith('process:')) {
-        file = proc.get(backing) ?? makeFile(backing, 'process', 0, this.mm.config);
-        proc.set(backing, file);
-      }
-      addInitialVma(this.mm, { start: parsePages(s), end: parsePages(e), perms, pgoff: parsePages(off), file, name });
-    }
+    addInitialVmas(this.mm, TYPICAL_PROCESS.map(([start, end, perms, offset, backing]) => ({ start, end, perms, offset, backing })));
   }
 
   /** open("/dev/vfio/devices/…") of a vfio-pci device under this variant. */
   openDevice(dev: Device, id = 'v0'): KFile {
-    const c = this.mm.config;
-    const pdev = new VfioPciDevice(dev, this.variant.faultRules, c.thp && c.hugePfnmap.arch);
-    const privateData: VfioDeviceFile = { device: pdev, ops: this.variant.pciOps };
-    return { id, kind: 'vfio-pci', fop: this.variant.fops(c), sizePages: 0, huge: 'never', privateData, noexec: c.anonInodeNoexec };
+    return openVfioDevice(this.variant, this.mm.config, dev, id);
   }
 
   mmap(addr: Split, len: Split, prot: number, flags: number, file: KFile | null, offset: Split): number {
     return sysMmap(this.mm, addr, len, prot, flags, file, offset, shmemZeroSetup);
   }
+}
+
+/** open() of a vfio-pci device file under a variant, in a process configured by `c`. */
+export function openVfioDevice(variant: KernelVariant, c: MmConfig, dev: Device, id: string): KFile {
+  const pdev = new VfioPciDevice(dev, variant.faultRules, c.thp && c.hugePfnmap.arch);
+  const privateData: VfioDeviceFile = { device: pdev, ops: variant.pciOps };
+  return { id, kind: 'vfio-pci', fop: variant.fops(c), sizePages: 0, huge: 'never', privateData, noexec: c.anonInodeNoexec };
 }
 
 const split = (pg: number, sub = 0): Split => ({ pg, sub });

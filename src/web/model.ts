@@ -13,7 +13,7 @@ import { mapAndTouch, type MapResult } from '../cli/analyze.js';
 import { permsOf } from '../mm/vma.js';
 import { PMD_PAGES, PUD_PAGES, type PageTables } from '../mm/pgtable.js';
 import { parseSplit } from '../lib/u64.js';
-import { THP_MODES, type ThpMode } from '../mm/config.js';
+import type { ThpMode } from '../mm/config.js';
 export type { ThpMode };
 
 
