@@ -372,8 +372,6 @@ export function main(argv: string[]): number | Promise<number> {
       case 'merge':
         return mergeCmd(rest);
       case 'help':
-      case '--help':
-      case '-h':
         console.log(HELP());
         return 0;
       default:

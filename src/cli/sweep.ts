@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseDevice, type Device } from '../devices/device.js';
-import { VARIANT_NAMES, type VariantName } from '../kernels/variants.js';
+import type { VariantName } from '../kernels/variants.js';
 import { mapAndTouch } from './analyze.js';
 import type { MmConfig } from '../mm/config.js';
 import { InputError } from '../trace/input-error.js';
@@ -212,4 +212,3 @@ export function mergeResults(parts: SweepResult[]): SweepResult {
 }
 
 export const defaultWorkers = () => Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
-export { VARIANT_NAMES };

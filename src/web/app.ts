@@ -9,7 +9,7 @@ import {
 } from './model.js';
 import { vmaStripSvg, leafStripSvg, addrOf, esc } from './draw.js';
 import type { FromWorker, ToWorker } from './protocol.js';
-import { analyze, mapAndTouch } from './model.js';
+import { handle } from './handle.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const e = document.getElementById(id);
@@ -81,7 +81,7 @@ class ModelRunner {
       w.postMessage(full);
       return;
     }
-    setTimeout(() => inline(full, (m) => id === this.seq && on(m)), 0);
+    setTimeout(() => handle(full, (m) => id === this.seq && on(m)), 0);
   }
 
   cancel(): void {
@@ -91,21 +91,6 @@ class ModelRunner {
       this.w = null;
       this.busy = false;
     }
-  }
-}
-
-function inline(m: ToWorker, post: (m: FromWorker) => void): void {
-  try {
-    if (m.kind === 'analyze') post({ id: m.id, kind: 'analysis', analysis: analyze(m.req) });
-    else {
-      for (const v of VARIANT_NAMES) {
-        const t0 = performance.now();
-        post({ id: m.id, kind: 'row', row: mapAndTouch(v, m.req.device, m.req.bar, m.req.offset, m.req.len, { thpEnabled: m.req.thp }), ms: performance.now() - t0 });
-      }
-      post({ id: m.id, kind: 'done' });
-    }
-  } catch (e) {
-    post({ id: m.id, kind: 'error', message: e instanceof Error ? e.message : String(e) });
   }
 }
 

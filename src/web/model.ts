@@ -4,7 +4,7 @@
 // Browser-safe: nothing here imports node: modules.
 
 import { InputError } from '../trace/input-error.js';
-import { parseDevice, sizeLabel, type Device, type Region } from '../devices/device.js';
+import { parseDevice, type Device, type Region } from '../devices/device.js';
 import { importLspci } from '../devices/lspci.js';
 import { preset, PRESET_NAMES } from '../devices/presets.js';
 import { VARIANTS, VARIANT_NAMES, type VariantName } from '../kernels/variants.js';
@@ -98,7 +98,6 @@ export function bytesLabel(n: number): string {
   return `${n} B`;
 }
 
-export { sizeLabel };
 
 export interface Request {
   variant: VariantName;
