@@ -20,14 +20,11 @@ if (!status.usable) {
   // A fixed base seed per day keeps failures reproducible yet covers new ground over time.
   const base = Math.floor(Date.now() / 86_400_000) * 1000;
   test(`${TRACES} fresh random traces of at least ${OPS} ops match the live kernel (${status.kernel}), seeds ${base}..${base + TRACES - 1}`, () => {
-    let ops = 0;
     for (let s = base; s < base + TRACES; s++) {
       const r = runSeed(s, GENERATED);
       assert.ok(r.ops >= OPS, `seed ${s}: only ${r.ops} ops survived the recorder's safety guard`);
       assert.equal(r.firstMismatch, null, `seed ${s}: ${JSON.stringify(r.firstMismatch)} (npm run oracle -- --seed ${s} --count 1)`);
       assert.equal(r.finalMatched, true, `seed ${s}: final maps differ`);
-      ops += r.ops;
     }
-    assert.ok(ops >= TRACES * OPS);
   });
 }

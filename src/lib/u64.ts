@@ -49,6 +49,11 @@ export function formatPages(pg: number): string {
   return pg === 0 ? '0x0' : '0x' + pg.toString(16) + '000';
 }
 
+/** A BigInt as the 64-bit value it wraps to, "0x…" (lowercase, no padding); -1n is 0xffffffffffffffff. */
+export function hexU64(v: bigint): string {
+  return '0x' + BigInt.asUintN(64, v).toString(16);
+}
+
 /** (a + b) mod 2^64 */
 export function addSplit(a: Split, b: Split): Split {
   let sub = a.sub + b.sub;

@@ -22,6 +22,7 @@
 //    (TCG takes ~15 µs per fault).
 // Known-empty ranges become unknown as soon as an mmap searches for a place.
 
+import { hexU64 } from '../lib/u64.js';
 import type { MmapFlagName, TraceOp } from '../trace/format.js';
 import { RandomSource } from './random.js';
 
@@ -60,9 +61,8 @@ const SLOT = 16n * GiB;
 const TOUCH_BUDGET = 64n * MiB;
 /** The most a touch of a mapping congruent modulo 2 MiB costs in 4 KiB faults (both ends). */
 const CONGRUENT_COST = 4n * MiB;
-const U64 = 1n << 64n;
 
-const hex = (v: bigint): string => '0x' + (((v % U64) + U64) % U64).toString(16);
+const hex = hexU64;
 const pageUp = (v: bigint): bigint => (v + PAGE - 1n) & ~(PAGE - 1n);
 const mod = (a: bigint, m: bigint): bigint => ((a % m) + m) % m;
 

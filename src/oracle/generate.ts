@@ -3,6 +3,7 @@
 // MADV_HUGEPAGE/NOHUGEPAGE, which the samples lack), over the same four
 // files, reaching every flag and every error path the model has to get right.
 
+import { hexU64 } from '../lib/u64.js';
 import type { MmapFlagName, MmapOp, TraceFile, TraceOp } from '../trace/format.js';
 import { RandomSource } from './random.js';
 
@@ -62,7 +63,7 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
-const hex = (v: bigint): string => '0x' + (((v % U64) + U64) % U64).toString(16);
+const hex = hexU64;
 const pageAlign = (v: bigint): bigint => ((v + PAGE - 1n) & ~(PAGE - 1n)) % U64;
 
 const FILES: readonly TraceFile[] = [

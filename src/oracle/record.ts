@@ -2,6 +2,7 @@
 // under `setarch -R`) and turns its raw output into a pfnmap-trace/1 Trace.
 // Deliberately free of model imports: only the trace format types.
 
+import { hexU64 } from '../lib/u64.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -18,10 +19,9 @@ import {
   type TraceVma,
 } from '../trace/format.js';
 
-const U64_MASK = (1n << 64n) - 1n;
 
 /** The repository root: the nearest ancestor holding oracle/recorder.c. */
-function repoRoot(): string {
+export function repoRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     if (fs.existsSync(path.join(dir, 'oracle', 'recorder.c')) && fs.existsSync(path.join(dir, 'package.json'))) {
@@ -33,7 +33,7 @@ function repoRoot(): string {
   }
 }
 
-function hasCommand(cmd: string): boolean {
+export function hasCommand(cmd: string): boolean {
   const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
   return r.status === 0 && r.stdout.trim() !== '';
 }
@@ -116,7 +116,7 @@ export function protToNumber(prot: string): number {
   return v;
 }
 
-function flagsToNumber(flags: MmapFlagName[]): number {
+export function flagsToNumber(flags: MmapFlagName[]): number {
   let v = 0;
   for (const f of flags) {
     const bit = MAP_FLAG_VALUES[f];
@@ -184,7 +184,7 @@ function encodeOps(files: TraceFile[], ops: TraceOp[]): string {
 
 // ---- output parsing ---------------------------------------------------------
 
-const hex = (v: bigint): string => '0x' + (v & U64_MASK).toString(16);
+const hex = hexU64;
 
 const MAPS_RE = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) (\S+) (\d+)(?: +(.*))?$/;
 

@@ -22,21 +22,20 @@
 // mprotect of a single 4 KiB page inside a touched 1 GiB leaf) and reports what the
 // kernel console shows; nothing of it goes into fixtures.
 
+import { hexU64 } from '../lib/u64.js';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseDevice } from '../devices/device.js';
 import {
-  MAP_FLAG_VALUES,
   type MmapFlagName,
   type Trace,
   type TraceEnv,
   type TraceOp,
   type TraceResult,
 } from '../trace/format.js';
-import { envFromRecorder, mapsLineToVma, protToNumber } from './record.js';
+import { envFromRecorder, mapsLineToVma, protToNumber, flagsToNumber, hasCommand, repoRoot } from './record.js';
 import { generateVfioOps } from './generate-vfio.js';
 import { validateTrace } from '../trace/load.js';
 import { replay } from '../trace/replay.js';
@@ -83,8 +82,6 @@ const KERNELS: Record<string, KernelSpec> = {
 /** Modules to load (their dependencies are found from each module's modinfo). */
 const WANTED_MODULES = ['vfio_iommu_type1', 'vfio_pci'];
 
-/** Directories searched for already downloaded .debs before asking the mirror. */
-
 interface DeviceSpec {
   tag: string; // 2g | 64m
   size: bigint;
@@ -108,8 +105,7 @@ const BAR2 = 2n << REGION_SHIFT;
 
 // ---- small helpers ------------------------------------------------------------
 
-const U64_MASK = (1n << 64n) - 1n;
-const hex = (v: bigint): string => '0x' + (v & U64_MASK).toString(16);
+const hex = hexU64;
 
 class OracleError extends Error {}
 
@@ -122,16 +118,6 @@ function log(msg: string): void {
 }
 const T0 = Date.now();
 
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'oracle', 'vfio', 'probe.c')) && fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) fail('cannot find oracle/vfio/probe.c above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-}
-
 function run(cmd: string, args: string[], opts: { cwd?: string; input?: string; maxBuffer?: number } = {}): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: opts.cwd, input: opts.input, maxBuffer: opts.maxBuffer ?? 1 << 28 });
   if (r.error) fail(`cannot run ${cmd}: ${r.error.message}`);
@@ -141,11 +127,6 @@ function run(cmd: string, args: string[], opts: { cwd?: string; input?: string; 
 
 function sh(script: string, cwd?: string): string {
   return run('sh', ['-c', script], { cwd });
-}
-
-function hasCommand(cmd: string): boolean {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  return r.status === 0 && r.stdout.trim() !== '';
 }
 
 function q(s: string): string {
@@ -220,25 +201,20 @@ function aptConfig(buildDir: string): string[] {
   return opts;
 }
 
-function findDeb(dirs: string[], name: string, version: string): string | undefined {
-  const file = `${name}_${version}_amd64.deb`;
-  for (const d of dirs) {
-    const p = path.join(d, file);
-    if (fs.existsSync(p) && fs.statSync(p).size > 0) return p;
-  }
-  return undefined;
+function findDeb(dir: string, name: string, version: string): string | undefined {
+  const p = path.join(dir, `${name}_${version}_amd64.deb`);
+  return fs.existsSync(p) && fs.statSync(p).size > 0 ? p : undefined;
 }
 
 function ensureDebs(spec: KernelSpec, buildDir: string): string[] {
   const debDir = path.join(buildDir, 'debs');
   fs.mkdirSync(debDir, { recursive: true });
-  const dirs = [debDir];
   const out: string[] = [];
   let apt: string[] | null = null;
   for (const alts of spec.packages) {
     let found: string | undefined;
     for (const name of alts) {
-      found = findDeb(dirs, name, spec.debVersion);
+      found = findDeb(debDir, name, spec.debVersion);
       if (found) break;
     }
     if (!found) {
@@ -246,7 +222,7 @@ function ensureDebs(spec: KernelSpec, buildDir: string): string[] {
       const name = alts[0] as string;
       log(`apt: downloading ${name}=${spec.debVersion}`);
       run('apt-get', [...apt, 'download', `${name}=${spec.debVersion}`], { cwd: debDir });
-      found = findDeb([debDir], name, spec.debVersion.replace(/^\d+:/, ''));
+      found = findDeb(debDir, name, spec.debVersion.replace(/^\d+:/, ''));
       if (!found) fail(`apt-get download ${name} left no ${name}_${spec.debVersion}_amd64.deb in ${debDir}`);
     }
     out.push(found);
@@ -368,8 +344,6 @@ interface Scenario {
   name: string; // file name without .json
   device: DeviceSpec;
   ops: ProbeOp[];
-  /** hazard boots: not written to fixtures */
-  hazard?: boolean;
   /** /sys/kernel/mm/transparent_hugepage/enabled for this scenario (default: the kernel's) */
   thp?: 'always' | 'madvise' | 'never';
 }
@@ -442,11 +416,11 @@ function hazardScenarios(kernel: string): Scenario[] {
   const page = 512n * MiB + 0x1000n;
   return [
     {
-      name: `${kernel}-hazard-munmap4k`, device: d, hazard: true,
+      name: `${kernel}-hazard-munmap4k`, device: d,
       ops: [...setup(), munmapOp(rel(1, page), 0x1000n), touchOp('@1', 512n * MiB), touchOp(rel(1, page + 0x1000n), 0x1000n)],
     },
     {
-      name: `${kernel}-hazard-mprotect4k`, device: d, hazard: true,
+      name: `${kernel}-hazard-mprotect4k`, device: d,
       ops: [...setup(), { op: 'mprotect', addr: rel(1, page), len: '0x1000', prot: 'r' }, touchOp('@1', GiB)],
     },
   ];
@@ -476,9 +450,7 @@ function encodeProbeOps(s: Scenario): string {
     if (m ? Number(m[1]) >= i : !/^0x[0-9a-f]+$/.test(op.addr)) fail(`scenario ${s.name} op ${i}: bad address ${op.addr}`);
     switch (op.op) {
       case 'mmap': {
-        let flags = 0;
-        for (const f of op.flags) flags |= MAP_FLAG_VALUES[f];
-        lines.push(`op mmap ${op.addr} ${op.len} ${protToNumber(op.prot)} ${flags} ${op.fd === null ? -1 : 0} ${op.offset}`);
+        lines.push(`op mmap ${op.addr} ${op.len} ${protToNumber(op.prot)} ${flagsToNumber(op.flags)} ${op.fd === null ? -1 : 0} ${op.offset}`);
         break;
       }
       case 'munmap': lines.push(`op munmap ${op.addr} ${op.len}`); break;
