@@ -2,8 +2,7 @@
 // Physical addresses and sizes are bytes held in plain numbers: physical address spaces
 // are at most 52 bits wide, so every value is an exact integer below 2^53.
 
-import { InputError } from '../trace/input-error.js';
-import { parseSplit, HexError } from '../lib/u64.js';
+import { InputError, hexField } from '../trace/input-error.js';
 
 export type RegionKind = 'bar' | 'rom' | 'config' | 'vga' | 'other';
 
@@ -49,13 +48,7 @@ function kindOfIndex(i: number): RegionKind {
 }
 
 function bytes(v: unknown, field: string): number {
-  let s;
-  try {
-    s = parseSplit(v);
-  } catch (e) {
-    if (e instanceof HexError) throw new InputError(field, e.message);
-    throw e;
-  }
+  const s = hexField(v, field);
   const n = s.pg * 4096 + s.sub;
   if (s.pg >= PHYS_LIMIT / 4096) throw new InputError(field, `${v} is beyond the 52-bit physical address space`);
   return n;

@@ -1,7 +1,19 @@
+import { parseSplit, HexError, type Split } from '../lib/u64.js';
+
 /** Malformed input (a trace, a device file, a CLI argument): the message names the field. */
 export class InputError extends Error {
   constructor(readonly field: string, message: string) {
     super(`${field}: ${message}`);
     this.name = 'InputError';
+  }
+}
+
+/** A "0x…" field of at most 64 bits; a malformed one is an InputError naming the field. */
+export function hexField(v: unknown, field: string): Split {
+  try {
+    return parseSplit(v);
+  } catch (e) {
+    if (e instanceof HexError) throw new InputError(field, e.message);
+    throw e;
   }
 }

@@ -3,9 +3,9 @@
 
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { InputError } from './input-error.js';
+import { InputError, hexField } from './input-error.js';
 import { MAP_FLAG_VALUES, type Trace, type TraceVma, type MmapFlagName } from './format.js';
-import { parseSplit, HexError, type Split } from '../lib/u64.js';
+import { parseSplit, type Split } from '../lib/u64.js';
 import { DEFAULT_CONFIG, THP_MODES, type MmConfig, type ShmemHuge, type ThpMode } from '../mm/config.js';
 import { errnoFromName } from '../mm/uapi.js';
 import { parseDevice, type Device } from '../devices/device.js';
@@ -37,14 +37,7 @@ export interface LoadedTrace {
 
 const PROTS: Record<string, number> = { none: 0, r: 1, w: 2, rw: 3, x: 4, rx: 5, wx: 6, rwx: 7 };
 
-function hex(v: unknown, field: string): Split {
-  try {
-    return parseSplit(v);
-  } catch (e) {
-    if (e instanceof HexError) throw new InputError(field, e.message);
-    throw e;
-  }
-}
+const hex = hexField;
 
 function obj(v: unknown, field: string): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError(field, 'expected an object');

@@ -7,6 +7,7 @@
 import type { Device } from '../devices/device.js';
 import { GlibcRandom } from '../lib/glibc-random.js';
 import { VfioProcess } from './process.js';
+import { REGION_PGOFF_PAGES } from './pci.js';
 import { sysMunmap } from '../mm/mmap.js';
 import { strerror, MAP_SHARED, PROT_READ, PROT_WRITE } from '../mm/uapi.js';
 import type { Split } from '../lib/u64.js';
@@ -92,7 +93,7 @@ export function runAlignTest(p: VfioProcess, dev: Device, opts: { loops?: number
     const r = dev.regions.find((x) => x.index === i);
     const size = r?.size ?? 0;
     if (size === 0) continue;
-    const regionOffset = i * 2 ** 40;
+    const regionOffset = i * REGION_PGOFF_PAGES * 4096; // VFIO_PCI_INDEX_TO_OFFSET(i)
     let flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
     if (r!.kind === 'bar' && r!.mmap && !r!.io && size >= 4096) flags |= VFIO_REGION_INFO_FLAG_MMAP;
     say(`[BAR${i}]: size 0x${hex(size)}, order ${ctzNum(size)}, offset 0x${hex(regionOffset)}, flags 0x${hex(flags)}`);

@@ -17,7 +17,8 @@ import { EINVAL } from '../mm/uapi.js';
 
 /** VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT: a region's pgoff space is 2^28 pages (1 TiB). */
 export const REGION_PGOFF_SHIFT = 40 - 12;
-const REGION_PGOFF_PAGES = 2 ** REGION_PGOFF_SHIFT;
+/** the file offset of region i, in pages: VFIO_PCI_INDEX_TO_OFFSET(i) >> PAGE_SHIFT */
+export const REGION_PGOFF_PAGES = 2 ** REGION_PGOFF_SHIFT;
 
 /** The rules of vfio_pci_mmap_huge_fault, which changed across kernels. */
 export interface FaultRules {

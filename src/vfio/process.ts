@@ -9,7 +9,7 @@ import { TYPICAL_PROCESS } from '../kernels/process-template.js';
 import type { KernelVariant } from '../kernels/variants.js';
 import type { KFile } from '../fs/file.js';
 import type { Device } from '../devices/device.js';
-import { VfioPciDevice } from './pci.js';
+import { VfioPciDevice, REGION_PGOFF_PAGES } from './pci.js';
 import type { VfioDeviceFile } from './main.js';
 import type { Split } from '../lib/u64.js';
 import { sysMmap, sysMunmap } from '../mm/mmap.js';
@@ -70,7 +70,7 @@ export function mmapReserveCongruent(p: VfioProcess, file: KFile, lenPages: numb
 
 /** mmap one BAR (or part of it) the way a program under this variant would. */
 export function mapBar(p: VfioProcess, file: KFile, index: number, offsetBytes: number, lenBytes: number): number {
-  const offsetPg = index * 2 ** 28 + Math.floor(offsetBytes / 4096);
+  const offsetPg = index * REGION_PGOFF_PAGES + Math.floor(offsetBytes / 4096);
   const lenPages = Math.ceil(lenBytes / 4096);
   const prot = PROT_READ | PROT_WRITE;
   if (p.variant.userspaceRecipe) {
