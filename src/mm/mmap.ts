@@ -163,8 +163,7 @@ function mmapRegion(mm: MmStruct, file: KFile | null, addr: number, len: number,
     vmFlags |= VM_ACCOUNT;
   }
   if (old !== null) {
-    for (const v of old) mm.removeVma(v);
-    unmapPageTables(mm, addr, end);
+    vmsCompleteMunmap(mm, old, addr, end);
   }
 
   // vma_merge_new_range(). A shared anonymous mapping gets its file only later
@@ -211,11 +210,17 @@ function mmapRegion(mm: MmStruct, file: KFile | null, addr: number, len: number,
   return 0;
 }
 
+/** vms_complete_munmap_vmas(): the gathered VMAs leave the tree, then their page tables go. */
+function vmsCompleteMunmap(mm: MmStruct, vmas: readonly Vma[], start: number, end: number): void {
+  for (const v of vmas) mm.removeVma(v);
+  unmapPageTables(mm, start, end);
+}
+
 /**
  * After VMAs left [start, end): zap their page-table entries and free the tables no
  * neighbour can use (unmap_region → unmap_vmas, free_pgtables).
  */
-export function unmapPageTables(mm: MmStruct, start: number, end: number): void {
+function unmapPageTables(mm: MmStruct, start: number, end: number): void {
   const pt = mm.pgtables;
   if (pt.pud.size === 0) return;
   pt.zap(start, end); // a leaf reaching outside the range is zapped whole (split_huge_pud/pmd)
@@ -265,8 +270,7 @@ export function sysMunmap(mm: MmStruct, start: Split, len: Split): number {
   if (first === null) return 0;
   const g = gatherMunmapVmas(mm, first, start.pg, end);
   if (g === null) return -ENOMEM;
-  for (const v of g) mm.removeVma(v);
-  unmapPageTables(mm, start.pg, end);
+  vmsCompleteMunmap(mm, g, start.pg, end);
   return 0;
 }
 
