@@ -69,7 +69,10 @@ test('gap searches agree with a brute-force scan after random updates', () => {
           assert.equal(t.highestGap(lo, hi, size), highest !== null);
           if (highest) assert.deepEqual([t.gapA, t.gapB, t.gapNext], [highest.a, highest.b, highest.next]);
           const probe = b + x;
-          assert.equal(t.findVma(probe), live.find((v) => v.end > probe) ?? null);
+          const found = t.findVma(probe);
+          assert.equal(found, live.find((v) => v.end > probe) ?? null);
+          // right after a findVma() that found nothing at probe, the VMA before probe
+          if (found === null || found.start >= probe) assert.equal(t.prevOfFound(probe), [...live].reverse().find((v) => v.start < probe) ?? null);
         }
       },
     ),

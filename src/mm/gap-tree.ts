@@ -45,6 +45,8 @@ export class GapTree {
   private readonly pathNode: number[] = new Array<number>(32).fill(0);
   private readonly pathIdx: number[] = new Array<number>(32).fill(0);
   private leafIdx = 0;
+  // the leaf slot of the last findVma() answer, -1 when it found none
+  private foundSlot = -1;
 
   /** Nodes on a root-to-leaf path: the number of nodes a descent reads. */
   get levels(): number {
@@ -441,14 +443,32 @@ export class GapTree {
       const e = o + this.iN[x];
       let k = o;
       while (k < e && ma[k] <= addr) k++;
-      if (k === e) return null;
+      if (k === e) {
+        this.foundSlot = -1;
+        return null;
+      }
       x = this.iK[k];
     }
     const en = this.lE;
     const o = x * B;
     const e = o + this.lN[x];
-    for (let k = o; k < e; k++) if (en[k] > addr) return this.lV[k];
+    for (let k = o; k < e; k++) {
+      if (en[k] > addr) {
+        this.foundSlot = k;
+        return this.lV[k];
+      }
+    }
+    this.foundSlot = -1;
     return null;
+  }
+
+  /**
+   * prevOf(addr) right after findVma(addr) found a VMA starting at or above addr, with the
+   * tree unchanged since: its neighbour in the same leaf when it has one (no descent).
+   */
+  prevOfFound(addr: number): Vma | null {
+    const k = this.foundSlot;
+    return k >= 0 && k % B !== 0 ? this.lV[k - 1] : this.prevOf(addr);
   }
 
   private leftmostVma(id: number, lvl: number): Vma {

@@ -168,7 +168,8 @@ function mmapRegion(mm: MmStruct, file: KFile | null, addr: number, len: number,
 
   // vma_merge_new_range(). A shared anonymous mapping gets its file only later
   // (shmem_zero_setup), so here it has none, and no neighbour can match it.
-  const prev = mm.tree.prevOf(addr);
+  // nothing replaced: the tree is as findVma() left it, and first (if any) starts above addr
+  const prev = old === null ? mm.tree.prevOfFound(addr) : mm.tree.prevOf(addr);
   // with nothing replaced, the VMA find_vma() gave is the next one
   const next = old === null ? first : mm.tree.findVma(addr);
   if (!(vmFlags & VM_SPECIAL) && (prev !== null || next !== null)) {
