@@ -27,7 +27,39 @@ test('shards of a campaign add up to the whole, on threads or not', async () => 
   assert.throws(() => parseSweepResult({ ...copy(), variants: null }, 'r.json'), /r\.json: variants: expected an object/);
   const t = copy();
   t.variants.v2.cases = 'x';
-  assert.throws(() => parseSweepResult(t, 'r.json'), /r\.json: variants\.v2\.cases: expected a non-negative number, got "x"/);
+  assert.throws(() => parseSweepResult(t, 'r.json'), /r\.json: variants\.v2\.cases: expected a non-negative whole number, got "x"/);
+});
+
+test('merge refuses totals no sweep produces and sets of shards that do not make a campaign', async () => {
+  const base = { seed: 5, count: 10, variants: [...V], thp: 'always' as const };
+  const parts = await Promise.all([0, 1, 2].map((i) => sweep({ ...base, shard: { index: i, count: 3 }, workers: 1 })));
+  const copy = (k: number) => JSON.parse(JSON.stringify(parts[k]));
+  const bad = (mutate: (r: any) => void, re: RegExp) => {
+    const r = copy(1);
+    mutate(r);
+    assert.throws(() => parseSweepResult(r, 'r.json'), re);
+  };
+  // shard 1 of 3 holds cases 1, 4, 7 of 10
+  assert.equal(parts[1].variants.v2.cases, 3);
+  bad((r) => (r.variants.v2.cases = 2.5), /variants\.v2\.cases: expected a non-negative whole number, got 2\.5/);
+  bad((r) => (r.variants.v2.cases = -3), /expected a non-negative whole number, got -3/);
+  bad((r) => (r.variants.v2.cases = 4), /variants\.v2\.cases: 4 cases, but shards 1\/3 of a 10-case sweep hold 3/);
+  bad((r) => (r.variants.v2.failed = r.variants.v2.cases + 1), /variants\.v2\.failed: 4 failed of 3 cases/);
+  bad((r) => (r.variants.v2.pteBytes = r.variants.v2.bytes + 4096), /leaves cover \d+ bytes of the \d+ mapped/);
+  bad((r) => (r.variants = JSON.parse('{"__proto__": {"cases": 3}}')), /variants\.__proto__: unknown variant/);
+  bad((r) => (r.shards = ['01/3']), /shards\[0\]: expected "I\/N"/);
+  bad((r) => (r.shards = ['1/3', '1/3']), /shard 1\/3 is listed twice/);
+  bad((r) => (r.thp = 'sometimes'), /thp: expected always, madvise, never/);
+  // shards of different counts, a shard twice, a missing shard (unless --partial)
+  const other = await sweep({ ...base, shard: { index: 1, count: 2 }, workers: 1 });
+  assert.throws(() => mergeResults([parts[0], other]), /holds shard 1\/2 of 2, the others are of 3/);
+  assert.throws(() => mergeResults([parts[0], parts[1], parts[1]], false, ['a.json', 'b.json', './b.json']), /shard 1\/3 appears twice \(b\.json and \.\/b\.json\)/);
+  assert.throws(() => mergeResults([parts[0], parts[2]]), /merge: shard 1\/3 missing \(give --partial/);
+  const partial = mergeResults([parts[0], parts[2]], true);
+  assert.equal(partial.partial, true);
+  assert.equal(partial.variants.v2.cases, parts[0].variants.v2.cases + parts[2].variants.v2.cases);
+  assert.equal(mergeResults(parts).partial, undefined);
+  assert.equal(({} as Record<string, unknown>).cases, undefined, 'nothing leaked onto Object.prototype');
 });
 
 test('cases are deterministic and inside their BAR', () => {
@@ -60,6 +92,6 @@ test('CLI: sweep shards to files, merge them, draw the SVG', () => {
   assert.match(fs.readFileSync(path.join(dir, 'c.svg'), 'utf8'), /^<svg [^>]*>.*% huge.*<\/svg>\n$/s);
   const bad = spawnSync(process.execPath, [cli, 'merge', path.join(dir, 's0.json'), path.join(dir, 's0.json')], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /^pfnmap: merge: shard 0\/2 appears twice\n$/);
+  assert.match(bad.stderr, /^pfnmap: merge: shard 0\/2 appears twice \(\S*s0\.json and \S*s0\.json\)\n$/);
   fs.rmSync(dir, { recursive: true });
 });

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // pfnmap: the command line. Exit codes: 0 ok, 1 a finding (mismatch), 2 bad usage or input.
 
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { loadTraceFile } from '../trace/load.js';
 import { replay, type ReplayReport } from '../trace/replay.js';
@@ -23,44 +22,85 @@ import { mappingSvg, coverageSvg, addressSpaceSvg } from './svg.js';
 import { analyze, parseBytes } from '../web/model.js';
 import { preset } from '../devices/presets.js';
 
-class UsageError extends Error {}
+import { parseArgs, UsageError, intOption, writeOutput, checkOutput } from './args.js';
+import { readJsonFile } from '../lib/json-file.js';
+import { oneLine } from '../lib/text.js';
+
+/** Each command's usage lines and what it does; `pfnmap CMD --help` prints its own entry. */
+const COMMANDS: Record<string, { usage: string; what: string }> = {
+  '': {
+    usage: '[--device D] [--thp always|madvise|never] [--json] [--svg FILE]',
+    what: `map every BAR of a device (default: the gpu-128g preset) the way
+an unmodified program would, under every kernel variant; touch
+it and print address alignment, leaves, faults and TLB entries`,
+  },
+  fidelity: { usage: '[--json]', what: 'replay the bundled Linux 6.18 kernel traces, print a fidelity table' },
+  replay: { usage: 'TRACE [--json]', what: 'replay one pfnmap-trace/1 file (.json or .json.gz)' },
+  'align-test': {
+    usage: '--device D [--kernel K] [--loops N] [--group G] [--json]',
+    what: `run the checks of vfio-pci-device-map-alignment against a
+device (preset, pfnmap-device/1 JSON, lspci -v text or a sysfs
+device directory) under a kernel variant (default v2)`,
+  },
+  compare: {
+    usage: '--device D [--kernels K1,K2,…] [--bar N] [--offset X] [--len X] [--thp MODE] [--json] [--svg FILE]',
+    what: 'one BAR (default: the largest) under several variants, side by side',
+  },
+  plan: {
+    usage: '--device D | --lspci FILE | --sysfs DIR [--kernel K1,K2] [--thp MODE] [--json]',
+    what: `per BAR: what each kernel gives, and the userspace recipe that gets
+the best leaves on today's kernels`,
+  },
+  sweep: {
+    usage: '[--count N] [--seed S] [--kernels …] [--thp MODE] [--shard I/N|auto] [--workers K] [--out FILE] [--svg FILE]',
+    what: `random BARs, offsets and lengths under each variant: the share of
+memory each backs with 1G/2M/4K leaves (JSON on stdout or --out)`,
+  },
+  merge: {
+    usage: 'FILE… [--partial] [--svg FILE]',
+    what: `add up sweep shards (each shard exactly once; all of a campaign's
+shards unless --partial)`,
+  },
+  help: { usage: '', what: 'this text' },
+};
+
+const EXIT_CODES = 'exit codes: 0 everything matches, 1 a mismatch, 2 bad usage or input (one line on stderr), 70 an internal error';
+
+function usageLines(cmd: string): string {
+  const c = COMMANDS[cmd];
+  const head = `  pfnmap${cmd ? ` ${cmd}` : ''}${c.usage ? ` ${c.usage}` : ''}`;
+  const what = c.what.split('\n').map((l) => `${' '.repeat(31)}${l}`).join('\n');
+  return head.length <= 29 ? `${head.padEnd(31)}${what.trimStart()}` : `${head}\n${what}`;
+}
+
+/** `pfnmap CMD --help`: the command's own usage, its examples and the exit codes. */
+function commandHelp(cmd: string): string {
+  const ex = EXAMPLES.filter((e) => e.startsWith(`pfnmap ${cmd} `));
+  return [`usage:\n${usageLines(cmd)}`, ...(cmd === 'align-test' || cmd === 'compare' || cmd === 'plan' || cmd === 'sweep' || cmd === '' ? [`kernel variants: ${VARIANT_NAMES.join(', ')}`] : []),
+    ...(ex.length ? [`examples:\n${ex.map((e) => `  ${e}`).join('\n')}`] : []), EXIT_CODES].join('\n\n');
+}
+
+const EXAMPLES = [
+  'pfnmap replay fixtures/kernel-traces/mixed-1.json',
+  'pfnmap replay fixtures/kernel-traces/churn-77.json.gz --json',
+  'pfnmap align-test --device gpu-128g --kernel linux-6.18',
+  'pfnmap compare --device gpu-128g --kernels linux-6.12,linux-7.2,v2 --bar 2 --offset 0x200000 --len 0x40000000',
+  'pfnmap plan --lspci lspci.txt --kernel linux-6.12,linux-7.2',
+  'pfnmap compare --device gpu-128g --kernels linux-6.18,v2 --svg compare.svg',
+  'pfnmap sweep --count 1000 --shard auto --out shard.json    (docs/sweep.md)',
+];
 
 const HELP = () => `pfnmap — an executable model of how Linux places mmap()s, checked against the live kernel
 
 usage:
-  pfnmap [--device D] [--thp always|madvise|never] [--json] [--svg FILE]
-                               map every BAR of a device (default: the gpu-128g preset) the way
-                               an unmodified program would, under every kernel variant; touch
-                               it and print address alignment, leaves, faults and TLB entries
-  pfnmap fidelity [--json]     replay the bundled Linux 6.18 kernel traces, print a fidelity table
-  pfnmap replay TRACE [--json] replay one pfnmap-trace/1 file (.json or .json.gz)
-  pfnmap align-test --device D [--kernel K] [--loops N] [--group G] [--json]
-                               run the checks of vfio-pci-device-map-alignment against a
-                               device (preset, pfnmap-device/1 JSON, lspci -v text or a sysfs
-                               device directory) under a kernel variant (default v2)
-  pfnmap compare --device D [--kernels K1,K2,…] [--bar N] [--offset X] [--len X] [--thp MODE] [--json] [--svg FILE]
-                               one BAR (default: the largest) under several variants, side by side
-  pfnmap plan --device D | --lspci FILE | --sysfs DIR [--kernel K1,K2] [--thp MODE] [--json]
-                               per BAR: what each kernel gives, and the userspace recipe that gets
-                               the best leaves on today's kernels
-  pfnmap sweep [--count N] [--seed S] [--kernels …] [--thp MODE] [--shard I/N|auto] [--workers K] [--out FILE] [--svg FILE]
-                               random BARs, offsets and lengths under each variant: the share of
-                               memory each backs with 1G/2M/4K leaves (JSON on stdout or --out)
-  pfnmap merge FILE…           add up sweep shards (each shard exactly once) [--svg FILE]
-  pfnmap help                  this text
+${Object.keys(COMMANDS).map(usageLines).join('\n')}
 
 kernel variants: ${VARIANT_NAMES.join(', ')}
 
 examples:
-  pfnmap replay fixtures/kernel-traces/mixed-1.json
-  pfnmap replay fixtures/kernel-traces/churn-77.json.gz --json
-  pfnmap align-test --device gpu-128g --kernel linux-6.18
-  pfnmap compare --device gpu-128g --kernels linux-6.12,linux-7.2,v2 --bar 2 --offset 0x200000 --len 0x40000000
-  pfnmap plan --lspci lspci.txt --kernel linux-6.12,linux-7.2
-  pfnmap compare --device gpu-128g --kernels linux-6.18,v2 --svg compare.svg
-  pfnmap sweep --count 1000 --shard auto --out shard.json    (docs/sweep.md)
+${EXAMPLES.map((e) => `  ${e}`).join('\n')}
 
-exit codes: 0 everything matches, 1 a mismatch, 2 bad usage or input (one line on stderr)`;
+${EXIT_CODES}`;
 
 function fmtNs(ns: number): string {
   return ns >= 1e4 ? `${(ns / 1e3).toFixed(1)} µs` : `${ns.toFixed(0)} ns`;
@@ -138,15 +178,10 @@ function alignTestCmd(args: string[]): number {
   if (values.device === undefined) throw new UsageError('align-test: --device is required (a preset name, a JSON, lspci or sysfs path)');
   const variant = variantByName(values.kernel!);
   if (!variant) throw new UsageError(`--kernel: unknown variant ${JSON.stringify(values.kernel)} (${VARIANT_NAMES.join(', ')})`);
-  const int = (v: string | undefined, name: string, dflt: number) => {
-    if (v === undefined) return dflt;
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name}: expected a non-negative integer, got ${JSON.stringify(v)}`);
-    return n;
-  };
+  const int = (v: string | undefined, name: string, dflt: number, min: number) => (v === undefined ? dflt : intOption(v, name, min));
   const dev = loadDevice(values.device);
   const r = runAlignTest(new VfioProcess(variant), dev, {
-    loops: int(values.loops, 'loops', LOOPS), group: int(values.group, 'group', 0), out: values.json ? undefined : (l) => console.log(l),
+    loops: int(values.loops, 'loops', LOOPS, 1), group: int(values.group, 'group', 0, 0), out: values.json ? undefined : (l) => console.log(l),
   });
   if (values.json) console.log(JSON.stringify({ device: dev.name, kernel: variant.name, lines: r.lines, exitCode: r.exitCode }));
   return r.exitCode;
@@ -157,7 +192,7 @@ function defaultJob(args: string[]): number {
   const thp = thpOf(values.thp);
   const dev = values.device === undefined ? preset('gpu-128g')! : loadDevice(values.device);
   const rows = gpuTable(dev, VARIANT_NAMES, { thpEnabled: thp });
-  if (values.svg) fs.writeFileSync(values.svg, mappingSvg(`${dev.name}: every BAR, THP "${thp}"`, rows.map((r) => ({ ...r, variant: `${r.variant} BAR${r.bar}` as typeof r.variant }))));
+  if (values.svg !== undefined) writeOutput(values.svg, mappingSvg(`${dev.name}: every BAR, THP "${thp}"`, rows.map((r) => ({ ...r, variant: `${r.variant} BAR${r.bar}` as typeof r.variant }))), 'svg');
   if (values.json) console.log(JSON.stringify({ device: dev.name, thp, rows }));
   else printGpuTable(dev, rows, thp);
   return 0;
@@ -199,7 +234,7 @@ function compareCmd(args: string[]): number {
   if (values.device === undefined) throw new UsageError('compare: --device is required');
   const dev = loadDevice(values.device);
   const kernels = variantList(values.kernels!, 'kernels');
-  const bar = values.bar === undefined ? largestBar(dev) : Number(values.bar);
+  const bar = values.bar === undefined ? largestBar(dev) : intOption(values.bar, 'bar', 0, 63);
   const region = dev.regions.find((r) => r.index === bar);
   if (!Number.isInteger(bar) || region === undefined || region.kind !== 'bar') throw new UsageError(`--bar: the device has no BAR ${JSON.stringify(values.bar)}`);
   // a window the BAR cannot hold is still mapped: the row shows the errno vfio-pci gives
@@ -208,12 +243,12 @@ function compareCmd(args: string[]): number {
   const len = bytesArg(values.len, 'len') ?? region.size - offset;
   const thp = thpOf(values.thp);
   let rows: MapResult[];
-  if (values.svg) {
+  if (values.svg !== undefined) {
     // the drawing needs the whole address space, so each variant runs once through analyze()
     const an = kernels.map((k) => analyze({ variant: k, device: dev, bar, offset, len, thp }));
     rows = an.map((a) => a.result);
     const title = `${dev.name}: BAR${bar} from 0x${offset.toString(16)}, 0x${len.toString(16)} bytes, THP "${thp}"`;
-    fs.writeFileSync(values.svg, addressSpaceSvg(title, an));
+    writeOutput(values.svg, addressSpaceSvg(title, an), 'svg');
   } else rows = kernels.map((k) => mapAndTouch(k, dev, bar, offset, len, { thpEnabled: thp }));
   if (values.json) {
     console.log(JSON.stringify({ device: dev.name, bar, offset, len, thp, rows }));
@@ -290,11 +325,7 @@ async function sweepCmd(args: string[]): Promise<number> {
     count: { type: 'string', default: '200' }, seed: { type: 'string', default: '1' }, kernels: { type: 'string' }, thp: { type: 'string' },
     shard: { type: 'string' }, workers: { type: 'string' }, out: { type: 'string' }, svg: { type: 'string' } } });
   if (positionals.length > 0) throw new UsageError(`sweep: unexpected argument ${JSON.stringify(positionals[0])}`);
-  const int = (v: string, name: string, min: number) => {
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name}: expected an integer ≥ ${min}, got ${JSON.stringify(v)}`);
-    return n;
-  };
+  const int = intOption;
   const variants = values.kernels === undefined ? VARIANT_NAMES : variantList(values.kernels, 'kernels');
   let shard;
   try {
@@ -302,6 +333,8 @@ async function sweepCmd(args: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  checkOutput(values.out, 'out');
+  checkOutput(values.svg, 'svg');
   const count = int(values.count!, 'count', 1);
   const tty = process.stderr.isTTY === true;
   const res = await sweep({
@@ -315,32 +348,20 @@ async function sweepCmd(args: string[]): Promise<number> {
     } : undefined,
   });
   const json = JSON.stringify(res, null, 1);
-  if (values.out) fs.writeFileSync(values.out, json + '\n');
+  if (values.out !== undefined) writeOutput(values.out, json + '\n', 'out');
   else console.log(json);
-  if (values.svg) fs.writeFileSync(values.svg, coverageSvg(res));
+  if (values.svg !== undefined) writeOutput(values.svg, coverageSvg(res), 'svg');
   return 0;
 }
 
 function mergeCmd(args: string[]): number {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { svg: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { svg: { type: 'string' }, partial: { type: 'boolean' } } });
   if (positionals.length === 0) throw new UsageError('merge: give the sweep result files to add up');
-  const parts = positionals.map((f) => {
-    let data: unknown;
-    try {
-      data = JSON.parse(fs.readFileSync(f, 'utf8'));
-    } catch (e) {
-      throw new InputError(f, `cannot read a sweep result: ${(e as Error).message.split('\n')[0]}`);
-    }
-    return parseSweepResult(data, f);
-  });
-  let merged;
-  try {
-    merged = mergeResults(parts);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  checkOutput(values.svg, 'svg');
+  const parts = positionals.map((f) => ({ file: f, result: parseSweepResult(readJsonFile(f), f) }));
+  const merged = mergeResults(parts.map((p) => p.result), values.partial === true, parts.map((p) => p.file));
   console.log(JSON.stringify(merged, null, 1));
-  if (values.svg) fs.writeFileSync(values.svg, coverageSvg(merged));
+  if (values.svg !== undefined) writeOutput(values.svg, coverageSvg(merged), 'svg');
   return 0;
 }
 
@@ -352,7 +373,8 @@ export function main(argv: string[]): number | Promise<number> {
       return 0;
     }
     if (rest.includes('--help') || rest.includes('-h')) {
-      console.log(HELP());
+      const known = cmd !== undefined && !cmd.startsWith('-') && Object.hasOwn(COMMANDS, cmd);
+      console.log(known ? commandHelp(cmd) : cmd === undefined || cmd.startsWith('-') ? commandHelp('') : HELP());
       return 0;
     }
     if (cmd === undefined || cmd.startsWith('--')) return defaultJob(argv);
@@ -382,22 +404,33 @@ export function main(argv: string[]): number | Promise<number> {
   }
 }
 
-/** Bad usage or input: one line on stderr, exit 2; anything else is a bug and propagates. */
+/** Bad usage or input: one line on stderr, exit 2. Anything else is a bug: one line, exit 70. */
 function handleError(e: unknown): number {
   if (e instanceof InputError || e instanceof UsageError) {
-    console.error(`pfnmap: ${e.message}`);
+    console.error(`pfnmap: ${oneLine(e.message, 2000)}`);
     return 2;
   }
-  if (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    console.error(`pfnmap: ${e.message.split('\n')[0]}`);
-    return 2;
-  }
-  throw e;
+  return internalError(e);
+}
+
+/** EX_SOFTWARE (sysexits.h): an internal error, never mistaken for a mismatch (1) or bad input (2). */
+export const EX_SOFTWARE = 70;
+
+function internalError(e: unknown): number {
+  const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  console.error(`pfnmap: internal error: ${oneLine(msg, 500)} (a bug: please report it with the command line; PFNMAP_DEBUG=1 shows where)`);
+  if (process.env.PFNMAP_DEBUG === '1' && e instanceof Error && e.stack) console.error(e.stack);
+  return EX_SOFTWARE;
 }
 
 // run when executed (directly, or through the npm bin link), not when imported
 if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  // a reader that went away (pfnmap … | head) ends the output, not the program with a trace
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 0 : internalError(e)));
+  process.on('uncaughtException', (e) => process.exit(internalError(e)));
   Promise.resolve(main(process.argv.slice(2))).then((code) => {
     process.exitCode = code;
+  }, (e) => {
+    process.exitCode = internalError(e);
   });
 }

@@ -63,7 +63,10 @@ export function mappingSvg(title: string, rows: MapResult[]): string {
 
 /** The share of mapped bytes each variant backs with each leaf size, over a sweep. */
 export function coverageSvg(res: SweepResult): string {
-  return stackedBars(`Sweep of ${res.count} random BAR mappings (seed ${res.seed}, THP "${res.thp}"): memory by leaf size`,
+  // a partial merge holds fewer cases than the campaign: count those it holds
+  const held = Object.values(res.variants)[0]?.cases ?? 0;
+  const what = res.partial ? `${held.toLocaleString('en-US')} of ${res.count.toLocaleString('en-US')}` : res.count.toLocaleString('en-US');
+  return stackedBars(`Sweep of ${what} random BAR mappings (seed ${res.seed}, THP "${res.thp}"): memory by leaf size`,
     Object.entries(res.variants).map(([v, t]) => ({
       label: v,
       bytes: { pud: t.pudBytes, pmd: t.pmdBytes, pte: t.pteBytes },

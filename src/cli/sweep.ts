@@ -11,7 +11,9 @@ import { parseDevice, type Device } from '../devices/device.js';
 import type { VariantName } from '../kernels/variants.js';
 import { mapAndTouch } from './analyze.js';
 import type { MmConfig } from '../mm/config.js';
-import { InputError } from '../trace/input-error.js';
+import { InputError, show, oneLine } from '../trace/input-error.js';
+import { THP_MODES, type ThpMode } from '../mm/config.js';
+import { VARIANT_NAMES } from '../kernels/variants.js';
 
 export const SWEEP_FORMAT = 'pfnmap-sweep/1';
 
@@ -42,6 +44,8 @@ export interface SweepResult {
   shards: string[];
   thp: string;
   variants: Record<string, VariantTotals>;
+  /** set by merge --partial when shards are missing: the totals cover only those present */
+  partial?: true;
 }
 
 /** mulberry32: a small seeded generator for case parameters */
@@ -113,7 +117,7 @@ export function runCases(seed: number, indices: number[], variants: VariantName[
 
 export function addTotals(into: Record<string, VariantTotals>, from: Record<string, VariantTotals>): void {
   for (const [v, t] of Object.entries(from)) {
-    const d = (into[v] ??= emptyTotals());
+    const d = Object.hasOwn(into, v) ? into[v] : (into[v] = emptyTotals());
     for (const k of Object.keys(d) as (keyof VariantTotals)[]) d[k] += t[k];
   }
 }
@@ -166,49 +170,109 @@ export async function sweep(opts: { seed: number; count: number; shard: { index:
 
 const TOTAL_KEYS: (keyof VariantTotals)[] = ['cases', 'failed', 'bytes', 'pudBytes', 'pmdBytes', 'pteBytes', 'faults', 'tlbEntries'];
 
-/** Check a parsed sweep result file (the input of pfnmap merge); errors name the field. */
+/** "I/N" as numbers; null unless I < N, both plain decimal. */
+function shardOf(s: unknown): { index: number; count: number } | null {
+  const m = typeof s === 'string' ? /^(0|[1-9][0-9]{0,8})\/([1-9][0-9]{0,8})$/.exec(s) : null;
+  if (!m || Number(m[1]) >= Number(m[2])) return null;
+  return { index: Number(m[1]), count: Number(m[2]) };
+}
+
+/** How many of the cases 0..count-1 the shards I/N hold (case i belongs to shard i mod N). */
+function casesIn(count: number, n: number, indices: Iterable<number>): number {
+  let c = 0;
+  for (const i of indices) if (i < count) c += Math.floor((count - 1 - i) / n) + 1;
+  return c;
+}
+
+/**
+ * Check a parsed sweep result file (the input of pfnmap merge); errors name the field. Beyond
+ * the types, the totals must be ones a sweep can produce: whole numbers, known variants,
+ * exactly the cases its shards hold, failures within them and leaves within the bytes mapped.
+ */
 export function parseSweepResult(data: unknown, file: string): SweepResult {
   const f = (field: string) => `${file}: ${field}`;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InputError(file, 'expected a sweep result object');
   const d = data as Record<string, unknown>;
-  if (d.format !== SWEEP_FORMAT) throw new InputError(f('format'), `expected ${JSON.stringify(SWEEP_FORMAT)}, got ${JSON.stringify(d.format)}`);
+  if (d.format !== SWEEP_FORMAT) throw new InputError(f('format'), `expected ${show(SWEEP_FORMAT)}, got ${show(d.format)}`);
   for (const k of ['seed', 'count'] as const) {
-    if (!Number.isSafeInteger(d[k]) || (d[k] as number) < 0) throw new InputError(f(k), `expected a non-negative integer, got ${JSON.stringify(d[k])}`);
+    if (!Number.isSafeInteger(d[k]) || (d[k] as number) < (k === 'count' ? 1 : 0)) throw new InputError(f(k), `expected a whole number ≥ ${k === 'count' ? 1 : 0}, got ${show(d[k])}`);
   }
-  if (typeof d.thp !== 'string') throw new InputError(f('thp'), `expected a string, got ${JSON.stringify(d.thp)}`);
+  const count = d.count as number;
+  if (typeof d.thp !== 'string' || !THP_MODES.includes(d.thp as ThpMode)) throw new InputError(f('thp'), `expected ${THP_MODES.join(', ')}, got ${show(d.thp)}`);
   if (!Array.isArray(d.shards) || d.shards.length === 0) throw new InputError(f('shards'), 'expected a non-empty array of "I/N"');
+  const indices = new Set<number>();
+  let n = 0;
   d.shards.forEach((s, i) => {
-    const m = typeof s === 'string' ? /^(\d+)\/(\d+)$/.exec(s) : null;
-    if (!m || Number(m[1]) >= Number(m[2])) throw new InputError(f(`shards[${i}]`), `expected "I/N" with I < N, got ${JSON.stringify(s)}`);
+    const sh = shardOf(s);
+    if (!sh) throw new InputError(f(`shards[${i}]`), `expected "I/N" with I < N, got ${show(s)}`);
+    if (n !== 0 && sh.count !== n) throw new InputError(f(`shards[${i}]`), `${s} is a shard of ${sh.count}, the others of ${n}`);
+    if (indices.has(sh.index)) throw new InputError(f(`shards[${i}]`), `shard ${s} is listed twice`);
+    n = sh.count;
+    indices.add(sh.index);
   });
+  const cases = casesIn(count, n, indices);
   const v = d.variants;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError(f('variants'), 'expected an object of per-variant totals');
+  if (Object.keys(v).length === 0) throw new InputError(f('variants'), 'expected totals of at least one variant');
+  const variants: Record<string, VariantTotals> = {};
   for (const [name, t] of Object.entries(v)) {
-    if (typeof t !== 'object' || t === null) throw new InputError(f(`variants.${name}`), 'expected an object of totals');
+    const g = (k: string) => f(`variants.${oneLine(name, 40)}${k}`);
+    if (!(VARIANT_NAMES as readonly string[]).includes(name)) throw new InputError(g(''), `unknown variant (${VARIANT_NAMES.join(', ')})`);
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) throw new InputError(g(''), 'expected an object of totals');
+    for (const k of Object.keys(t)) if (!(TOTAL_KEYS as string[]).includes(k)) throw new InputError(g(`.${k}`), `unknown total (${TOTAL_KEYS.join(', ')})`);
+    const tt = emptyTotals();
     for (const k of TOTAL_KEYS) {
-      const n = (t as Record<string, unknown>)[k];
-      if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw new InputError(f(`variants.${name}.${k}`), `expected a non-negative number, got ${JSON.stringify(n)}`);
+      const x = (t as Record<string, unknown>)[k];
+      if (!Number.isSafeInteger(x) || (x as number) < 0) throw new InputError(g(`.${k}`), `expected a non-negative whole number, got ${show(x)}`);
+      tt[k] = x as number;
     }
+    if (tt.cases !== cases) throw new InputError(g('.cases'), `${tt.cases} cases, but shards ${(d.shards as string[]).join(', ')} of a ${count}-case sweep hold ${cases}`);
+    if (tt.failed > tt.cases) throw new InputError(g('.failed'), `${tt.failed} failed of ${tt.cases} cases`);
+    if (tt.bytes % 4096 !== 0) throw new InputError(g('.bytes'), `${tt.bytes} is not a whole number of pages`);
+    if (tt.pudBytes % 2 ** 30 !== 0 || tt.pmdBytes % 2 ** 21 !== 0 || tt.pteBytes % 4096 !== 0) throw new InputError(g(''), 'leaf bytes are not whole leaves (1 GiB, 2 MiB, 4 KiB)');
+    if (tt.pudBytes + tt.pmdBytes + tt.pteBytes > tt.bytes) throw new InputError(g(''), `leaves cover ${tt.pudBytes + tt.pmdBytes + tt.pteBytes} bytes of the ${tt.bytes} mapped`);
+    variants[name] = tt;
   }
-  return d as unknown as SweepResult;
+  return { format: SWEEP_FORMAT, seed: d.seed as number, count, shards: (d.shards as string[]).slice(), thp: d.thp, variants };
 }
 
-/** pfnmap merge: add up shard results of one campaign; every shard exactly once. */
-export function mergeResults(parts: SweepResult[]): SweepResult {
-  if (parts.length === 0) throw new Error('merge: no results given');
+/**
+ * pfnmap merge: add up shard results of one campaign; every shard exactly once, all of them
+ * unless `partial` (then the result says `"partial": true` and counts only what it holds).
+ */
+export function mergeResults(parts: SweepResult[], partial = false, files?: string[]): SweepResult {
+  if (parts.length === 0) throw new InputError('merge', 'no results given');
   const [first] = parts;
-  const shards = new Set<string>();
+  const name = (k: number) => (files ? oneLine(files[k]) : `input ${k + 1}`);
+  const owner = new Map<number, number>();
   const totals: Record<string, VariantTotals> = {};
+  const variantKey = (p: SweepResult) => Object.keys(p.variants).sort().join(',');
+  let n = 0;
   for (const [k, p] of parts.entries()) {
-    if (p.format !== SWEEP_FORMAT) throw new Error(`merge: input ${k + 1} is not a ${SWEEP_FORMAT} result`);
-    if (p.seed !== first.seed || p.count !== first.count || p.thp !== first.thp) throw new Error(`merge: input ${k + 1} is from another campaign (seed, count or thp differ)`);
+    if (p.format !== SWEEP_FORMAT) throw new InputError('merge', `${name(k)} is not a ${SWEEP_FORMAT} result`);
+    if (p.seed !== first.seed || p.count !== first.count || p.thp !== first.thp) throw new InputError('merge', `${name(k)} is from another campaign (seed, count or thp differ)`);
+    if (variantKey(p) !== variantKey(first)) throw new InputError('merge', `${name(k)} has other variants (${variantKey(p)}) than ${name(0)} (${variantKey(first)})`);
     for (const s of p.shards) {
-      if (shards.has(s)) throw new Error(`merge: shard ${s} appears twice`);
-      shards.add(s);
+      const sh = shardOf(s);
+      if (!sh) throw new InputError('merge', `${name(k)}: bad shard ${show(s)}`);
+      if (n !== 0 && sh.count !== n) throw new InputError('merge', `${name(k)} holds shard ${s} of ${sh.count}, the others are of ${n}`);
+      n = sh.count;
+      const o = owner.get(sh.index);
+      if (o !== undefined) throw new InputError('merge', `shard ${sh.index}/${n} appears twice${o === k ? '' : ` (${name(o)} and ${name(k)})`}`);
+      owner.set(sh.index, k);
     }
     addTotals(totals, p.variants);
   }
-  return { format: SWEEP_FORMAT, seed: first.seed, count: first.count, shards: [...shards].sort(), thp: first.thp, variants: totals };
+  const missing: string[] = [];
+  for (let i = 0; i < n; i++) if (!owner.has(i)) missing.push(`${i}/${n}`);
+  if (missing.length > 0 && !partial) {
+    const list = missing.length > 8 ? `${missing.slice(0, 8).join(', ')} and ${missing.length - 8} more` : missing.join(', ');
+    throw new InputError('merge', `shard${missing.length > 1 ? 's' : ''} ${list} missing (give --partial to add up what is here)`);
+  }
+  const shards = [...owner.keys()].sort((a, b) => a - b).map((i) => `${i}/${n}`);
+  const out: SweepResult = { format: SWEEP_FORMAT, seed: first.seed, count: first.count, shards, thp: first.thp, variants: totals };
+  if (missing.length > 0) out.partial = true;
+  return out;
 }
 
 export const defaultWorkers = () => Math.max(1, os.availableParallelism?.() ?? os.cpus().length);

@@ -2,7 +2,7 @@
 // Physical addresses and sizes are bytes held in plain numbers: physical address spaces
 // are at most 52 bits wide, so every value is an exact integer below 2^53.
 
-import { InputError, hexField } from '../trace/input-error.js';
+import { InputError, hexField, show } from '../trace/input-error.js';
 
 export type RegionKind = 'bar' | 'rom' | 'config' | 'vga' | 'other';
 
@@ -56,7 +56,7 @@ function bytes(v: unknown, field: string): number {
 
 function bool(v: unknown, field: string, dflt: boolean): boolean {
   if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new InputError(field, `expected true or false, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean') throw new InputError(field, `expected true or false, got ${show(v)}`);
   return v;
 }
 
@@ -68,13 +68,13 @@ function isPow2(n: number): boolean {
 export function parseDevice(data: unknown, where = 'device'): Device {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InputError(where, 'expected a pfnmap-device/1 object');
   const o = data as Record<string, unknown>;
-  if (o.format !== 'pfnmap-device/1') throw new InputError(`${where}.format`, `expected "pfnmap-device/1", got ${JSON.stringify(o.format)}`);
+  if (o.format !== 'pfnmap-device/1') throw new InputError(`${where}.format`, `expected "pfnmap-device/1", got ${show(o.format)}`);
   if (typeof o.name !== 'string' || o.name === '') throw new InputError(`${where}.name`, 'expected a non-empty string');
   for (const k of ['bdf', 'vendor', 'device', 'source'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'string') throw new InputError(`${where}.${k}`, 'expected a string');
   }
   if (o.bdf !== undefined && !/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(o.bdf as string)) {
-    throw new InputError(`${where}.bdf`, `expected dddd:bb:dd.f, got ${JSON.stringify(o.bdf)}`);
+    throw new InputError(`${where}.bdf`, `expected dddd:bb:dd.f, got ${show(o.bdf)}`);
   }
   if (!Array.isArray(o.regions)) throw new InputError(`${where}.regions`, 'expected an array');
   const seen = new Set<number>();
@@ -87,7 +87,7 @@ export function parseDevice(data: unknown, where = 'device'): Device {
     if (seen.has(index)) throw new InputError(`${f}.index`, `region ${index} appears twice`);
     seen.add(index);
     const kind = (r.kind ?? kindOfIndex(index)) as RegionKind;
-    if (kind !== kindOfIndex(index)) throw new InputError(`${f}.kind`, `region ${index} is a ${kindOfIndex(index)} region in vfio-pci, not ${JSON.stringify(r.kind)}`);
+    if (kind !== kindOfIndex(index)) throw new InputError(`${f}.kind`, `region ${index} is a ${kindOfIndex(index)} region in vfio-pci, not ${show(r.kind)}`);
     const size = bytes(r.size, `${f}.size`);
     const start = r.start === undefined ? 0 : bytes(r.start, `${f}.start`);
     if (size > 0 && kind === 'bar' && r.start === undefined && !(r.io === true)) throw new InputError(`${f}.start`, 'required for a BAR with a non-zero size');
@@ -97,11 +97,15 @@ export function parseDevice(data: unknown, where = 'device'): Device {
       if (start % size !== 0) throw new InputError(`${f}.start`, `a BAR is aligned to its size: ${r.start} is not a multiple of ${r.size}`);
     }
     if (start + size > PHYS_LIMIT) throw new InputError(`${f}.size`, 'the region ends beyond the 52-bit physical address space');
+    const mmap = bool(r.mmap, `${f}.mmap`, kind === 'bar' && size >= 4096 && !io);
+    // vfio_pci_ioctl_get_region_info(): only memory BARs carry VFIO_REGION_INFO_FLAG_MMAP
+    if (mmap && io) throw new InputError(`${f}.mmap`, 'an I/O-port BAR cannot be mmap()ed');
+    if (mmap && size === 0) throw new InputError(`${f}.mmap`, 'an absent (size 0) region cannot be mmap()ed');
+    if (mmap && (kind === 'rom' || kind === 'config' || kind === 'vga')) throw new InputError(`${f}.mmap`, `vfio-pci never lets the ${kind} region be mmap()ed`);
     return {
-      index, kind, start, size, io,
+      index, kind, start, size, io, mmap,
       mem64: bool(r.mem64, `${f}.mem64`, false),
       prefetchable: bool(r.prefetchable, `${f}.prefetchable`, false),
-      mmap: bool(r.mmap, `${f}.mmap`, kind === 'bar' && size >= 4096 && !io),
     };
   });
   regions.sort((a, b) => a.index - b.index);

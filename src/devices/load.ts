@@ -3,7 +3,9 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InputError } from '../trace/input-error.js';
+import { InputError, show } from '../trace/input-error.js';
+import { parseJson } from '../lib/json.js';
+import { errText } from '../lib/json-file.js';
 import { parseDevice, type Device } from './device.js';
 import { preset, PRESET_NAMES } from './presets.js';
 import { importLspci } from './lspci.js';
@@ -13,18 +15,15 @@ export function loadDevice(spec: string): Device {
   const p = preset(spec);
   if (p) return p;
   if (!fs.existsSync(spec)) {
-    throw new InputError('--device', `${JSON.stringify(spec)} is neither a preset (${PRESET_NAMES.join(', ')}) nor a file`);
+    throw new InputError('--device', `${show(spec)} is neither a preset (${PRESET_NAMES.join(', ')}) nor a file`);
   }
   if (fs.statSync(spec).isDirectory()) return importSysfsDir(spec);
-  const text = fs.readFileSync(spec, 'utf8');
-  if (/^\s*\{/.test(text)) {
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (e) {
-      throw new InputError(spec, `not valid JSON: ${(e as Error).message}`);
-    }
-    return parseDevice(data, path.basename(spec));
+  let text: string;
+  try {
+    text = fs.readFileSync(spec, 'utf8');
+  } catch (e) {
+    throw new InputError(spec, `cannot read: ${errText(e)}`);
   }
+  if (/^\uFEFF?\s*[{[]/.test(text)) return parseDevice(parseJson(text, spec), path.basename(spec));
   return importLspci(text);
 }

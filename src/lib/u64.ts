@@ -17,6 +17,8 @@ export interface Split {
   sub: number; // 0 .. 4095
 }
 
+import { show } from './text.js';
+
 const HEX_RE = /^0x[0-9a-f]{1,16}$/;
 
 export class HexError extends Error {}
@@ -24,7 +26,7 @@ export class HexError extends Error {}
 /** Parse a lowercase "0x…" hex string of at most 64 bits; throws HexError otherwise. */
 export function parseSplit(hex: unknown): Split {
   if (typeof hex !== 'string' || !HEX_RE.test(hex)) {
-    throw new HexError(`expected a lowercase 0x hex string of at most 64 bits, got ${JSON.stringify(hex)}`);
+    throw new HexError(`expected a lowercase 0x hex string of at most 64 bits, got ${show(hex)}`);
   }
   const digits = hex.slice(2);
   if (digits.length <= 3) return { pg: 0, sub: parseInt(digits, 16) };
@@ -34,7 +36,7 @@ export function parseSplit(hex: unknown): Split {
 /** Parse a hex string that must be page aligned; returns the page number. */
 export function parsePages(hex: unknown): number {
   const s = parseSplit(hex);
-  if (s.sub !== 0) throw new HexError(`expected a page-aligned address, got ${hex}`);
+  if (s.sub !== 0) throw new HexError(`expected a page-aligned address, got ${show(hex)}`);
   return s.pg;
 }
 

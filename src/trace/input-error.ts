@@ -1,9 +1,12 @@
 import { parseSplit, HexError, type Split } from '../lib/u64.js';
+import { oneLine } from '../lib/text.js';
+
+export { oneLine, show } from '../lib/text.js';
 
 /** Malformed input (a trace, a device file, a CLI argument): the message names the field. */
 export class InputError extends Error {
   constructor(readonly field: string, message: string) {
-    super(`${field}: ${message}`);
+    super(`${oneLine(field)}: ${oneLine(message, 1000)}`);
     this.name = 'InputError';
   }
 }

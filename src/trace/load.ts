@@ -1,11 +1,10 @@
 // Read and validate a pfnmap-trace/1 file into the model's exact representation.
 // Every malformed field gives an InputError naming it (e.g. "ops[12].flags[1]").
 
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
-import { InputError, hexField } from './input-error.js';
+import { InputError, hexField, show } from './input-error.js';
+import { readJsonFile } from '../lib/json-file.js';
 import { MAP_FLAG_VALUES, type Trace, type TraceVma, type MmapFlagName } from './format.js';
-import { parseSplit, type Split } from '../lib/u64.js';
+import { parseSplit, formatSplit, type Split } from '../lib/u64.js';
 import { DEFAULT_CONFIG, THP_MODES, type MmConfig, type ShmemHuge, type ThpMode } from '../mm/config.js';
 import { errnoFromName } from '../mm/uapi.js';
 import { parseDevice, type Device } from '../devices/device.js';
@@ -50,7 +49,7 @@ function arr(v: unknown, field: string): unknown[] {
 }
 
 function str(v: unknown, field: string): string {
-  if (typeof v !== 'string') throw new InputError(field, `expected a string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string') throw new InputError(field, `expected a string, got ${show(v)}`);
   return v;
 }
 
@@ -58,7 +57,7 @@ function addrRef(v: unknown, field: string, index: number): AddrRef {
   const s = str(v, field);
   if (!s.startsWith('@')) return { k: -1, off: hex(s, field), neg: false };
   const m = /^@(\d+)(?:([+-])(0x[0-9a-f]+))?$/.exec(s);
-  if (!m) throw new InputError(field, `expected "0x…" or "@K", "@K+0x…", "@K-0x…", got ${JSON.stringify(s)}`);
+  if (!m) throw new InputError(field, `expected "0x…" or "@K", "@K+0x…", "@K-0x…", got ${show(s)}`);
   const k = Number(m[1]);
   if (k >= index) throw new InputError(field, `refers to op ${k}, which does not come before op ${index}`);
   return { k, neg: m[2] === '-', off: m[3] ? hex(m[3], field) : { pg: 0, sub: 0 } };
@@ -67,7 +66,7 @@ function addrRef(v: unknown, field: string, index: number): AddrRef {
 function prot(v: unknown, field: string): number {
   const s = str(v, field);
   const p = Object.hasOwn(PROTS, s) ? PROTS[s] : undefined;
-  if (p === undefined) throw new InputError(field, `unknown prot ${JSON.stringify(s)} (use r, w, x combinations or none)`);
+  if (p === undefined) throw new InputError(field, `unknown prot ${show(s)} (use r, w, x combinations or none)`);
   return p;
 }
 
@@ -79,12 +78,12 @@ function compileOp(v: unknown, i: number, fileIds: Set<string>): CompiledOp {
     case 'mmap': {
       let flags = 0;
       arr(o.flags, `${f}.flags`).forEach((n, j) => {
-        if (typeof n !== 'string' || !Object.hasOwn(MAP_FLAG_VALUES, n)) throw new InputError(`${f}.flags[${j}]`, `unknown flag ${JSON.stringify(n)}`);
+        if (typeof n !== 'string' || !Object.hasOwn(MAP_FLAG_VALUES, n)) throw new InputError(`${f}.flags[${j}]`, `unknown flag ${show(n)}`);
         flags |= MAP_FLAG_VALUES[n as MmapFlagName];
       });
       if (!('fd' in o)) throw new InputError(`${f}.fd`, 'missing (null or a file id)');
       const fd = o.fd === null ? null : str(o.fd, `${f}.fd`);
-      if (fd !== null && !fileIds.has(fd)) throw new InputError(`${f}.fd`, `no file with id ${JSON.stringify(fd)} in "files"`);
+      if (fd !== null && !fileIds.has(fd)) throw new InputError(`${f}.fd`, `no file with id ${show(fd)} in "files"`);
       return {
         op: 'mmap', addr: addrRef(o.addr, `${f}.addr`, i), len: hex(o.len, `${f}.len`), prot: prot(o.prot, `${f}.prot`),
         flags, fd, offset: hex(o.offset, `${f}.offset`),
@@ -98,11 +97,11 @@ function compileOp(v: unknown, i: number, fileIds: Set<string>): CompiledOp {
       return { op: 'touch', addr: addrRef(o.addr, `${f}.addr`, i), len: hex(o.len, `${f}.len`) };
     case 'madvise': {
       const a = o.advice;
-      if (a !== 'HUGEPAGE' && a !== 'NOHUGEPAGE') throw new InputError(`${f}.advice`, `expected "HUGEPAGE" or "NOHUGEPAGE", got ${JSON.stringify(a)}`);
+      if (a !== 'HUGEPAGE' && a !== 'NOHUGEPAGE') throw new InputError(`${f}.advice`, `expected "HUGEPAGE" or "NOHUGEPAGE", got ${show(a)}`);
       return { op: 'madvise', addr: addrRef(o.addr, `${f}.addr`, i), len: hex(o.len, `${f}.len`), advice: a === 'HUGEPAGE' ? 14 : 15 };
     }
     default:
-      throw new InputError(`${f}.op`, `unknown op ${JSON.stringify(kind)} (mmap, munmap, mprotect, touch, madvise)`);
+      throw new InputError(`${f}.op`, `unknown op ${show(kind)} (mmap, munmap, mprotect, touch, madvise)`);
   }
 }
 
@@ -110,9 +109,26 @@ function checkVma(v: unknown, field: string): TraceVma {
   const o = obj(v, field);
   for (const k of ['start', 'end', 'offset'] as const) hex(o[k], `${field}.${k}`);
   const perms = str(o.perms, `${field}.perms`);
-  if (!/^[r-][w-][x-][ps]$/.test(perms)) throw new InputError(`${field}.perms`, `expected e.g. "rw-p", got ${JSON.stringify(perms)}`);
+  if (!/^[r-][w-][x-][ps]$/.test(perms)) throw new InputError(`${field}.perms`, `expected e.g. "rw-p", got ${show(perms)}`);
   str(o.backing, `${field}.backing`);
   return o as unknown as TraceVma;
+}
+
+/** A /proc/self/maps list: each VMA well formed, ascending and without overlap. */
+function checkVmaList(list: unknown[], field: string): TraceVma[] {
+  let prevEnd: Split | null = null;
+  return list.map((v, i) => {
+    const f = `${field}[${i}]`;
+    const vma = checkVma(v, f);
+    const start = parseSplit(vma.start);
+    if (prevEnd !== null && (start.pg < prevEnd.pg || (start.pg === prevEnd.pg && start.sub < prevEnd.sub))) {
+      throw new InputError(`${f}.start`, `${vma.start} is below the end of ${field}[${i - 1}] (${formatSplit(prevEnd.pg, prevEnd.sub)}): VMAs are listed ascending, without overlap`);
+    }
+    const end = parseSplit(vma.end);
+    if (end.pg < start.pg || (end.pg === start.pg && end.sub <= start.sub)) throw new InputError(`${f}.end`, `expected above start ${vma.start}, got ${vma.end}`);
+    prevEnd = end;
+    return vma;
+  });
 }
 
 function checkResult(v: unknown, field: string): Expected {
@@ -127,7 +143,7 @@ function checkResult(v: unknown, field: string): Expected {
     }
   } else if ('errno' in o) {
     const e = str(o.errno, `${field}.errno`);
-    if (errnoFromName(e) === undefined) throw new InputError(`${field}.errno`, `unknown errno ${JSON.stringify(e)}`);
+    if (errnoFromName(e) === undefined) throw new InputError(`${field}.errno`, `unknown errno ${show(e)}`);
     r = { errno: e };
   } else if ('signal' in o) {
     if (o.signal !== 'SIGSEGV' && o.signal !== 'SIGBUS') throw new InputError(`${field}.signal`, 'expected "SIGSEGV" or "SIGBUS"');
@@ -151,11 +167,14 @@ function configOf(env: Record<string, unknown>): MmConfig {
   };
   c.rlimitStack = big(env.rlimitStack, 'rlimitStack');
   if (env.randomize !== false) throw new InputError('env.randomize', 'only traces recorded without randomisation (setarch -R) can be replayed');
-  if (env.pageSize !== 4096) throw new InputError('env.pageSize', `only 4096 is modelled, got ${JSON.stringify(env.pageSize)}`);
+  if (env.pageSize !== 4096) throw new InputError('env.pageSize', `only 4096 is modelled, got ${show(env.pageSize)}`);
   if (env.mmapMinAddr !== undefined) c.dacMmapMinAddr = big(env.mmapMinAddr, 'mmapMinAddr');
   if (env.stackGuardGap !== undefined) c.stackGuardGap = big(env.stackGuardGap, 'stackGuardGap');
   if (env.maxMapCount !== undefined) {
-    if (!Number.isSafeInteger(env.maxMapCount)) throw new InputError('env.maxMapCount', 'expected an integer');
+    // vm.max_map_count is an int the sysctl keeps at or above 0 (proc_dointvec_minmax, extra1 = 0)
+    if (!Number.isSafeInteger(env.maxMapCount) || (env.maxMapCount as number) < 0 || (env.maxMapCount as number) > 0x7fffffff) {
+      throw new InputError('env.maxMapCount', `expected an integer from 0 to 2147483647, got ${show(env.maxMapCount)}`);
+    }
     c.maxMapCount = env.maxMapCount as number;
   }
   if (env.overcommitMemory !== undefined) {
@@ -188,13 +207,13 @@ function variantOf(t: Record<string, unknown>, hasDevices: boolean): KernelVaria
     const m = obj(t.model, 'model');
     const name = str(m.kernel, 'model.kernel');
     const v = variantByName(name);
-    if (!v) throw new InputError('model.kernel', `unknown kernel variant ${JSON.stringify(name)} (${VARIANT_NAMES.join(', ')})`);
+    if (!v) throw new InputError('model.kernel', `unknown kernel variant ${show(name)} (${VARIANT_NAMES.join(', ')})`);
     return v;
   }
   const k = typeof t.kernel === 'string' ? t.kernel : '';
   const byVersion: [RegExp, string][] = [[/^6\.12\./, 'linux-6.12'], [/^6\.18\./, 'linux-6.18'], [/^7\.2\./, 'linux-7.2']];
   for (const [re, name] of byVersion) if (re.test(k)) return variantByName(name)!;
-  if (hasDevices) throw new InputError('model.kernel', `cannot tell the kernel variant of ${JSON.stringify(k)}; name it in "model": {"kernel": …}`);
+  if (hasDevices) throw new InputError('model.kernel', `cannot tell the kernel variant of ${show(k)}; name it in "model": {"kernel": …}`);
   return variantByName('linux-6.18')!;
 }
 
@@ -202,7 +221,7 @@ function variantOf(t: Record<string, unknown>, hasDevices: boolean): KernelVaria
 function flagSet<K extends string>(v: unknown, field: string, keys: readonly K[]): Record<K, boolean> {
   const o = obj(v, field);
   for (const k of Object.keys(o)) if (!(keys as readonly string[]).includes(k)) throw new InputError(`${field}.${k}`, `unknown key (${keys.join(', ')})`);
-  for (const k of keys) if (typeof o[k] !== 'boolean') throw new InputError(`${field}.${k}`, `expected true or false, got ${JSON.stringify(o[k])}`);
+  for (const k of keys) if (typeof o[k] !== 'boolean') throw new InputError(`${field}.${k}`, `expected true or false, got ${show(o[k])}`);
   return o as Record<K, boolean>;
 }
 
@@ -212,12 +231,12 @@ function modelConfig(mc: Record<string, unknown>): Partial<MmConfig> {
   for (const [k, v] of Object.entries(mc)) {
     const f = `model.config.${k}`;
     const bool = (): boolean => {
-      if (typeof v !== 'boolean') throw new InputError(f, `expected true or false, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'boolean') throw new InputError(f, `expected true or false, got ${show(v)}`);
       return v;
     };
     switch (k) {
       case 'thpEnabled':
-        if (typeof v !== 'string' || !THP_MODES.includes(v as ThpMode)) throw new InputError(f, `expected ${THP_MODES.join(', ')}; got ${JSON.stringify(v)}`);
+        if (typeof v !== 'string' || !THP_MODES.includes(v as ThpMode)) throw new InputError(f, `expected ${THP_MODES.join(', ')}; got ${show(v)}`);
         out.thpEnabled = v as MmConfig['thpEnabled'];
         break;
       case 'hugePfnmap': out.hugePfnmap = flagSet(v, f, ['arch', 'pmd', 'pud']); break;
@@ -240,22 +259,22 @@ export interface ValidatedTrace extends LoadedTrace {
 /** Validate a parsed trace object. */
 export function validateTrace(data: unknown): ValidatedTrace {
   const t = obj(data, 'trace');
-  if (t.format !== 'pfnmap-trace/1') throw new InputError('format', `expected "pfnmap-trace/1", got ${JSON.stringify(t.format)}`);
+  if (t.format !== 'pfnmap-trace/1') throw new InputError('format', `expected "pfnmap-trace/1", got ${show(t.format)}`);
   str(t.name, 'name');
-  if (t.arch !== 'x86_64') throw new InputError('arch', `only x86_64 is modelled, got ${JSON.stringify(t.arch)}`);
+  if (t.arch !== 'x86_64') throw new InputError('arch', `only x86_64 is modelled, got ${show(t.arch)}`);
   let config = configOf(obj(t.env, 'env'));
   const fileIds = new Set<string>();
   const devices = new Map<string, Device>();
   arr(t.files, 'files').forEach((fv, i) => {
     const f = obj(fv, `files[${i}]`);
     const id = str(f.id, `files[${i}].id`);
-    if (fileIds.has(id)) throw new InputError(`files[${i}].id`, `duplicate id ${JSON.stringify(id)}`);
+    if (fileIds.has(id)) throw new InputError(`files[${i}].id`, `duplicate id ${show(id)}`);
     const kind = str(f.kind, `files[${i}].kind`);
-    if (!['memfd', 'ext4', 'tmpfs', 'vfio-pci'].includes(kind)) throw new InputError(`files[${i}].kind`, `unknown kind ${JSON.stringify(kind)} (memfd, ext4, tmpfs, vfio-pci)`);
+    if (!['memfd', 'ext4', 'tmpfs', 'vfio-pci'].includes(kind)) throw new InputError(`files[${i}].kind`, `unknown kind ${show(kind)} (memfd, ext4, tmpfs, vfio-pci)`);
     if (kind === 'vfio-pci') {
       if (typeof f.device === 'string') {
         const d = preset(f.device);
-        if (!d) throw new InputError(`files[${i}].device`, `unknown preset ${JSON.stringify(f.device)} (${PRESET_NAMES.join(', ')})`);
+        if (!d) throw new InputError(`files[${i}].device`, `unknown preset ${show(f.device)} (${PRESET_NAMES.join(', ')})`);
         devices.set(id, d);
       } else devices.set(id, parseDevice(f.device, `files[${i}].device`));
       if (f.size !== undefined) hex(f.size, `files[${i}].size`);
@@ -268,45 +287,31 @@ export function validateTrace(data: unknown): ValidatedTrace {
     const mc = obj((t.model as Record<string, unknown>).config, 'model.config');
     config = { ...config, ...modelConfig(mc) };
   }
-  arr(t.initial, 'initial').forEach((v, i) => {
+  checkVmaList(arr(t.initial, 'initial'), 'initial').forEach((vma, i) => {
     const f = `initial[${i}]`;
-    const vma = checkVma(v, f);
     // setUpProcess builds these: page-aligned, non-empty, backed by something it knows
     for (const k of ['start', 'end', 'offset'] as const) if (hex(vma[k], `${f}.${k}`).sub !== 0) throw new InputError(`${f}.${k}`, `expected a page-aligned value, got ${vma[k]}`);
-    if (parseSplit(vma.start).pg >= parseSplit(vma.end).pg) throw new InputError(`${f}.end`, `expected above start ${vma.start}, got ${vma.end}`);
     const b = vma.backing;
     if (!['anon', 'shared-anon', '[stack]', '[heap]'].includes(b) && !b.startsWith('process:') && !fileIds.has(b)) {
-      throw new InputError(`${f}.backing`, `no file with id ${JSON.stringify(b)} in "files" (nor anon, shared-anon, [stack], [heap], process:…)`);
+      throw new InputError(`${f}.backing`, `no file with id ${show(b)} in "files" (nor anon, shared-anon, [stack], [heap], process:…)`);
     }
   });
   const ops = arr(t.ops, 'ops').map((o, i) => compileOp(o, i, fileIds));
   const results = arr(t.results, 'results');
   if (results.length !== ops.length) throw new InputError('results', `has ${results.length} entries for ${ops.length} ops`);
   const expected = results.map((r, i) => checkResult(r, `results[${i}]`));
-  arr(t.final, 'final').forEach((v, i) => checkVma(v, `final[${i}]`));
+  checkVmaList(arr(t.final, 'final'), 'final');
+  if (t.ns !== undefined) {
+    const ns = arr(t.ns, 'ns');
+    if (ns.length !== ops.length) throw new InputError('ns', `has ${ns.length} entries for ${ops.length} ops`);
+    ns.forEach((n, i) => {
+      if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw new InputError(`ns[${i}]`, `expected a non-negative number of nanoseconds, got ${show(n)}`);
+    });
+  }
   return { raw: t as unknown as Trace, config, ops, expected, variant, devices };
 }
 
 /** Read a trace file (plain JSON or gzip). */
 export function loadTraceFile(path: string): ValidatedTrace {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    throw new InputError(path, `cannot read: ${(e as Error).message}`);
-  }
-  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
-    try {
-      buf = gunzipSync(buf);
-    } catch (e) {
-      throw new InputError(path, `bad gzip data: ${(e as Error).message}`);
-    }
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(buf.toString('utf8'));
-  } catch (e) {
-    throw new InputError(path, `not valid JSON: ${(e as Error).message}`);
-  }
-  return validateTrace(data);
+  return validateTrace(readJsonFile(path));
 }

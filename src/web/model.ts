@@ -3,6 +3,7 @@
 // in plain data (the VMA and its neighbours, the leaves as runs) that a page can draw.
 // Browser-safe: nothing here imports node: modules.
 
+import { parseJson } from '../lib/json.js';
 import { InputError } from '../trace/input-error.js';
 import { parseDevice, type Device, type Region } from '../devices/device.js';
 import { importLspci } from '../devices/lspci.js';
@@ -31,13 +32,7 @@ export function deviceFrom(src: DeviceSource): Device {
   }
   if (src.text.trim() === '') throw new InputError(src.kind === 'lspci' ? 'lspci' : 'json', 'paste the text first');
   if (src.kind === 'lspci') return importLspci(src.text);
-  let data: unknown;
-  try {
-    data = JSON.parse(src.text);
-  } catch (e) {
-    throw new InputError('json', `not JSON: ${(e as Error).message.split('\n')[0]}`);
-  }
-  return parseDevice(data);
+  return parseDevice(parseJson(src.text, 'json'));
 }
 
 /** The BARs a person can pick: every BAR region with a size. */
