@@ -38,6 +38,15 @@ const cases: [string, (t: any) => void, RegExp][] = [
   ['initial VMA of no file', (t) => (t.initial[0].backing = 'f9'), /^initial\[0\]\.backing: no file with id "f9"/],
   ['unaligned initial VMA', (t) => (t.initial[0].start = '0x10001'), /^initial\[0\]\.start: expected a page-aligned value/],
   ['empty initial VMA', (t) => (t.initial[0].end = t.initial[0].start), /^initial\[0\]\.end: expected above start/],
+  ['overlapping initial VMAs', (t) => (t.initial[1].start = '0x555555554000'), /^initial\[1\]\.start: 0x555555554000 is below the end of initial\[0\] \(0x555555555000\)/],
+  ['duplicated initial VMA', (t) => t.initial.splice(1, 0, { ...t.initial[0] }), /^initial\[1\]\.start: .* VMAs are listed ascending, without overlap/],
+  ['unsorted initial VMAs', (t) => t.initial.reverse(), /^initial\[1\]\.start: .* is below the end of initial\[0\]/],
+  ['unsorted final VMAs', (t) => t.final.reverse(), /^final\[1\]\.start: .* is below the end of final\[0\]/],
+  ['negative max_map_count', (t) => (t.env.maxMapCount = -1), /^env\.maxMapCount: expected an integer from 0 to 2147483647, got -1/],
+  ['max_map_count beyond an int', (t) => (t.env.maxMapCount = 2 ** 31), /^env\.maxMapCount: expected an integer from 0 to 2147483647/],
+  ['ns of another length', (t) => t.ns.pop(), /^ns: has 299 entries for 300 ops/],
+  ['negative ns', (t) => (t.ns[4] = -3), /^ns\[4\]: expected a non-negative number/],
+  ['deeply nested value', (t) => (t.ops[2].addr = JSON.parse('['.repeat(5000) + ']'.repeat(5000))), /^ops\[2\]\.addr: expected a string, got an array of 1$/],
 ];
 
 for (const [name, mutate, re] of cases) {

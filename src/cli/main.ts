@@ -405,7 +405,7 @@ export function main(argv: string[]): number | Promise<number> {
 }
 
 /** Bad usage or input: one line on stderr, exit 2. Anything else is a bug: one line, exit 70. */
-function handleError(e: unknown): number {
+export function handleError(e: unknown): number {
   if (e instanceof InputError || e instanceof UsageError) {
     console.error(`pfnmap: ${oneLine(e.message, 2000)}`);
     return 2;

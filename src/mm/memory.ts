@@ -108,6 +108,18 @@ export function insertPfnPud(mm: MmStruct, addr: number, pfn: number): number {
   return VM_FAULT_NOPAGE;
 }
 
+/**
+ * A read of a page whose fault path the model does not have: anonymous memory and page-cache
+ * files (zero page, huge zero page, fault-around, readahead) are not modelled, only VMAs
+ * whose driver installs vm_operations (device pfnmaps).
+ */
+export class UnmodelledFault extends Error {
+  constructor(readonly page: number, readonly vma: Vma) {
+    super('only device (VM_PFNMAP) mappings have a modelled fault path');
+    this.name = 'UnmodelledFault';
+  }
+}
+
 export interface TouchResult extends FaultStats {
   signal: 'SIGSEGV' | 'SIGBUS' | null;
   /** the page where a signal stopped the walk */
@@ -127,7 +139,7 @@ export function touchRange(mm: MmStruct, start: number, end: number): TouchResul
     if (vma === null || vma.start > p) return { ...st, signal: 'SIGSEGV', signalAt: p };
     // access_error(): a read needs some access right (x86 reads PROT_WRITE/PROT_EXEC too)
     if (!(vma.flags & (VM_READ | VM_WRITE | VM_EXEC))) return { ...st, signal: 'SIGSEGV', signalAt: p };
-    if (vma.ops === null) throw new Error('touch: only device (VM_PFNMAP) mappings have a modelled fault path');
+    if (vma.ops === null) throw new UnmodelledFault(p, vma);
     const segEnd = end < vma.end ? end : vma.end;
     while (p < segEnd) {
       const g = pt.pudSlot(p);

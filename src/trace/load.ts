@@ -254,6 +254,8 @@ function modelConfig(mc: Record<string, unknown>): Partial<MmConfig> {
 
 export interface ValidatedTrace extends LoadedTrace {
   expected: Expected[];
+  /** the file it was read from, for messages */
+  source?: string;
 }
 
 /** Validate a parsed trace object. */
@@ -313,5 +315,12 @@ export function validateTrace(data: unknown): ValidatedTrace {
 
 /** Read a trace file (plain JSON or gzip). */
 export function loadTraceFile(path: string): ValidatedTrace {
-  return validateTrace(readJsonFile(path));
+  const data = readJsonFile(path);
+  try {
+    return { ...validateTrace(data), source: path };
+  } catch (e) {
+    // name the file too: a replay of many traces must say which one is malformed
+    if (e instanceof InputError) throw new InputError(path, e.message);
+    throw e;
+  }
 }

@@ -6,7 +6,8 @@ import { MmStruct } from '../mm/mm.js';
 import { sysMmap, sysMunmap } from '../mm/mmap.js';
 import { sysMprotect } from '../mm/mprotect.js';
 import { sysMadvise } from '../mm/madvise.js';
-import { touchRange } from '../mm/memory.js';
+import { InputError } from './input-error.js';
+import { touchRange, UnmodelledFault } from '../mm/memory.js';
 import { openVfioDevice } from '../vfio/process.js';
 import { permsOf } from '../mm/vma.js';
 import { newMm, makeFile, addInitialVmas, shmemZeroSetup } from '../kernels/linux-6.18.js';
@@ -92,7 +93,14 @@ export function runOps(mm: MmStruct, files: Map<string, KFile>, ops: CompiledOp[
         r = sysMadvise(mm, addr, o.len, o.advice);
         break;
       case 'touch': {
-        const t = touchRange(mm, addr.pg, addr.pg + pageAlignUp(o.len));
+        let t;
+        try {
+          t = touchRange(mm, addr.pg, addr.pg + pageAlignUp(o.len));
+        } catch (e) {
+          if (!(e instanceof UnmodelledFault)) throw e;
+          const what = e.vma.file === null ? 'anonymous memory' : `file ${e.vma.file.id}`;
+          throw new InputError(`ops[${i}]`, `touch reaches ${what} at ${formatPages(e.page)}; the model has the fault path of device (VM_PFNMAP) mappings only, so a trace may touch only those (docs/model.md)`);
+        }
         out.faults[i] = t.faults;
         out.signal[i] = t.signal;
         break;
@@ -145,7 +153,12 @@ export function replay(t: ValidatedTrace): ReplayReport & { got: Expected[]; fin
   const { mm, files } = setUpProcess(t);
   const out = newRunOutput(t.ops.length);
   const t0 = process.hrtime.bigint();
-  runOps(mm, files, t.ops, out);
+  try {
+    runOps(mm, files, t.ops, out);
+  } catch (e) {
+    if (e instanceof InputError && t.source !== undefined) throw new InputError(t.source, e.message);
+    throw e;
+  }
   const modelNs = Number(process.hrtime.bigint() - t0);
   // after a hazard the model stops, as the recording kernel did (or would have)
   const ran = out.hazardAt >= 0 ? out.hazardAt + 1 : t.ops.length;

@@ -1,0 +1,133 @@
+// Hostile input at the command line: every bad file or argument gets exactly one line
+// `pfnmap: …` on stderr and exit 2; nothing reaches the top level as a stack trace.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { bundledTraces, packageRoot } from '../src/cli/paths.js';
+import { handleError, EX_SOFTWARE } from '../src/cli/main.js';
+import { deviceToJson } from '../src/devices/device.js';
+import { preset } from '../src/devices/presets.js';
+
+const cli = path.join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
+const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pfnmap-hostile-'));
+const file = (name: string, text: string) => {
+  const f = path.join(dir, name);
+  fs.writeFileSync(f, text);
+  return f;
+};
+const sampleText = () => fs.readFileSync(bundledTraces().find((f) => f.endsWith('mixed-1.json'))!, 'utf8');
+
+/** exit 2, nothing on stdout, one line on stderr that matches re */
+function refused(args: string[], re: RegExp) {
+  const r = run(args);
+  assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status}, stderr ${r.stderr}`);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^pfnmap: [^\n]*\n$/, `one line: ${JSON.stringify(r.stderr)}`);
+  assert.match(r.stderr, re);
+}
+
+const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+
+test('values nested thousands of levels deep: one line naming where, in traces, devices and shards', () => {
+  const tr = JSON.parse(sampleText());
+  tr.ops[3].addr = 'DEEP';
+  const t = JSON.stringify(tr).replace('"DEEP"', deep(4000));
+  refused(['replay', file('deep-trace.json', t)], /deep-trace\.json: ops\[\d+\]\.addr(\[0\])+: nested deeper than 32 levels\n/);
+  const d = JSON.stringify(deviceToJson(preset('gpu-128g')!)).replace('"name":', `"x": ${deep(4000)}, "name":`);
+  refused(['compare', '--device', file('deep-dev.json', d)], /deep-dev\.json: x(\[0\])+: nested deeper than 32 levels/);
+  refused(['merge', file('deep-shard.json', deep(100000))], /deep-shard\.json: \(?[^:]*: nested deeper than 32 levels/);
+});
+
+test('JSON with a byte-order mark is read; NaN or garbage is one line naming the file', () => {
+  const bom = file('bom.json', '\ufeff' + sampleText());
+  const r = run(['replay', bom]);
+  assert.equal(r.status, 0, r.stderr);
+  refused(['replay', file('nan.json', sampleText().replace('"ops":[', '"ops":[NaN,\n'))], /nan\.json: not valid JSON: /);
+  refused(['replay', file('garbage.json', '{\n\n  garbage\n')], /garbage\.json: not valid JSON/);
+});
+
+test('a file name with a newline or an escape stays on one line', () => {
+  const weird = path.join(dir, 'a\nb\u001b[31m.json');
+  refused(['replay', weird], /a\\nb\\u001b\[31m\.json: cannot read: ENOENT/);
+});
+
+test('unwritable --svg and --out: a directory, a missing folder, a full disk', () => {
+  refused(['compare', '--device', 'gpu-128g', '--svg', dir], /^pfnmap: --svg: cannot write "[^"]*": EISDIR/);
+  refused(['compare', '--device', 'gpu-128g', '--svg', path.join(dir, 'no', 'such.svg')], /^pfnmap: --svg: cannot write .*: ENOENT/);
+  if (fs.existsSync('/dev/full')) refused(['compare', '--device', 'gpu-128g', '--svg', '/dev/full'], /^pfnmap: --svg: cannot write "\/dev\/full": ENOSPC/);
+  // a long sweep checks its output path before it runs
+  refused(['sweep', '--count', '100000000', '--out', path.join(dir, 'missing', 'x.json')], /^pfnmap: --out: cannot write .*: ENOENT/);
+  refused(['sweep', '--svg', ''], /^pfnmap: --svg: expected a file path/);
+});
+
+test('numbers: blank, signed or written after a space with a minus are refused by their own check', () => {
+  refused(['align-test', '--device', 'gpu-128g', '--loops', ''], /^pfnmap: --loops: expected a whole number ≥ 1, got ""/);
+  refused(['align-test', '--device', 'gpu-128g', '--loops', '0'], /^pfnmap: --loops: expected a whole number ≥ 1, got "0"/);
+  refused(['compare', '--device', 'gpu-128g', '--bar', ''], /^pfnmap: --bar: expected a whole number from 0 to 63, got ""/);
+  refused(['compare', '--device', 'gpu-128g', '--bar', '-1'], /^pfnmap: --bar: expected a whole number from 0 to 63, got "-1"/);
+  refused(['compare', '--device', 'gpu-128g', '--offset', '-0x1000'], /^pfnmap: --offset: expected a 0x hex number of bytes, got "-0x1000"/);
+  refused(['sweep', '--seed', ' '], /^pfnmap: --seed: expected a whole number ≥ 0, got " "/);
+  refused(['sweep', '--count', '1e3'], /^pfnmap: --count: expected a whole number ≥ 1, got "1e3"/);
+  refused(['compare', '--device'], /^pfnmap: --device: needs a value\n/);
+  refused(['compare', '--device', 'gpu-128g', '--bogus'], /^pfnmap: unknown option --bogus/);
+});
+
+test('a trace that touches anonymous memory is refused with the op named, not a crash', () => {
+  const t = JSON.parse(sampleText());
+  const k = t.ops.findIndex((o: { op: string; fd: string | null; flags: string[] }, i: number) => o.op === 'mmap' && o.fd === null && 'ret' in t.results[i]);
+  assert.ok(k >= 0);
+  t.ops.splice(k + 1, 0, { op: 'touch', addr: `@${k}`, len: '0x1000' });
+  t.results.splice(k + 1, 0, { ret: '0x0', faults: 1 });
+  t.ns.splice(k + 1, 0, 0);
+  // later @K references shift by one
+  for (const o of t.ops.slice(k + 2)) {
+    o.addr = o.addr.replace(/^@(\d+)/, (_: string, n: string) => `@${Number(n) > k ? Number(n) + 1 : n}`);
+  }
+  refused(['replay', file('anon-touch.json', JSON.stringify(t))], new RegExp(`anon-touch\\.json: ops\\[${k + 1}\\]: touch reaches anonymous memory at 0x[0-9a-f]+; the model has the fault path of device`));
+});
+
+test('device files: an I/O-port BAR that claims to be mmap-able is refused', () => {
+  const d = { format: 'pfnmap-device/1', name: 'io', regions: [
+    { index: 0, kind: 'bar', start: '0xf0000000', size: '0x1000000', mmap: true },
+    { index: 1, kind: 'bar', size: '0x80', io: true, mmap: true }] };
+  refused(['compare', '--device', file('io.json', JSON.stringify(d))], /io\.json\.regions\[\d+\]\.mmap: an I\/O-port BAR cannot be mmap\(\)ed/);
+});
+
+test('CMD --help prints that command\'s usage, not the general help', () => {
+  for (const cmd of ['replay', 'compare', 'plan', 'sweep', 'merge', 'align-test', 'fidelity']) {
+    const r = run([cmd, '--help']);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, new RegExp(`^usage:\\n  pfnmap ${cmd}`));
+    assert.doesNotMatch(r.stdout, /pfnmap — an executable model/);
+  }
+  assert.match(run(['--help']).stdout, /^pfnmap — an executable model/);
+});
+
+test('an internal error is one line, exit 70 (EX_SOFTWARE), a stack only with PFNMAP_DEBUG=1', () => {
+  const lines: string[] = [];
+  const orig = console.error;
+  const debug = process.env.PFNMAP_DEBUG;
+  console.error = (s: string) => lines.push(String(s));
+  try {
+    delete process.env.PFNMAP_DEBUG;
+    assert.equal(handleError(new RangeError('Maximum call stack size exceeded')), EX_SOFTWARE);
+    assert.equal(EX_SOFTWARE, 70);
+    assert.deepEqual(lines.length, 1);
+    assert.match(lines[0], /^pfnmap: internal error: RangeError: Maximum call stack size exceeded \(a bug: please report it/);
+    process.env.PFNMAP_DEBUG = '1';
+    handleError(new Error('boom'));
+    assert.equal(lines.length, 3);
+    assert.match(lines[2], /^Error: boom\n\s+at /);
+  } finally {
+    console.error = orig;
+    if (debug === undefined) delete process.env.PFNMAP_DEBUG;
+    else process.env.PFNMAP_DEBUG = debug;
+  }
+});
+
+test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
