@@ -131,3 +131,27 @@ test('an internal error is one line, exit 70 (EX_SOFTWARE), a stack only with PF
 });
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test('compare refuses a window the BAR cannot hold, with the page\'s words; a blank --offset is no default', () => {
+  refused(['compare', '--device', 'gpu-128g', '--bar', '0', '--offset', '0x1000000'], /^pfnmap: --offset: 0x1000000 is past the end of BAR0 \(16 MiB\); vfio-pci refuses such a mapping with EINVAL under every variant\n/);
+  refused(['compare', '--device', 'gpu-128g', '--bar', '0', '--offset', '0x1000', '--len', '0x1000000'], /^pfnmap: --len: offset \+ length = 0x1001000 runs past the end of BAR0/);
+  refused(['compare', '--device', 'gpu-128g', '--offset', ' '], /^pfnmap: --offset: expected a 0x hex number of bytes, got " "/);
+});
+
+test('align-test counts a long run of one kind of line instead of printing it; --all-lines prints every one', () => {
+  const args = ['align-test', '--device', 'gpu-128g', '--kernel', 'linux-6.12', '--loops', '2000'];
+  const short = run(args);
+  const all = spawnSync(process.execPath, [cli, ...args, '--all-lines'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  assert.equal(short.status, 255);
+  assert.equal(all.status, 255);
+  const allLines = all.stdout.trimEnd().split('\n');
+  const failed = allLines.filter((l) => l.startsWith('Failed random size,'));
+  assert.ok(failed.length > 5, `${failed.length} failures`);
+  const lines = short.stdout.trimEnd().split('\n');
+  assert.deepEqual(lines.filter((l) => l.startsWith('Failed random size,')), failed.slice(0, 5));
+  assert.ok(lines.includes(`… and ${(failed.length - 5).toLocaleString('en-US')} more "Failed random size" lines (--all-lines prints every one)`));
+  // every other line is the real program's, in its order
+  assert.deepEqual(lines.filter((l) => !l.startsWith('Failed random size,') && !l.startsWith('… and ')), allLines.filter((l) => !l.startsWith('Failed random size,')));
+  const j = JSON.parse(run([...args, '--json']).stdout);
+  assert.equal(j.linesOmitted, failed.length - 5);
+});

@@ -12,6 +12,10 @@ import { importSysfsDir } from '../devices/sysfs.js';
 import { variantByName, VARIANT_NAMES, type VariantName } from '../kernels/variants.js';
 import { VfioProcess } from '../vfio/process.js';
 import { runAlignTest, LOOPS } from '../vfio/align-test.js';
+import { RepeatElider, elideRepeats, isElisionNote } from './elide.js';
+
+/** how many lines of one kind in a row align-test shows before it counts the rest */
+const ALIGN_TEST_KEEP = 5;
 import { gpuTable, printGpuTable } from './gpu-table.js';
 import { mapAndTouch, recipe, type MapResult } from './analyze.js';
 import { sizeLabel, type Device } from '../devices/device.js';
@@ -19,7 +23,7 @@ import { DEFAULT_CONFIG, THP_MODES, type ThpMode } from '../mm/config.js';
 import * as fs from 'node:fs';
 import { sweep, mergeResults, parseShard, parseSweepResult, defaultWorkers } from './sweep.js';
 import { mappingSvg, coverageSvg, addressSpaceSvg } from './svg.js';
-import { analyze, parseBytes } from '../web/model.js';
+import { analyze, windowOf } from '../web/model.js';
 import { preset } from '../devices/presets.js';
 
 import { parseArgs, UsageError, intOption, writeOutput, checkOutput } from './args.js';
@@ -37,10 +41,11 @@ it and print address alignment, leaves, faults and TLB entries`,
   fidelity: { usage: '[--json]', what: 'replay the bundled Linux 6.18 kernel traces, print a fidelity table' },
   replay: { usage: 'TRACE [--json]', what: 'replay one pfnmap-trace/1 file (.json or .json.gz)' },
   'align-test': {
-    usage: '--device D [--kernel K] [--loops N] [--group G] [--json]',
+    usage: '--device D [--kernel K] [--loops N] [--group G] [--all-lines] [--json]',
     what: `run the checks of vfio-pci-device-map-alignment against a
 device (preset, pfnmap-device/1 JSON, lspci -v text or a sysfs
-device directory) under a kernel variant (default v2)`,
+device directory) under a kernel variant (default v2); a run of
+more than 5 lines of one kind is counted, --all-lines prints all`,
   },
   compare: {
     usage: '--device D [--kernels K1,K2,…] [--bar N] [--offset X] [--len X] [--thp MODE] [--json] [--svg FILE]',
@@ -172,7 +177,7 @@ function replayCmd(args: string[]): number {
 function alignTestCmd(args: string[]): number {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, strict: true,
-    options: { device: { type: 'string' }, kernel: { type: 'string', default: 'v2' }, loops: { type: 'string' }, group: { type: 'string' }, json: { type: 'boolean' } },
+    options: { device: { type: 'string' }, kernel: { type: 'string', default: 'v2' }, loops: { type: 'string' }, group: { type: 'string' }, json: { type: 'boolean' }, 'all-lines': { type: 'boolean' } },
   });
   if (positionals.length > 0) throw new UsageError(`align-test: unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.device === undefined) throw new UsageError('align-test: --device is required (a preset name, a JSON, lspci or sysfs path)');
@@ -180,10 +185,16 @@ function alignTestCmd(args: string[]): number {
   if (!variant) throw new UsageError(`--kernel: unknown variant ${JSON.stringify(values.kernel)} (${VARIANT_NAMES.join(', ')})`);
   const int = (v: string | undefined, name: string, dflt: number, min: number) => (v === undefined ? dflt : intOption(v, name, min));
   const dev = loadDevice(values.device);
+  const all = values['all-lines'] === true;
+  const shown = all ? null : new RepeatElider(ALIGN_TEST_KEEP);
   const r = runAlignTest(new VfioProcess(variant), dev, {
-    loops: int(values.loops, 'loops', LOOPS, 1), group: int(values.group, 'group', 0, 0), out: values.json ? undefined : (l) => console.log(l),
+    loops: int(values.loops, 'loops', LOOPS, 1), group: int(values.group, 'group', 0, 0),
+    out: values.json ? undefined : all ? (l) => console.log(l) : (l) => shown!.push(l, (x) => console.log(x)),
   });
-  if (values.json) console.log(JSON.stringify({ device: dev.name, kernel: variant.name, lines: r.lines, exitCode: r.exitCode }));
+  if (values.json) {
+    const lines = all ? r.lines : elideRepeats(r.lines, ALIGN_TEST_KEEP);
+    console.log(JSON.stringify({ device: dev.name, kernel: variant.name, lines, ...(all ? {} : { linesOmitted: r.lines.length - lines.length + lines.filter(isElisionNote).length }), exitCode: r.exitCode }));
+  } else shown?.flush((x) => console.log(x));
   return r.exitCode;
 }
 
@@ -213,9 +224,6 @@ function thpOf(v: string | undefined): ThpMode {
   return t as ThpMode;
 }
 
-function bytesArg(v: string | undefined, name: string): number | undefined {
-  return v === undefined ? undefined : parseBytes(v, `--${name}`);
-}
 
 function largestBar(dev: Device): number {
   const bars = dev.regions.filter((r) => r.kind === 'bar' && r.mmap);
@@ -237,10 +245,10 @@ function compareCmd(args: string[]): number {
   const bar = values.bar === undefined ? largestBar(dev) : intOption(values.bar, 'bar', 0, 63);
   const region = dev.regions.find((r) => r.index === bar);
   if (!Number.isInteger(bar) || region === undefined || region.kind !== 'bar') throw new UsageError(`--bar: the device has no BAR ${JSON.stringify(values.bar)}`);
-  // a window the BAR cannot hold is still mapped: the row shows the errno vfio-pci gives
-  const offset = bytesArg(values.offset, 'offset') ?? 0;
-  if (values.len === undefined && offset >= region.size) throw new UsageError(`--offset: 0x${offset.toString(16)} is past the end of BAR${bar}; give --len to map there anyway`);
-  const len = bytesArg(values.len, 'len') ?? region.size - offset;
+  // the page's checks, so both refuse the same windows with the same words; on the command
+  // line a blank value is not "the default"
+  for (const k of ['offset', 'len'] as const) if (values[k] !== undefined && values[k]!.trim() === '') throw new UsageError(`--${k}: expected a 0x hex number of bytes, got ${JSON.stringify(values[k])}`);
+  const { offset, len } = windowOf(dev, bar, values.offset ?? '', values.len ?? '', { bar: '--bar', offset: '--offset', len: '--len' });
   const thp = thpOf(values.thp);
   let rows: MapResult[];
   if (values.svg !== undefined) {

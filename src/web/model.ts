@@ -63,20 +63,30 @@ export interface BarWindow {
   len: number;
 }
 
+/** The names a window's fields go by in messages: the page's labels or the CLI's flags. */
+export interface WindowFields {
+  bar: string;
+  offset: string;
+  len: string;
+}
+
+const PAGE_FIELDS: WindowFields = { bar: 'bar', offset: 'offset', len: 'length' };
+
 /**
- * Check offset and length against the BAR; blank length means "to the end of the BAR".
- * Errors name the field they belong to ("offset: …", "length: …", "bar: …").
+ * Check offset and length against the BAR; blank length means "to the end of the BAR". A
+ * window the BAR cannot hold is refused here, as vfio_pci_core_mmap() would refuse it with
+ * EINVAL under every variant, so there is nothing to compare. Errors name the field.
  */
-export function windowOf(d: Device, bar: number, offsetText: string, lenText: string): BarWindow {
+export function windowOf(d: Device, bar: number, offsetText: string, lenText: string, f: WindowFields = PAGE_FIELDS): BarWindow {
   const r = d.regions.find((x) => x.index === bar && x.kind === 'bar');
-  if (!r || r.size === 0) throw new InputError('bar', `the device has no BAR${bar}`);
-  if (r.io) throw new InputError('bar', `BAR${bar} is an I/O-port BAR: it cannot be mmap()ed`);
-  const offset = offsetText.trim() === '' ? 0 : parseBytes(offsetText, 'offset');
-  if (offset >= r.size) throw new InputError('offset', `0x${offset.toString(16)} is past the end of BAR${bar} (${bytesLabel(r.size)})`);
-  const len = lenText.trim() === '' ? r.size - offset : parseBytes(lenText, 'length');
-  if (len === 0) throw new InputError('length', 'a mapping needs at least one byte');
+  if (!r || r.size === 0) throw new InputError(f.bar, `the device has no BAR${bar}`);
+  if (r.io) throw new InputError(f.bar, `BAR${bar} is an I/O-port BAR: it cannot be mmap()ed`);
+  const offset = offsetText.trim() === '' ? 0 : parseBytes(offsetText, f.offset);
+  if (offset >= r.size) throw new InputError(f.offset, `0x${offset.toString(16)} is past the end of BAR${bar} (${bytesLabel(r.size)}); vfio-pci refuses such a mapping with EINVAL under every variant`);
+  const len = lenText.trim() === '' ? r.size - offset : parseBytes(lenText, f.len);
+  if (len === 0) throw new InputError(f.len, 'a mapping needs at least one byte');
   if (offset + len > r.size) {
-    throw new InputError('length', `offset + length = 0x${(offset + len).toString(16)} runs past the end of BAR${bar} (0x${r.size.toString(16)})`);
+    throw new InputError(f.len, `offset + length = 0x${(offset + len).toString(16)} runs past the end of BAR${bar} (0x${r.size.toString(16)}); vfio-pci refuses such a mapping with EINVAL under every variant`);
   }
   return { bar, offset, len };
 }
