@@ -21,6 +21,7 @@ import { mapAndTouch, recipe, type MapResult } from './analyze.js';
 import { sizeLabel, type Device } from '../devices/device.js';
 import { DEFAULT_CONFIG, THP_MODES, type ThpMode } from '../mm/config.js';
 import * as fs from 'node:fs';
+import { sweepSummary } from './sweep-summary.js';
 import { sweep, mergeResults, parseShard, parseSweepResult, defaultWorkers } from './sweep.js';
 import { mappingSvg, coverageSvg, addressSpaceSvg } from './svg.js';
 import { analyze, windowOf } from '../web/model.js';
@@ -28,7 +29,7 @@ import { preset } from '../devices/presets.js';
 
 import { parseArgs, UsageError, intOption, writeOutput, checkOutput } from './args.js';
 import { readJsonFile } from '../lib/json-file.js';
-import { oneLine } from '../lib/text.js';
+import { oneLine, countOf } from '../lib/text.js';
 
 /** Each command's usage lines and what it does; `pfnmap CMD --help` prints its own entry. */
 const COMMANDS: Record<string, { usage: string; what: string }> = {
@@ -313,7 +314,7 @@ function planCmd(args: string[]): number {
       console.log('  not mmap-able through VFIO');
       continue;
     }
-    for (const k of b.kernels) console.log(`  ${k.variant.padEnd(10)} ${fmtLeaves(k.leaves).padEnd(22)} ${k.faults.toLocaleString('en-US')} faults`);
+    for (const k of b.kernels) console.log(`  ${k.variant.padEnd(10)} ${fmtLeaves(k.leaves).padEnd(22)} ${countOf(k.faults, 'fault')}`);
     const rc = b.recipe!;
     if (rc.align <= 4096) {
       console.log('  recipe: plain mmap(NULL, …) — the BAR is too small for a huge leaf');
@@ -357,7 +358,11 @@ async function sweepCmd(args: string[]): Promise<number> {
   });
   const json = JSON.stringify(res, null, 1);
   if (values.out !== undefined) writeOutput(values.out, json + '\n', 'out');
-  else console.log(json);
+  // a person at a terminal gets the table; a pipe gets the JSON
+  if (values.out !== undefined || process.stdout.isTTY === true) {
+    console.log(sweepSummary(res));
+    if (values.out === undefined) console.log('\n(the JSON result: --out FILE, or pipe the output)');
+  } else console.log(json);
   if (values.svg !== undefined) writeOutput(values.svg, coverageSvg(res), 'svg');
   return 0;
 }

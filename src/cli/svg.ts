@@ -1,6 +1,7 @@
 // SVG plots, written as text (no DOM needed): the leaves backing a mapping under each
 // variant, and a sweep's coverage of huge leaves per variant.
 
+import { countOf } from '../lib/text.js';
 import type { MapResult } from './analyze.js';
 import type { SweepResult } from './sweep.js';
 import type { Analysis } from '../web/model.js';
@@ -57,7 +58,7 @@ export function mappingSvg(title: string, rows: MapResult[]): string {
     label: r.variant,
     bytes: r.addr === null ? null : { pud: r.leaves.pud * 2 ** 30, pmd: r.leaves.pmd * 2 ** 21, pte: r.leaves.pte * 4096 },
     total: r.size,
-    note: r.addr === null ? (r.error ?? 'failed') : `${r.addr} · ${r.faults.toLocaleString('en-US')} faults`,
+    note: r.addr === null ? (r.error ?? 'failed') : `${r.addr} · ${countOf(r.faults, 'fault')}`,
   })));
 }
 
@@ -86,7 +87,7 @@ export function addressSpaceSvg(title: string, rows: Analysis[]): string {
   for (const a of rows) {
     const r = a.result;
     parts.push(`<text x="14" y="${y + 16}" font-size="14" font-weight="bold">${esc(r.variant)}: ${esc(r.addr ?? r.error ?? 'failed')}` +
-      ` · ${r.faults.toLocaleString('en-US')} faults · ${r.tlbEntries.toLocaleString('en-US')} TLB entries</text>`);
+      ` · ${countOf(r.faults, 'fault')} · ${countOf(r.tlbEntries, 'TLB entry', 'TLB entries')}</text>`);
     y += 24;
     if (a.startPg !== null) {
       parts.push(`<g transform="translate(0 ${y})">${vmaStripSvg(a.vmas, `BAR${r.bar}`, W, true)}</g>`);

@@ -23,3 +23,8 @@ export function show(v: unknown): string {
   if (Array.isArray(v)) return `an array of ${v.length}`;
   return typeof v === 'object' ? 'an object' : typeof v;
 }
+
+/** "1 fault", "1,024 faults": a count with its noun, singular for one. */
+export function countOf(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? noun : plural}`;
+}

@@ -148,6 +148,9 @@ export const NEIGHBOURS = 3;
 function vmaName(file: { id: string; kind: string } | null, name: string | null): string {
   if (name) return name;
   if (file === null) return 'anonymous';
+  // the typical process is the recorder's own (kernels/process-template.ts): its image is
+  // "kreplay", which means nothing to a reader, so it is shown as what it is
+  if (file.id === 'process:kreplay') return 'program image';
   if (file.id.startsWith('process:')) return file.id.slice('process:'.length);
   return file.kind === 'vfio-pci' ? 'vfio device' : file.id;
 }
