@@ -5,6 +5,7 @@ import { VARIANTS, type VariantName } from '../kernels/variants.js';
 import { VfioProcess, mapBar, bestOrderFor } from '../vfio/process.js';
 import { touchRange } from '../mm/memory.js';
 import { errnoName } from '../mm/uapi.js';
+import { sysMadvise, MADV_HUGEPAGE } from '../mm/madvise.js';
 import type { Device } from '../devices/device.js';
 import type { MmConfig } from '../mm/config.js';
 
@@ -36,19 +37,39 @@ export function alignmentOf(pages: number): number {
 export function mapAndTouch(v: VariantName, dev: Device, bar: number, offset: number, len: number, config: Partial<MmConfig> = {}, p?: VfioProcess): MapResult {
   const proc = p ?? new VfioProcess(VARIANTS[v], config);
   const f = proc.openDevice(dev);
-  const a = mapBar(proc, f, bar, offset, len);
-  const base = { variant: v, bar, offset, size: len };
+  return touchAndDescribe(proc, mapBar(proc, f, bar, offset, len), { variant: v, bar, offset, size: len });
+}
+
+/** Touch the mapping at page a (or report the mmap's -errno) and describe what it got. */
+function touchAndDescribe(proc: VfioProcess, a: number, base: Pick<MapResult, 'variant' | 'bar' | 'offset' | 'size'>): MapResult {
   if (a < 0) {
     return { ...base, addr: null, error: errnoName(-a), alignment: 0, leaves: { pud: 0, pmd: 0, pte: 0 }, faults: 0,
       installed: { pte: 0, pmd: 0, pud: 0 }, fallback: { pmd: 0, pud: 0 }, tlbEntries: 0 };
   }
-  const pages = Math.ceil(len / 4096);
+  const pages = Math.ceil(base.size / 4096);
   const t = touchRange(proc.mm, a, a + pages);
   const leaves = proc.mm.pgtables.leaves(a, a + pages);
   return {
     ...base, addr: '0x' + (a * 4096).toString(16), error: t.signal, alignment: alignmentOf(a), leaves, faults: t.faults,
     installed: t.installed, fallback: t.fallback, tlbEntries: leaves.pud + leaves.pmd + leaves.pte,
   };
+}
+
+/**
+ * What the reserve-and-MAP_FIXED recipe yields on kernel k: placed as the recipe places it,
+ * faulted by k's rules. Where THP is "madvise" and k lacks the pfnmap bypass of the THP
+ * tunables, the recipe must add madvise(MADV_HUGEPAGE) or it gets 4 KiB leaves: `madvise`
+ * says whether it did.
+ */
+export function recipeOnKernel(k: VariantName, dev: Device, bar: number, config: Partial<MmConfig> = {}): MapResult & { madvise: boolean } {
+  const proc = new VfioProcess({ ...VARIANTS[k], userspaceRecipe: true }, config);
+  const f = proc.openDevice(dev);
+  const region = dev.regions.find((r) => r.index === bar)!;
+  const a = mapBar(proc, f, bar, 0, region.size);
+  const c = proc.mm.config;
+  const madvise = a >= 0 && c.thpEnabled === 'madvise' && !c.thpPfnmapBypass;
+  if (madvise) sysMadvise(proc.mm, { pg: a, sub: 0 }, { pg: Math.ceil(region.size / 4096), sub: 0 }, MADV_HUGEPAGE);
+  return { ...touchAndDescribe(proc, a, { variant: k, bar, offset: 0, size: region.size }), madvise };
 }
 
 /** The userspace recipe that gets the best leaves on a kernel without a placement hook. */
