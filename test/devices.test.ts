@@ -54,7 +54,7 @@ Expansion ROM at f3000000 [virtual] [disabled] [size=512K]
 test('lspci errors name the line', () => {
   assert.throws(() => importLspci('hello'), (e: unknown) => e instanceof InputError && /no device header/.test(e.message));
   assert.throws(() => importLspci('00:1f.3 Audio device: Intel\n\tMemory at f0000000 (64-bit) [size=16Q]\n'), (e: unknown) => e instanceof InputError && /^lspci line 2/.test(e.message));
-  assert.throws(() => importLspci('00:02.0 X: Y\n\tMemory at f0000003 (32-bit) [size=16K]\n'), (e: unknown) => e instanceof InputError && /aligned to its size/.test(e.message));
+  assert.throws(() => importLspci('00:02.0 X: Y\n\tMemory at f0000003 (32-bit, non-prefetchable) [size=16K]\n'), (e: unknown) => e instanceof InputError && /aligned to its size/.test(e.message));
 });
 
 test('sysfs resource file', () => {

@@ -7,7 +7,7 @@ import { replay, type ReplayReport } from '../trace/replay.js';
 import { InputError } from '../trace/input-error.js';
 import { bundledTraces } from './paths.js';
 import { loadDevice } from '../devices/load.js';
-import { importLspci } from '../devices/lspci.js';
+import { importLspci, importLspciAll, normaliseBdf } from '../devices/lspci.js';
 import { importSysfsDir } from '../devices/sysfs.js';
 import { variantByName, VARIANT_NAMES, type VariantName } from '../kernels/variants.js';
 import { VfioProcess } from '../vfio/process.js';
@@ -17,8 +17,8 @@ import { RepeatElider, elideRepeats, isElisionNote } from './elide.js';
 /** how many lines of one kind in a row align-test shows before it counts the rest */
 const ALIGN_TEST_KEEP = 5;
 import { gpuTable, printGpuTable } from './gpu-table.js';
-import { mapAndTouch, recipe, type MapResult } from './analyze.js';
-import { sizeLabel, type Device } from '../devices/device.js';
+import { mapAndTouch, recipe, recipeOnKernel, type MapResult } from './analyze.js';
+import { sizeLabel, type Device, type Region } from '../devices/device.js';
 import { DEFAULT_CONFIG, THP_MODES, type ThpMode } from '../mm/config.js';
 import * as fs from 'node:fs';
 import { sweepSummary } from './sweep-summary.js';
@@ -28,7 +28,7 @@ import { analyze, windowOf } from '../web/model.js';
 import { preset } from '../devices/presets.js';
 
 import { parseArgs, UsageError, intOption, writeOutput, checkOutput } from './args.js';
-import { readJsonFile } from '../lib/json-file.js';
+import { readJsonFile, errText } from '../lib/json-file.js';
 import { oneLine, countOf } from '../lib/text.js';
 
 /** Each command's usage lines and what it does; `pfnmap CMD --help` prints its own entry. */
@@ -42,20 +42,21 @@ it and print address alignment, leaves, faults and TLB entries`,
   fidelity: { usage: '[--json]', what: 'replay the bundled Linux 6.18 kernel traces, print a fidelity table' },
   replay: { usage: 'TRACE [--json]', what: 'replay one pfnmap-trace/1 file (.json or .json.gz)' },
   'align-test': {
-    usage: '--device D [--kernel K] [--loops N] [--group G] [--all-lines] [--json]',
+    usage: '--device D [--bdf BDF] [--kernel K] [--loops N] [--group G] [--all-lines] [--json]',
     what: `run the checks of vfio-pci-device-map-alignment against a
 device (preset, pfnmap-device/1 JSON, lspci -v text or a sysfs
 device directory) under a kernel variant (default v2); a run of
 more than 5 lines of one kind is counted, --all-lines prints all`,
   },
   compare: {
-    usage: '--device D [--kernels K1,K2,…] [--bar N] [--offset X] [--len X] [--thp MODE] [--json] [--svg FILE]',
+    usage: '--device D [--bdf BDF] [--kernels K1,K2,…] [--bar N] [--offset X] [--len X] [--thp MODE] [--json] [--svg FILE]',
     what: 'one BAR (default: the largest) under several variants, side by side',
   },
   plan: {
-    usage: '--device D | --lspci FILE | --sysfs DIR [--kernel K1,K2] [--thp MODE] [--json]',
-    what: `per BAR: what each kernel gives, and the userspace recipe that gets
-the best leaves on today's kernels`,
+    usage: '--device D | --lspci FILE | --sysfs DIR [--bdf BDF] [--kernel K1,K2] [--thp MODE] [--json]',
+    what: `per BAR of every device (or the one at --bdf): what each kernel
+gives, and the userspace recipe that gets the best leaves on
+today's kernels, with what it yields on each`,
   },
   sweep: {
     usage: '[--count N] [--seed S] [--kernels …] [--thp MODE] [--shard I/N|auto] [--workers K] [--out FILE] [--svg FILE]',
@@ -178,14 +179,14 @@ function replayCmd(args: string[]): number {
 function alignTestCmd(args: string[]): number {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, strict: true,
-    options: { device: { type: 'string' }, kernel: { type: 'string', default: 'v2' }, loops: { type: 'string' }, group: { type: 'string' }, json: { type: 'boolean' }, 'all-lines': { type: 'boolean' } },
+    options: { device: { type: 'string' }, bdf: { type: 'string' }, kernel: { type: 'string', default: 'v2' }, loops: { type: 'string' }, group: { type: 'string' }, json: { type: 'boolean' }, 'all-lines': { type: 'boolean' } },
   });
   if (positionals.length > 0) throw new UsageError(`align-test: unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.device === undefined) throw new UsageError('align-test: --device is required (a preset name, a JSON, lspci or sysfs path)');
   const variant = variantByName(values.kernel!);
   if (!variant) throw new UsageError(`--kernel: unknown variant ${JSON.stringify(values.kernel)} (${VARIANT_NAMES.join(', ')})`);
   const int = (v: string | undefined, name: string, dflt: number, min: number) => (v === undefined ? dflt : intOption(v, name, min));
-  const dev = loadDevice(values.device);
+  const dev = loadDevice(values.device, values.bdf);
   const all = values['all-lines'] === true;
   const shown = all ? null : new RepeatElider(ALIGN_TEST_KEEP);
   const r = runAlignTest(new VfioProcess(variant), dev, {
@@ -237,15 +238,20 @@ const fmtLeaves = (l: { pud: number; pmd: number; pte: number }) =>
 
 function compareCmd(args: string[]): number {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {
-    device: { type: 'string' }, kernels: { type: 'string', default: 'linux-6.18,v1,v2' }, bar: { type: 'string' },
+    device: { type: 'string' }, bdf: { type: 'string' }, kernels: { type: 'string', default: 'linux-6.18,v1,v2' }, bar: { type: 'string' },
     offset: { type: 'string' }, len: { type: 'string' }, thp: { type: 'string' }, json: { type: 'boolean' }, svg: { type: 'string' } } });
   if (positionals.length > 0) throw new UsageError(`compare: unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.device === undefined) throw new UsageError('compare: --device is required');
-  const dev = loadDevice(values.device);
+  const dev = loadDevice(values.device, values.bdf);
   const kernels = variantList(values.kernels!, 'kernels');
   const bar = values.bar === undefined ? largestBar(dev) : intOption(values.bar, 'bar', 0, 63);
   const region = dev.regions.find((r) => r.index === bar);
-  if (!Number.isInteger(bar) || region === undefined || region.kind !== 'bar') throw new UsageError(`--bar: the device has no BAR ${JSON.stringify(values.bar)}`);
+  const lower = dev.regions.find((r) => r.index === bar - 1);
+  if (region === undefined && lower?.kind === 'bar' && lower.mem64 && lower.size > 0) {
+    throw new UsageError(`--bar: BAR${bar} is the upper half of 64-bit BAR${bar - 1}: map BAR${bar - 1}`);
+  }
+  if (region === undefined || region.kind !== 'bar' || (region.size === 0 && region.status === undefined)) throw new UsageError(`--bar: the device has no BAR${bar}`);
+  if (!region.mmap) throw new UsageError(`--bar: BAR${bar} cannot be mmap()ed: ${notMappable(region)}`);
   // the page's checks, so both refuse the same windows with the same words; on the command
   // line a blank value is not "the default"
   for (const k of ['offset', 'len'] as const) if (values[k] !== undefined && values[k]!.trim() === '') throw new UsageError(`--${k}: expected a 0x hex number of bytes, got ${JSON.stringify(values[k])}`);
@@ -274,44 +280,84 @@ function compareCmd(args: string[]): number {
   return 0;
 }
 
+/** "64-bit, prefetchable", "32-bit, non-prefetchable", "I/O ports", and lspci's status. */
+function barLabel(r: Region): string {
+  const where = r.io ? 'I/O ports' : r.status === 'ignored' || r.status === 'unassigned' || r.status === 'broken' ? `<${r.status === 'broken' ? 'broken-64-bit-slot' : r.status}>` : `at 0x${r.start.toString(16)}`;
+  const kind = r.io ? '' : `, ${r.mem64 ? '64-bit' : '32-bit'}, ${r.prefetchable ? 'prefetchable' : 'non-prefetchable'}`;
+  return `${r.size > 0 ? sizeLabel(r.size) : 'size unknown'} ${where}${kind}`;
+}
+
+/** Why a BAR is not mapped, in the words a person can act on. */
+function notMappable(r: Region): string {
+  if (r.io) return 'I/O ports: vfio-pci gives no mmap for them (read and write the region instead)';
+  if (r.status === 'ignored') return 'the kernel ignored this BAR (<ignored>: no address assigned), so vfio-pci cannot map it';
+  if (r.status === 'unassigned') return 'no address assigned (<unassigned>): vfio-pci cannot map it until the kernel assigns one (pci=realloc, or a BIOS setting)';
+  if (r.status === 'broken') return 'a broken 64-bit slot: lspci could not read an address';
+  if (r.size === 0) return 'lspci printed no size: not mappable as described';
+  if (r.size < 4096) return 'smaller than a page: not mmap-able on this device as described';
+  return 'not mmap-able through VFIO (as described)';
+}
+
 function planCmd(args: string[]): number {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {
-    device: { type: 'string' }, lspci: { type: 'string' }, sysfs: { type: 'string' }, kernel: { type: 'string' }, thp: { type: 'string' }, json: { type: 'boolean' } } });
+    device: { type: 'string' }, lspci: { type: 'string' }, sysfs: { type: 'string' }, bdf: { type: 'string' }, kernel: { type: 'string' }, thp: { type: 'string' }, json: { type: 'boolean' } } });
   if (positionals.length > 0) throw new UsageError(`plan: unexpected argument ${JSON.stringify(positionals[0])}`);
   const given = [values.device, values.lspci, values.sysfs].filter((x) => x !== undefined);
   if (given.length !== 1) throw new UsageError('plan: give exactly one of --device D, --lspci FILE, --sysfs DIR');
-  let dev: Device;
+  let devs: Device[];
   if (values.lspci !== undefined) {
     let text: string;
     try {
       text = fs.readFileSync(values.lspci, 'utf8');
     } catch (e) {
-      throw new InputError('--lspci', `cannot read ${values.lspci}: ${(e as Error).message}`);
+      throw new InputError('--lspci', `cannot read ${oneLine(values.lspci)}: ${errText(e)}`);
     }
-    dev = importLspci(text);
-  } else if (values.sysfs !== undefined) dev = importSysfsDir(values.sysfs);
-  else dev = loadDevice(values.device!);
+    devs = values.bdf !== undefined ? [importLspci(text, undefined, values.bdf)] : importLspciAll(text);
+  } else if (values.sysfs !== undefined) devs = [importSysfsDir(values.sysfs)];
+  else devs = [loadDevice(values.device!, values.bdf)];
+  if (values.bdf !== undefined && values.lspci === undefined && devs[0].bdf !== undefined && devs[0].bdf !== normaliseBdf(values.bdf)) {
+    throw new InputError('--bdf', `the device is ${devs[0].bdf}, not ${oneLine(values.bdf)}`);
+  }
   const thp = thpOf(values.thp);
   let released = VARIANT_NAMES.filter((n) => variantByName(n)!.kind !== 'userspace');
   if (values.kernel !== undefined) {
     released = variantList(values.kernel, 'kernel');
   }
-  const bars = dev.regions.filter((r) => r.kind === 'bar' && r.size > 0);
-  const plan = bars.map((r) => {
-    if (!r.mmap) return { bar: r.index, size: r.size, mmap: false, kernels: [], recipe: null };
-    const kernels = released.map((k) => mapAndTouch(k, dev, r.index, 0, r.size, { thpEnabled: thp }));
-    return { bar: r.index, size: r.size, mmap: true, kernels, recipe: recipe(DEFAULT_CONFIG, r.index, 0, r.size) };
-  });
+  const plans = devs.map((dev) => ({ dev, plan: planDevice(dev, released, thp) }));
   if (values.json) {
-    console.log(JSON.stringify({ device: dev.name, thp, plan }));
+    // one device: the object as before; several: one per line
+    for (const { dev, plan } of plans) console.log(JSON.stringify({ device: dev.name, ...(dev.bdf ? { bdf: dev.bdf } : {}), thp, plan }));
     return 0;
   }
-  console.log(`${dev.name}${dev.bdf ? ` (${dev.bdf})` : ''}, THP "${thp}"`);
+  plans.forEach(({ dev, plan }, k) => {
+    if (k > 0) console.log('');
+    printPlan(dev, plan, thp);
+  });
+  return 0;
+}
+
+function planDevice(dev: Device, released: VariantName[], thp: ThpMode) {
+  const bars = dev.regions.filter((r) => r.kind === 'bar' && (r.size > 0 || r.status !== undefined));
+  return bars.map((r) => {
+    const head = { bar: r.index, size: r.size, ...(r.status ? { status: r.status } : {}) };
+    if (!r.mmap) return { ...head, mmap: false, kernels: [], recipe: null, recipeYields: [] };
+    const kernels = released.map((k) => mapAndTouch(k, dev, r.index, 0, r.size, { thpEnabled: thp }));
+    const rc = recipe(DEFAULT_CONFIG, r.index, 0, r.size);
+    const recipeYields = rc.align > 4096 ? released.map((k) => recipeOnKernel(k, dev, r.index, { thpEnabled: thp })) : [];
+    return { ...head, mmap: true, kernels, recipe: rc, recipeYields };
+  });
+}
+
+function printPlan(dev: Device, plan: ReturnType<typeof planDevice>, thp: ThpMode): void {
+  // the name already says what it is when lspci gave no better one than the address
+  console.log(`${dev.name}${dev.bdf && dev.bdf !== dev.name ? ` (${dev.bdf})` : ''}, THP "${thp}"`);
+  if (plan.length === 0) console.log('  no BARs');
   for (const b of plan) {
-    const r = bars.find((x) => x.index === b.bar)!;
-    console.log(`\nBAR${b.bar}: ${sizeLabel(b.size)}${r.io ? ' I/O ports' : ` at 0x${r.start.toString(16)}`}${r.mem64 ? ', 64-bit' : ''}${r.prefetchable ? ', prefetchable' : ''}`);
+    const r = dev.regions.find((x) => x.index === b.bar)!;
+    const upper = r.mem64 ? ` (with BAR${b.bar + 1}, its upper half)` : '';
+    console.log(`\nBAR${b.bar}: ${barLabel(r)}${upper}${r.status === 'disabled' ? ' [disabled: memory decoding is off; vfio-pci turns it on when the device is opened]' : r.status === 'virtual' ? ' [virtual: an SR-IOV VF BAR]' : ''}`);
     if (!b.mmap) {
-      console.log('  not mmap-able through VFIO');
+      console.log(`  ${notMappable(r)}`);
       continue;
     }
     for (const k of b.kernels) console.log(`  ${k.variant.padEnd(10)} ${fmtLeaves(k.leaves).padEnd(22)} ${countOf(k.faults, 'fault')}`);
@@ -325,8 +371,9 @@ function planCmd(args: string[]): number {
     console.log(`    va   = the first address >= base with va % 0x${rc.align.toString(16)} == 0x${rc.residue.toString(16)}; munmap [base, va) and [va + 0x${b.size.toString(16)}, base + 0x${rc.reserve.toString(16)})`);
     console.log(`    mmap(va, 0x${b.size.toString(16)}, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, fd, 0x${rc.fileOffset.toString(16)})`);
     console.log('    madvise(va, len, MADV_HUGEPAGE) where THP is "madvise" and the kernel lacks the pfnmap bypass');
+    console.log('  the recipe yields:');
+    for (const y of b.recipeYields) console.log(`  ${y.variant.padEnd(10)} ${fmtLeaves(y.leaves).padEnd(22)} ${countOf(y.faults, 'fault')}${y.madvise ? ' (with the madvise)' : ''}`);
   }
-  return 0;
 }
 
 async function sweepCmd(args: string[]): Promise<number> {

@@ -20,7 +20,18 @@ export interface Region {
   io: boolean;
   /** VFIO_REGION_INFO_FLAG_MMAP */
   mmap: boolean;
+  /** what lspci said of a BAR beyond its address: see REGION_STATUSES */
+  status?: RegionStatus;
 }
+
+/**
+ * lspci's words for a BAR that is not simply assigned and decoded: `<ignored>` and
+ * `<unassigned>` (no address), `<broken-64-bit-slot>`, `[disabled]` (memory decoding is off:
+ * vfio-pci turns it on when the device is opened, so the BAR still maps) and `[virtual]` (an
+ * SR-IOV VF's BAR, which the VF's config space does not hold: it maps like any other).
+ */
+export const REGION_STATUSES = ['ignored', 'unassigned', 'broken', 'disabled', 'virtual'] as const;
+export type RegionStatus = (typeof REGION_STATUSES)[number];
 
 export interface Device {
   format: 'pfnmap-device/1';
@@ -73,8 +84,8 @@ export function parseDevice(data: unknown, where = 'device'): Device {
   for (const k of ['bdf', 'vendor', 'device', 'source'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'string') throw new InputError(`${where}.${k}`, 'expected a string');
   }
-  if (o.bdf !== undefined && !/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(o.bdf as string)) {
-    throw new InputError(`${where}.bdf`, `expected dddd:bb:dd.f, got ${show(o.bdf)}`);
+  if (o.bdf !== undefined && !/^[0-9a-f]{4,5}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(o.bdf as string)) {
+    throw new InputError(`${where}.bdf`, `expected dddd:bb:dd.f (a 4- or 5-digit domain), got ${show(o.bdf)}`);
   }
   if (!Array.isArray(o.regions)) throw new InputError(`${where}.regions`, 'expected an array');
   const seen = new Set<number>();
@@ -97,13 +108,19 @@ export function parseDevice(data: unknown, where = 'device'): Device {
       if (start % size !== 0) throw new InputError(`${f}.start`, `a BAR is aligned to its size: ${r.start} is not a multiple of ${r.size}`);
     }
     if (start + size > PHYS_LIMIT) throw new InputError(`${f}.size`, 'the region ends beyond the 52-bit physical address space');
-    const mmap = bool(r.mmap, `${f}.mmap`, kind === 'bar' && size >= 4096 && !io);
+    let status: RegionStatus | undefined;
+    if (r.status !== undefined) {
+      if (typeof r.status !== 'string' || !(REGION_STATUSES as readonly string[]).includes(r.status)) throw new InputError(`${f}.status`, `expected one of ${REGION_STATUSES.join(', ')}, got ${show(r.status)}`);
+      status = r.status as RegionStatus;
+    }
+    const mmap = bool(r.mmap, `${f}.mmap`, kind === 'bar' && size >= 4096 && !io && status !== 'ignored' && status !== 'unassigned' && status !== 'broken');
+    if (mmap && (status === 'ignored' || status === 'unassigned' || status === 'broken')) throw new InputError(`${f}.mmap`, `a BAR with no address (${status}) cannot be mmap()ed`);
     // vfio_pci_ioctl_get_region_info(): only memory BARs carry VFIO_REGION_INFO_FLAG_MMAP
     if (mmap && io) throw new InputError(`${f}.mmap`, 'an I/O-port BAR cannot be mmap()ed');
     if (mmap && size === 0) throw new InputError(`${f}.mmap`, 'an absent (size 0) region cannot be mmap()ed');
     if (mmap && (kind === 'rom' || kind === 'config' || kind === 'vga')) throw new InputError(`${f}.mmap`, `vfio-pci never lets the ${kind} region be mmap()ed`);
     return {
-      index, kind, start, size, io, mmap,
+      index, kind, start, size, io, mmap, ...(status ? { status } : {}),
       mem64: bool(r.mem64, `${f}.mem64`, false),
       prefetchable: bool(r.prefetchable, `${f}.prefetchable`, false),
     };
@@ -125,7 +142,7 @@ export function deviceToJson(d: Device): unknown {
     ...(d.source ? { source: d.source } : {}),
     regions: d.regions.map((r) => ({
       index: r.index, kind: r.kind, ...(r.size > 0 && !r.io ? { start: hexBytes(r.start) } : {}), size: hexBytes(r.size),
-      ...(r.mem64 ? { mem64: true } : {}), ...(r.prefetchable ? { prefetchable: true } : {}), ...(r.io ? { io: true } : {}), mmap: r.mmap,
+      ...(r.mem64 ? { mem64: true } : {}), ...(r.prefetchable ? { prefetchable: true } : {}), ...(r.io ? { io: true } : {}), mmap: r.mmap, ...(r.status ? { status: r.status } : {}),
     })),
   };
 }

@@ -11,7 +11,8 @@ import { preset, PRESET_NAMES } from './presets.js';
 import { importLspci } from './lspci.js';
 import { importSysfsDir } from './sysfs.js';
 
-export function loadDevice(spec: string): Device {
+/** A device from --device: bdf picks one device of an lspci listing of several. */
+export function loadDevice(spec: string, bdf?: string): Device {
   const p = preset(spec);
   if (p) return p;
   if (!fs.existsSync(spec)) {
@@ -25,5 +26,5 @@ export function loadDevice(spec: string): Device {
     throw new InputError(spec, `cannot read: ${errText(e)}`);
   }
   if (/^\uFEFF?\s*[{[]/.test(text)) return parseDevice(parseJson(text, spec), path.basename(spec));
-  return importLspci(text);
+  return importLspci(text, undefined, bdf);
 }
