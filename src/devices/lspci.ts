@@ -148,8 +148,7 @@ function blocks(text: string): Block[] {
     }
     if (t.length < 1000 && HEADER.test(t)) {
       const sp = t.indexOf(' ');
-      const id = BDF.exec(t.slice(0, sp))!;
-      const bdf = `${(id[1] ?? '0000').toLowerCase()}:${id[2].toLowerCase()}:${id[3].toLowerCase()}.${id[4]}`;
+      const bdf = normaliseBdf(t.slice(0, sp));
       if (out.some((b) => b.bdf === bdf)) bad(i + 1, `device ${bdf} appears twice`);
       out.push({ line: i + 1, bdf, title: t.slice(sp + 1), bars: [] });
     }
