@@ -60,10 +60,10 @@ function rng(seed: number): () => number {
   };
 }
 
-/** Case i of a campaign: a BAR of 16 KiB–8 GiB, an offset and a length inside it. */
+/** Case i of a campaign: a BAR of 16 KiB–1 TiB, an offset and a length inside it. */
 export function sweepCase(seed: number, i: number): SweepCase {
   const r = rng((seed * 2654435761 + i * 40503) >>> 0);
-  const barSize = 2 ** (14 + Math.floor(r() * 20)); // 16 KiB .. 8 GiB
+  const barSize = 2 ** (14 + Math.floor(r() * 27)); // 16 KiB .. 1 TiB
   const slots = Math.floor(2 ** 46 / barSize);
   const barStart = Math.floor(r() * slots) * barSize;
   const pages = barSize / 4096;

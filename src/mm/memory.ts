@@ -20,6 +20,14 @@ export interface VmOps {
   hugeFault?(mm: MmStruct, vma: Vma, addr: number, order: number): number;
   /** ->fault(vmf): the PTE-level fault. */
   fault(mm: MmStruct, vma: Vma, addr: number): number;
+  /**
+   * The PTE-level faults of the missing pages [start, end), in ascending order, at once: the
+   * model's shortcut for what fault() would do page by page (not a kernel hook). All of them
+   * lie in one PTE table with tables above. It installs pages for as long as fault() would
+   * return VM_FAULT_NOPAGE and returns how many; the caller takes the next page through
+   * fault() itself. Absent: every page goes through fault().
+   */
+  faultRun?(mm: MmStruct, vma: Vma, start: number, end: number): number;
 }
 
 /** What faulting a range did. */
@@ -87,12 +95,14 @@ export function handleMmFault(mm: MmStruct, vma: Vma, addr: number, st: FaultSta
 /** vmf_insert_pfn(): map one 4 KiB page. */
 export function insertPfn(mm: MmStruct, addr: number, pfn: number): number {
   const t = mm.pgtables.pteFor(addr);
-  const i = addr % 512;
-  if (t.pte[i] === 0) {
-    t.pte[i] = pfn + 1;
-    t.present++;
-  }
+  const i = addr % PMD_PAGES;
+  if (t.get(i) < 0) t.fill(i, i + 1, pfn);
   return VM_FAULT_NOPAGE;
+}
+
+/** vmf_insert_pfn() for each page of [start, end) in turn, page start mapping pfn. */
+export function insertPfnRun(mm: MmStruct, start: number, end: number, pfn: number): void {
+  mm.pgtables.fillPtes(start, end, pfn);
 }
 
 /** vmf_insert_pfn_pmd(): map the 2 MiB block holding addr (a leaf in an empty PMD slot). */
@@ -130,7 +140,7 @@ export interface TouchResult extends FaultStats {
  * Read one byte of every 4 KiB page of [start, end) in ascending order, as a program
  * walking a mapping does. Mapped pages cost nothing; the walk skips whole leaves.
  */
-export function touchRange(mm: MmStruct, start: number, end: number): TouchResult {
+export function touchRange(mm: MmStruct, start: number, end: number, byRuns = true): TouchResult {
   const st = newFaultStats();
   const pt = mm.pgtables;
   let p = start;
@@ -154,7 +164,7 @@ export function touchRange(mm: MmStruct, start: number, end: number): TouchResul
           continue;
         }
         if (m !== undefined) {
-          p = scanPtes(m, p, nextBoundary(p, PMD_PAGES, segEnd), mm, vma, st);
+          p = scanPtes(m, p, nextBoundary(p, PMD_PAGES, segEnd), mm, vma, st, byRuns);
           if (p < 0) return { ...st, signal: 'SIGBUS', signalAt: -p - 1 };
           continue;
         }
@@ -173,20 +183,33 @@ function nextBoundary(p: number, size: number, limit: number): number {
 }
 
 /**
- * Walk [p, end) inside one PTE table, faulting missing pages; -(page+1) on SIGBUS. Both the
- * PUD and the PMD slot hold tables here, so handle_mm_fault() goes straight to ->fault.
+ * Walk [p, end) inside one PTE table, faulting missing pages; -(page+1) on a signal. Both
+ * the PUD and the PMD slot hold tables here, so handle_mm_fault() goes straight to ->fault.
+ * Each run of missing pages goes to ->faultRun when the driver has it and byRuns is set;
+ * page by page otherwise (the reference the runs are tested against).
  */
-function scanPtes(t: PteTable, p: number, end: number, mm: MmStruct, vma: Vma, st: FaultStats): number {
+function scanPtes(t: PteTable, p: number, end: number, mm: MmStruct, vma: Vma, st: FaultStats, byRuns: boolean): number {
   const base = Math.floor(p / PMD_PAGES) * PMD_PAGES;
-  const pte = t.pte;
   const ops = vma.ops!;
-  for (; p < end; p++) {
-    if (pte[p - base] !== 0) continue;
+  const run = byRuns ? ops.faultRun : undefined;
+  const stop = end - base;
+  let i = p - base;
+  while (i < stop) {
+    i = t.nextEmpty(i, stop);
+    if (i === stop) break;
+    if (run !== undefined) {
+      const j = t.nextPresent(i, stop);
+      const n = run(mm, vma, base + i, base + j);
+      st.faults += n;
+      st.installed.pte += n;
+      i += n;
+      if (i === j) continue;
+    }
     st.faults++;
-    const r = ops.fault(mm, vma, p);
+    const r = ops.fault(mm, vma, base + i);
     if (r === VM_FAULT_NOPAGE) st.installed.pte++;
-    else if (r & (VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV)) return -(p + 1);
+    else if (r & (VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV)) return -(base + i + 1);
+    i++;
   }
-  return p;
+  return base + stop;
 }
-

@@ -10,10 +10,133 @@ export const PUD_ORDER = 18;
 export const PMD_PAGES = 1 << PMD_ORDER;
 export const PUD_PAGES = 1 << PUD_ORDER;
 
-export interface PteTable {
-  /** pfn + 1 of each present entry, 0 when none */
-  readonly pte: Float64Array;
-  present: number;
+/**
+ * A PTE table: which of its 512 entries are present and the pfn each maps. A table filled by
+ * one linear run of faults (the common case: a device mapping touched in order) is kept as
+ * that run, [lo, hi) mapping pfn0 + (i - lo); any other content switches to one entry per
+ * slot. Either way the table answers exactly what the per-entry table would.
+ */
+export class PteTable {
+  /** present entries */
+  present = 0;
+  /** while `ent` is null: the present entries are exactly [lo, hi) */
+  lo = 0;
+  hi = 0;
+  /** the pfn entry lo maps */
+  pfn0 = 0;
+  /** pfn + 1 of each entry, 0 when none; null while the content is one run */
+  ent: Float64Array | null = null;
+
+  /** The pfn entry i maps, or -1 when it is empty. */
+  get(i: number): number {
+    if (this.ent !== null) return this.ent[i] - 1;
+    return i >= this.lo && i < this.hi ? this.pfn0 + (i - this.lo) : -1;
+  }
+
+  /** The first empty entry in [i, end), or end. */
+  nextEmpty(i: number, end: number): number {
+    const e = this.ent;
+    if (e === null) return i >= this.lo && i < this.hi ? (this.hi < end ? this.hi : end) : i;
+    while (i < end && e[i] !== 0) i++;
+    return i;
+  }
+
+  /** The first present entry in [i, end), or end. */
+  nextPresent(i: number, end: number): number {
+    const e = this.ent;
+    if (e === null) {
+      if (i >= this.hi || this.present === 0) return end;
+      if (i >= this.lo) return i;
+      return this.lo < end ? this.lo : end;
+    }
+    while (i < end && e[i] === 0) i++;
+    return i;
+  }
+
+  /** Present entries in [a, b). */
+  count(a: number, b: number): number {
+    if (a === 0 && b === 512) return this.present;
+    const e = this.ent;
+    if (e === null) {
+      const x = a > this.lo ? a : this.lo;
+      const y = b < this.hi ? b : this.hi;
+      return y > x ? y - x : 0;
+    }
+    let n = 0;
+    for (let i = a; i < b; i++) if (e[i] !== 0) n++;
+    return n;
+  }
+
+  /** Map the empty entries [a, b) to pfn, pfn + 1, …: a run of PTE installs. */
+  fill(a: number, b: number, pfn: number): void {
+    if (this.ent === null) {
+      if (this.present === 0) {
+        this.lo = a;
+        this.hi = b;
+        this.pfn0 = pfn;
+        this.present = b - a;
+        return;
+      }
+      if (a === this.hi && pfn === this.pfn0 + (this.hi - this.lo)) {
+        this.hi = b;
+        this.present += b - a;
+        return;
+      }
+      if (b === this.lo && pfn + (b - a) === this.pfn0) {
+        this.lo = a;
+        this.pfn0 = pfn;
+        this.present += b - a;
+        return;
+      }
+      this.materialise();
+    }
+    const e = this.ent!;
+    for (let i = a; i < b; i++) e[i] = pfn + (i - a) + 1;
+    this.present += b - a;
+  }
+
+  /** Clear the entries [a, b); returns how many were present. */
+  clear(a: number, b: number): number {
+    if (this.ent === null) {
+      const x = a > this.lo ? a : this.lo;
+      const y = b < this.hi ? b : this.hi;
+      if (y <= x) return 0;
+      if (x === this.lo && y === this.hi) {
+        this.lo = this.hi = this.pfn0 = this.present = 0;
+      } else if (x === this.lo) {
+        this.pfn0 += y - this.lo;
+        this.lo = y;
+        this.present -= y - x;
+      } else if (y === this.hi) {
+        this.hi = x;
+        this.present -= y - x;
+      } else {
+        this.materialise();
+        return this.clear(a, b);
+      }
+      return y - x;
+    }
+    const e = this.ent;
+    let n = 0;
+    for (let i = a; i < b; i++) {
+      if (e[i] !== 0) {
+        e[i] = 0;
+        n++;
+      }
+    }
+    this.present -= n;
+    if (this.present === 0) {
+      this.ent = null;
+      this.lo = this.hi = this.pfn0 = 0;
+    }
+    return n;
+  }
+
+  private materialise(): void {
+    const e = new Float64Array(512);
+    for (let i = this.lo; i < this.hi; i++) e[i] = this.pfn0 + (i - this.lo) + 1;
+    this.ent = e;
+  }
 }
 
 export interface PmdTable {
@@ -70,13 +193,36 @@ export class PageTables {
     const i = Math.floor(pg / PMD_PAGES) % 512;
     let e = t.pmd[i];
     if (e === undefined) {
-      e = { pte: new Float64Array(512), present: 0 };
+      e = new PteTable();
       t.pmd[i] = e;
       t.used++;
       this.tables++;
     }
     if (typeof e === 'number') throw new Error('pteAlloc under a PMD leaf');
     return e;
+  }
+
+  /**
+   * Map [start, end) with PTEs, page start to pfn, in order: what a run of PTE faults (or a
+   * prefault of the whole VMA) installs. Entries already present are left as they are.
+   */
+  fillPtes(start: number, end: number, pfn: number): void {
+    let p = start;
+    while (p < end) {
+      const base = Math.floor(p / PMD_PAGES) * PMD_PAGES;
+      const stop = base + PMD_PAGES < end ? base + PMD_PAGES : end;
+      const t = this.pteFor(p);
+      let i = p - base;
+      const j = stop - base;
+      while (i < j) {
+        const a = t.nextEmpty(i, j);
+        if (a === j) break;
+        const b = t.nextPresent(a, j);
+        t.fill(a, b, pfn + (base + a - start));
+        i = b;
+      }
+      p = stop;
+    }
   }
 
   setPudLeaf(pg: number, pfn: number): void {
@@ -111,8 +257,7 @@ export class PageTables {
         }
         const a = Math.max(lo, m * PMD_PAGES) - m * PMD_PAGES;
         const b = Math.min(hi, (m + 1) * PMD_PAGES) - m * PMD_PAGES;
-        if (p.present === 512 && a === 0 && b === 512) c.pte += 512;
-        else for (let i = a; i < b; i++) if (p.pte[i] !== 0) c.pte++;
+        c.pte += p.count(a, b);
       }
     }
     return c;
@@ -150,12 +295,7 @@ export class PageTables {
         }
         const a = Math.max(lo, ms) - ms;
         const b = Math.min(hi, ms + PMD_PAGES) - ms;
-        for (let i = a; i < b; i++) {
-          if (p.pte[i] !== 0) {
-            p.pte[i] = 0;
-            p.present--;
-          }
-        }
+        p.clear(a, b);
       }
     }
     return { pudSplit, pmdSplit };

@@ -9,7 +9,7 @@ import type { Device, Region } from '../devices/device.js';
 import { VFIO_PCI_ROM_REGION_INDEX } from '../devices/device.js';
 import { VM_SHARED, VM_IO, VM_PFNMAP, VM_DONTEXPAND, VM_DONTDUMP } from '../mm/vma.js';
 import {
-  VM_FAULT_FALLBACK, VM_FAULT_NOPAGE, VM_FAULT_SIGBUS, insertPfn, insertPfnPmd, insertPfnPud, type VmOps,
+  VM_FAULT_FALLBACK, VM_FAULT_NOPAGE, VM_FAULT_SIGBUS, insertPfn, insertPfnRun, insertPfnPmd, insertPfnPud, type VmOps,
 } from '../mm/memory.js';
 import { PMD_ORDER, PUD_ORDER } from '../mm/pgtable.js';
 import { thpGetUnmappedAreaAligned } from '../mm/huge.js';
@@ -97,10 +97,9 @@ export function vfioPciCoreMmap(mm: MmStruct, pdev: VfioPciDevice, vma: Vma): nu
 /** vfio_pci_mmap_ops: .fault always, .huge_fault where the kernel has it and it is built. */
 function vfioPciMmapOps(pdev: VfioPciDevice): VmOps {
   const rules = pdev.rules;
-  const ops: VmOps = {
-    name: 'vfio_pci_mmap_ops',
-    fault: (mm, vma, addr) => (rules.prefaultWholeVma ? prefaultWholeVma(mm, pdev, vma, addr) : hugeFault(mm, pdev, vma, addr, 0)),
-  };
+  const ops: VmOps = rules.prefaultWholeVma
+    ? { name: 'vfio_pci_mmap_ops', fault: (mm, vma, addr) => prefaultWholeVma(mm, pdev, vma, addr) }
+    : { name: 'vfio_pci_mmap_ops', fault: (mm, vma, addr) => hugeFault(mm, pdev, vma, addr, 0), faultRun: (mm, vma, s, e) => pteFaultRun(mm, pdev, vma, s, e) };
   if (rules.hugeFault && pdev.hugePfnmapBuilt) {
     return { ...ops, hugeFault: (mm, vma, addr, order) => hugeFault(mm, pdev, vma, addr, order) };
   }
@@ -134,11 +133,20 @@ function hugeFault(mm: MmStruct, pdev: VfioPciDevice, vma: Vma, faultAddr: numbe
   }
 }
 
+/**
+ * hugeFault(order 0) for each page of [start, end) in turn: every one maps its own pfn, or
+ * none does when memory decoding is off (each would return VM_FAULT_SIGBUS).
+ */
+function pteFaultRun(mm: MmStruct, pdev: VfioPciDevice, vma: Vma, start: number, end: number): number {
+  if (!pdev.memoryEnabled) return 0;
+  insertPfnRun(mm, start, end, vmaToPfn(pdev, vma) + (start - vma.start));
+  return end - start;
+}
+
 /** 6.10–6.11: the first fault maps every page of the VMA with PTEs (one fault in all). */
 function prefaultWholeVma(mm: MmStruct, pdev: VfioPciDevice, vma: Vma, addr: number): number {
   if (!pdev.memoryEnabled) return VM_FAULT_SIGBUS;
-  const base = vmaToPfn(pdev, vma);
-  for (let p = vma.start; p < vma.end; p++) insertPfn(mm, p, base + (p - vma.start));
+  insertPfnRun(mm, vma.start, vma.end, vmaToPfn(pdev, vma));
   void addr;
   return VM_FAULT_NOPAGE;
 }

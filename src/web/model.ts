@@ -184,11 +184,14 @@ export function leafRuns(pt: PageTables, start: number, end: number): LeafRun[] 
         continue;
       }
       const base = m * PMD_PAGES;
-      if (p.present === 512) {
-        push(mlo, mhi, 'pte', mhi - mlo);
-        continue;
+      // each stretch of present entries, one push per stretch
+      for (let i = mlo - base; i < mhi - base; ) {
+        const a = p.nextPresent(i, mhi - base);
+        if (a === mhi - base) break;
+        const b = p.nextEmpty(a, mhi - base);
+        push(base + a, base + b, 'pte', b - a);
+        i = b;
       }
-      for (let i = mlo; i < mhi; i++) if (p.pte[i - base] !== 0) push(i, i + 1, 'pte', 1);
     }
   }
   return runs;

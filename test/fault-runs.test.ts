@@ -1,0 +1,167 @@
+// Faults by leaf runs: the model installs a run of missing PTEs in one step (VmOps.faultRun,
+// PteTable's run form). The kernel faults page by page; so does touchRange(…, false). A
+// random history of mmap, munmap, mprotect, decoding switches and touches must leave both
+// paths with the same results and the same page tables, entry for entry, under every rule
+// set of the vfio-pci fault handler.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { VARIANTS } from '../src/kernels/variants.js';
+import { FAULT_RULES, type VfioPciDevice } from '../src/vfio/pci.js';
+import { VfioProcess, mapBar } from '../src/vfio/process.js';
+import type { VfioDeviceFile } from '../src/vfio/main.js';
+import { touchRange, UnmodelledFault } from '../src/mm/memory.js';
+import { sysMunmap } from '../src/mm/mmap.js';
+import { sysMprotect } from '../src/mm/mprotect.js';
+import { PageTables, PteTable } from '../src/mm/pgtable.js';
+import type { Device } from '../src/devices/device.js';
+import type { KFile } from '../src/fs/file.js';
+
+const GIB = 2 ** 30;
+const dev: Device = {
+  format: 'pfnmap-device/1', name: 'runs', regions: [
+    { index: 0, kind: 'bar', start: 0x4000000000, size: 4 * GIB, mem64: true, prefetchable: true, io: false, mmap: true },
+    // a BAR whose physical address is 4 KiB past a 2 MiB boundary: congruence is out of reach
+    { index: 2, kind: 'bar', start: 0x80201000, size: 64 * 2 ** 20, mem64: false, prefetchable: false, io: false, mmap: true },
+  ],
+};
+
+/** Every entry of the page tables, in a form two tables can be compared by. */
+function dump(pt: PageTables): unknown[] {
+  const out: unknown[] = [pt.tables];
+  for (const g of [...pt.pud.keys()].sort((a, b) => a - b)) {
+    const e = pt.pud.get(g)!;
+    if (typeof e === 'number') {
+      out.push(['pud', g, e]);
+      continue;
+    }
+    out.push(['pmd-table', g, e.used]);
+    e.pmd.forEach((p, m) => {
+      if (p === undefined) return;
+      if (typeof p === 'number') return void out.push(['pmd', g, m, p]);
+      const ents: number[] = [];
+      for (let i = 0; i < 512; i++) ents.push(p.get(i));
+      out.push(['pte-table', g, m, p.present, ents.join(',')]);
+    });
+  }
+  return out;
+}
+
+type Op =
+  | { k: 'map'; bar: 0 | 2; off: number; len: number }
+  | { k: 'unmap' | 'protnone' | 'touch'; which: number; from: number; len: number }
+  | { k: 'decode'; on: boolean };
+
+/** a fraction in [lo, hi] in steps of 1/4096 (fc.double favours its edge values) */
+const frac = (lo: number, hi: number) => fc.integer({ min: Math.round(lo * 4096), max: Math.round(hi * 4096) }).map((n) => n / 4096);
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ k: fc.constant('map' as const), bar: fc.constantFrom(0 as const, 2 as const), off: frac(0, 1), len: frac(0, 1) }),
+  { arbitrary: fc.record({ k: fc.constant('touch' as const), which: fc.nat(7), from: frac(-0.05, 1), len: frac(0, 1.1) }), weight: 3 },
+  fc.record({ k: fc.constantFrom('unmap' as const, 'protnone' as const), which: fc.nat(7), from: frac(0, 1), len: frac(0, 1) }),
+  fc.record({ k: fc.constant('decode' as const), on: fc.boolean() }),
+);
+
+class Side {
+  readonly p: VfioProcess;
+  readonly f: KFile;
+  readonly maps: [number, number][] = [];
+  constructor(rules: string) {
+    const v = { ...VARIANTS.v2, faultRules: FAULT_RULES[rules] };
+    this.p = new VfioProcess(v, { thpEnabled: 'always' });
+    this.f = this.p.openDevice(dev);
+  }
+  get pdev(): VfioPciDevice {
+    return (this.f.privateData as VfioDeviceFile).device as VfioPciDevice;
+  }
+  run(op: Op, byRuns: boolean): unknown {
+    const pick = (w: number) => this.maps[w % this.maps.length];
+    switch (op.k) {
+      case 'map': {
+        const r = dev.regions.find((x) => x.index === op.bar)!;
+        const pages = r.size / 4096;
+        const off = Math.floor(op.off * (pages - 1));
+        const len = 1 + Math.floor(op.len * (pages - off - 1));
+        const a = mapBar(this.p, this.f, op.bar, off * 4096, len * 4096);
+        if (a > 0) this.maps.push([a, len]);
+        return a;
+      }
+      case 'decode':
+        this.pdev.memoryEnabled = op.on;
+        return null;
+      default: {
+        if (this.maps.length === 0) return null;
+        const [a, n] = pick(op.which);
+        const s = a + Math.floor(op.from * n);
+        const len = Math.max(1, Math.floor(op.len * n));
+        if (op.k === 'touch') {
+          try {
+            return touchRange(this.p.mm, s, s + len, byRuns);
+          } catch (e) {
+            if (e instanceof UnmodelledFault) return `unmodelled fault at ${e.page}`; // walked into anonymous memory
+            throw e;
+          }
+        }
+        if (op.k === 'unmap') return sysMunmap(this.p.mm, { pg: s, sub: 0 }, { pg: len, sub: 0 });
+        return sysMprotect(this.p.mm, { pg: s, sub: 0 }, { pg: len, sub: 0 }, 0);
+      }
+    }
+  }
+}
+
+for (const rules of Object.keys(FAULT_RULES)) {
+  test(`faults by runs install exactly what faults page by page install (${rules})`, () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 12 }), (ops) => {
+        const runs = new Side(rules);
+        const pages = new Side(rules);
+        ops.forEach((op, i) => {
+          assert.deepEqual(runs.run(op, true), pages.run(op, false), `op ${i} ${JSON.stringify(op)}`);
+        });
+        assert.deepEqual(dump(runs.p.mm.pgtables), dump(pages.p.mm.pgtables));
+      }),
+      { numRuns: 100, seed: 0x5eed },
+    );
+  });
+}
+
+test('a PTE table keeps a linear run compact and answers like an entry array', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.boolean(), fc.nat(511), fc.nat(511), fc.nat(1000)), { maxLength: 30 }), (steps) => {
+      const t = new PteTable();
+      const ref = new Float64Array(512);
+      for (const [fill, x, y, pfn] of steps) {
+        const a = Math.min(x, y);
+        const b = Math.max(x, y) + 1;
+        if (fill) {
+          // fill the empty stretches of [a, b) the way fillPtes does
+          for (let i = a; i < b; ) {
+            const s = t.nextEmpty(i, b);
+            if (s === b) break;
+            const e = t.nextPresent(s, b);
+            t.fill(s, e, pfn + (s - a));
+            for (let j = s; j < e; j++) ref[j] = pfn + (j - a) + 1;
+            i = e;
+          }
+        } else {
+          let n = 0;
+          for (let j = a; j < b; j++) if (ref[j] !== 0) (n++, (ref[j] = 0));
+          assert.equal(t.clear(a, b), n);
+        }
+        for (let i = 0; i < 512; i++) assert.equal(t.get(i), ref[i] - 1, `entry ${i}`);
+        assert.equal(t.present, ref.filter((v) => v !== 0).length);
+        assert.equal(t.count(a, b), ref.subarray(a, b).filter((v) => v !== 0).length);
+      }
+    }),
+    { numRuns: 300, seed: 7 },
+  );
+  // one run stays one run: no per-entry array
+  const t = new PteTable();
+  t.fill(0, 100, 5000);
+  t.fill(100, 512, 5100);
+  t.clear(0, 10);
+  t.clear(500, 512);
+  assert.equal(t.ent, null);
+  assert.deepEqual([t.lo, t.hi, t.pfn0, t.present], [10, 500, 5010, 490]);
+});
