@@ -2,6 +2,10 @@
 // the cost per op grows with the number of VMAs, and the address representation.
 
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { loadTraceFile, validateTrace } from '../src/trace/load.js';
 import { replay } from '../src/trace/replay.js';
 import { recordTrace, liveKernelStatus } from '../src/oracle/record.js';
@@ -156,6 +160,43 @@ function faultPath(): void {
   }
 }
 
+/** Seconds a whole CLI run takes, best of `runs` (startup and warm-up count: a user pays them). */
+function wholeProcess(args: string[], runs = 5): number {
+  const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
+  let best = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (r.status !== 0) throw new Error(`pfnmap ${args.join(' ')}: exit ${r.status}`);
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return best;
+}
+
+/** The same touches as whole processes, as a user runs them, and the page's "Compare all". */
+function wholeProcesses(): void {
+  console.log('
+whole processes (best of 5): pfnmap compare --device gpu-128g --bar 2 (all 128 GiB touched)');
+  const small = wholeProcess(['compare', '--device', 'gpu-128g', '--bar', '2', '--kernels', 'v2']);
+  const big = wholeProcess(['compare', '--device', 'gpu-128g', '--bar', '2', '--kernels', 'linux-6.18']);
+  console.log(`  1 GiB leaves (v2) ${small.toFixed(3)} s   4 KiB leaves (linux-6.18) ${big.toFixed(3)} s   ` +
+    `ratio 4K/1G: ${(big / small).toFixed(2)}`);
+  const tib = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pfnmap-bench-')), 'tib.json');
+  fs.writeFileSync(tib, JSON.stringify({ format: 'pfnmap-device/1', name: '1 TiB BAR', regions: [
+    { index: 0, kind: 'bar', start: '0x10000000000', size: '0x10000000000', mem64: true, prefetchable: true, io: false, mmap: true }] }));
+  console.log(`  pfnmap plan of a device with a 1 TiB BAR (268,435,456 4 KiB faults under linux-6.18 and linux-7.2): ${wholeProcess(['plan', '--device', tib], 3).toFixed(2)} s`);
+  fs.rmSync(path.dirname(tib), { recursive: true });
+  const dev = preset('gpu-128g')!;
+  const bar = dev.regions.find((r) => r.index === 2)!;
+  const t0 = process.hrtime.bigint();
+  for (const v of Object.keys(VARIANTS) as (keyof typeof VARIANTS)[]) {
+    const p = new VfioProcess(VARIANTS[v], { thpEnabled: 'always' });
+    const a = mapBar(p, p.openDevice(dev), 2, 0, bar.size);
+    touchRange(p.mm, a, a + bar.size / 4096);
+  }
+  console.log(`  the page's "Compare all" (every variant maps and touches BAR2), model part: ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(0)} ms`);
+}
+
 /** The alignment test's three loops of 1,000,000 mmap/munmap for one BAR. */
 function alignTestLoops(): void {
   const d = preset('gpu-128g')!;
@@ -171,4 +212,5 @@ churnVsKernel();
 scaling();
 representation();
 faultPath();
+wholeProcesses();
 alignTestLoops();

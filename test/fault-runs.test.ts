@@ -14,7 +14,7 @@ import type { VfioDeviceFile } from '../src/vfio/main.js';
 import { touchRange, UnmodelledFault } from '../src/mm/memory.js';
 import { sysMunmap } from '../src/mm/mmap.js';
 import { sysMprotect } from '../src/mm/mprotect.js';
-import { PageTables, PteTable } from '../src/mm/pgtable.js';
+import { PageTables, PmdTable, SLOT_NONE, SLOT_LEAF } from '../src/mm/pgtable.js';
 import type { Device } from '../src/devices/device.js';
 import type { KFile } from '../src/fs/file.js';
 
@@ -36,16 +36,39 @@ function dump(pt: PageTables): unknown[] {
       out.push(['pud', g, e]);
       continue;
     }
-    out.push(['pmd-table', g, e.used]);
-    e.pmd.forEach((p, m) => {
-      if (p === undefined) return;
-      if (typeof p === 'number') return void out.push(['pmd', g, m, p]);
+    out.push(['pmd-table', g, e.used, e.leafCount, e.ptes]);
+    for (let m = 0; m < 512; m++) {
+      if (e.kind[m] === SLOT_NONE) continue;
+      if (e.kind[m] === SLOT_LEAF) {
+        out.push(['pmd', g, m, e.pfn[m]]);
+        continue;
+      }
       const ents: number[] = [];
-      for (let i = 0; i < 512; i++) ents.push(p.get(i));
-      out.push(['pte-table', g, m, p.present, ents.join(',')]);
-    });
+      for (let i = 0; i < 512; i++) ents.push(e.get(m, i));
+      out.push(['pte-table', g, m, e.present[m], ents.join(',')]);
+    }
   }
   return out;
+}
+
+/** leaves() the slow way: every slot, every entry. */
+function bruteLeaves(pt: PageTables, start: number, end: number): { pud: number; pmd: number; pte: number } {
+  const c = { pud: 0, pmd: 0, pte: 0 };
+  for (const [g, e] of pt.pud) {
+    const gs = g * 2 ** 18;
+    if (gs + 2 ** 18 <= start || gs >= end) continue;
+    if (typeof e === 'number') {
+      c.pud++;
+      continue;
+    }
+    for (let m = 0; m < 512; m++) {
+      const ms = gs + m * 512;
+      if (ms + 512 <= start || ms >= end || e.kind[m] === SLOT_NONE) continue;
+      if (e.kind[m] === SLOT_LEAF) c.pmd++;
+      else for (let i = 0; i < 512; i++) if (ms + i >= start && ms + i < end && e.get(m, i) >= 0) c.pte++;
+    }
+  }
+  return c;
 }
 
 type Op =
@@ -120,6 +143,9 @@ for (const rules of Object.keys(FAULT_RULES)) {
           assert.deepEqual(runs.run(op, true), pages.run(op, false), `op ${i} ${JSON.stringify(op)}`);
         });
         assert.deepEqual(dump(runs.p.mm.pgtables), dump(pages.p.mm.pgtables));
+        // the counters leaves() reads agree with the entries, over every mapping and all
+        const pt = runs.p.mm.pgtables;
+        for (const [a, n] of [...runs.maps, [0, 2 ** 36]]) assert.deepEqual(pt.leaves(a, a + n), bruteLeaves(pt, a, a + n), `leaves of [${a}, +${n})`);
       }),
       { numRuns: 100, seed: 0x5eed },
     );
@@ -127,9 +153,11 @@ for (const rules of Object.keys(FAULT_RULES)) {
 }
 
 test('a PTE table keeps a linear run compact and answers like an entry array', () => {
+  const S = 3; // any slot of a PMD table
   fc.assert(
     fc.property(fc.array(fc.tuple(fc.boolean(), fc.nat(511), fc.nat(511), fc.nat(1000)), { maxLength: 30 }), (steps) => {
-      const t = new PteTable();
+      const t = new PmdTable();
+      t.newTable(S);
       const ref = new Float64Array(512);
       for (const [fill, x, y, pfn] of steps) {
         const a = Math.min(x, y);
@@ -137,31 +165,34 @@ test('a PTE table keeps a linear run compact and answers like an entry array', (
         if (fill) {
           // fill the empty stretches of [a, b) the way fillPtes does
           for (let i = a; i < b; ) {
-            const s = t.nextEmpty(i, b);
+            const s = t.nextEmpty(S, i, b);
             if (s === b) break;
-            const e = t.nextPresent(s, b);
-            t.fill(s, e, pfn + (s - a));
+            const e = t.nextPresent(S, s, b);
+            t.fill(S, s, e, pfn + (s - a));
             for (let j = s; j < e; j++) ref[j] = pfn + (j - a) + 1;
             i = e;
           }
         } else {
           let n = 0;
           for (let j = a; j < b; j++) if (ref[j] !== 0) (n++, (ref[j] = 0));
-          assert.equal(t.clear(a, b), n);
+          assert.equal(t.clear(S, a, b), n);
         }
-        for (let i = 0; i < 512; i++) assert.equal(t.get(i), ref[i] - 1, `entry ${i}`);
-        assert.equal(t.present, ref.filter((v) => v !== 0).length);
-        assert.equal(t.count(a, b), ref.subarray(a, b).filter((v) => v !== 0).length);
+        for (let i = 0; i < 512; i++) assert.equal(t.get(S, i), ref[i] - 1, `entry ${i}`);
+        const present = ref.filter((v) => v !== 0).length;
+        assert.equal(t.present[S], present);
+        assert.equal(t.ptes, present);
+        assert.equal(t.count(S, a, b), ref.subarray(a, b).filter((v) => v !== 0).length);
       }
     }),
     { numRuns: 300, seed: 7 },
   );
   // one run stays one run: no per-entry array
-  const t = new PteTable();
-  t.fill(0, 100, 5000);
-  t.fill(100, 512, 5100);
-  t.clear(0, 10);
-  t.clear(500, 512);
-  assert.equal(t.ent, null);
-  assert.deepEqual([t.lo, t.hi, t.pfn0, t.present], [10, 500, 5010, 490]);
+  const t = new PmdTable();
+  t.newTable(S);
+  t.fill(S, 0, 100, 5000);
+  t.fill(S, 100, 512, 5100);
+  t.clear(S, 0, 10);
+  t.clear(S, 500, 512);
+  assert.equal(t.ent[S], null);
+  assert.deepEqual([t.lo[S], t.hi[S], t.pfn[S], t.present[S], t.ptes], [10, 500, 5010, 490, 490]);
 });

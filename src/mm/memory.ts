@@ -6,7 +6,7 @@
 import type { MmStruct } from './mm.js';
 import type { Vma } from './vma.js';
 import { VM_HUGEPAGE, VM_NOHUGEPAGE, VM_PFNMAP, VM_MIXEDMAP, VM_READ, VM_WRITE, VM_EXEC } from './vma.js';
-import { PMD_ORDER, PUD_ORDER, PMD_PAGES, PUD_PAGES, type PteTable } from './pgtable.js';
+import { PMD_ORDER, PUD_ORDER, PMD_PAGES, PUD_PAGES, SLOT_NONE, SLOT_LEAF, type PmdTable } from './pgtable.js';
 
 export const VM_FAULT_SIGBUS = 0x2;
 export const VM_FAULT_SIGSEGV = 0x40;
@@ -77,8 +77,7 @@ export function handleMmFault(mm: MmStruct, vma: Vma, addr: number, st: FaultSta
     st.fallback.pud++;
   }
   const pmdt = pt.pmdAlloc(addr);
-  const pmdSlot = pmdt.pmd[Math.floor(addr / PMD_PAGES) % 512];
-  if (pmdSlot === undefined && hugeOrderAllowed(mm, vma, PMD_ORDER)) {
+  if (pmdt.kind[Math.floor(addr / PMD_PAGES) % 512] === SLOT_NONE && hugeOrderAllowed(mm, vma, PMD_ORDER)) {
     const r = ops.hugeFault!(mm, vma, addr, PMD_ORDER);
     if (!(r & VM_FAULT_FALLBACK)) {
       if (r === VM_FAULT_NOPAGE) st.installed.pmd++;
@@ -95,8 +94,9 @@ export function handleMmFault(mm: MmStruct, vma: Vma, addr: number, st: FaultSta
 /** vmf_insert_pfn(): map one 4 KiB page. */
 export function insertPfn(mm: MmStruct, addr: number, pfn: number): number {
   const t = mm.pgtables.pteFor(addr);
+  const s = Math.floor(addr / PMD_PAGES) % 512;
   const i = addr % PMD_PAGES;
-  if (t.get(i) < 0) t.fill(i, i + 1, pfn);
+  if (t.get(s, i) < 0) t.fill(s, i, i + 1, pfn);
   return VM_FAULT_NOPAGE;
 }
 
@@ -158,13 +158,13 @@ export function touchRange(mm: MmStruct, start: number, end: number, byRuns = tr
         continue;
       }
       if (g !== undefined) {
-        const m = g.pmd[Math.floor(p / PMD_PAGES) % 512];
-        if (typeof m === 'number') {
+        const k = g.kind[Math.floor(p / PMD_PAGES) % 512];
+        if (k === SLOT_LEAF) {
           p = nextBoundary(p, PMD_PAGES, segEnd);
           continue;
         }
-        if (m !== undefined) {
-          p = scanPtes(m, p, nextBoundary(p, PMD_PAGES, segEnd), mm, vma, st, byRuns);
+        if (k !== SLOT_NONE) {
+          p = scanPtes(g, p, nextBoundary(p, PMD_PAGES, segEnd), mm, vma, st, byRuns);
           if (p < 0) return { ...st, signal: 'SIGBUS', signalAt: -p - 1 };
           continue;
         }
@@ -188,17 +188,18 @@ function nextBoundary(p: number, size: number, limit: number): number {
  * Each run of missing pages goes to ->faultRun when the driver has it and byRuns is set;
  * page by page otherwise (the reference the runs are tested against).
  */
-function scanPtes(t: PteTable, p: number, end: number, mm: MmStruct, vma: Vma, st: FaultStats, byRuns: boolean): number {
+function scanPtes(t: PmdTable, p: number, end: number, mm: MmStruct, vma: Vma, st: FaultStats, byRuns: boolean): number {
   const base = Math.floor(p / PMD_PAGES) * PMD_PAGES;
+  const s = (base / PMD_PAGES) % 512;
   const ops = vma.ops!;
   const run = byRuns ? ops.faultRun : undefined;
   const stop = end - base;
   let i = p - base;
   while (i < stop) {
-    i = t.nextEmpty(i, stop);
+    i = t.nextEmpty(s, i, stop);
     if (i === stop) break;
     if (run !== undefined) {
-      const j = t.nextPresent(i, stop);
+      const j = t.nextPresent(s, i, stop);
       const n = run(mm, vma, base + i, base + j);
       st.faults += n;
       st.installed.pte += n;

@@ -10,56 +10,74 @@ export const PUD_ORDER = 18;
 export const PMD_PAGES = 1 << PMD_ORDER;
 export const PUD_PAGES = 1 << PUD_ORDER;
 
-/**
- * A PTE table: which of its 512 entries are present and the pfn each maps. A table filled by
- * one linear run of faults (the common case: a device mapping touched in order) is kept as
- * that run, [lo, hi) mapping pfn0 + (i - lo); any other content switches to one entry per
- * slot. Either way the table answers exactly what the per-entry table would.
- */
-export class PteTable {
-  /** present entries */
-  present = 0;
-  /** while `ent` is null: the present entries are exactly [lo, hi) */
-  lo = 0;
-  hi = 0;
-  /** the pfn entry lo maps */
-  pfn0 = 0;
-  /** pfn + 1 of each entry, 0 when none; null while the content is one run */
-  ent: Float64Array | null = null;
+/** What a 2 MiB slot of a PMD table holds. */
+export const SLOT_NONE = 0;
+export const SLOT_LEAF = 1;
+export const SLOT_TABLE = 2;
 
-  /** The pfn entry i maps, or -1 when it is empty. */
-  get(i: number): number {
-    if (this.ent !== null) return this.ent[i] - 1;
-    return i >= this.lo && i < this.hi ? this.pfn0 + (i - this.lo) : -1;
+/**
+ * A PMD table: 512 slots of 2 MiB, each empty, a PMD leaf, or a PTE table, kept as columns
+ * (no object per PTE table). A PTE table filled by one linear run of faults (the common
+ * case: a device mapping touched in order) is kept as that run: entries [lo, hi) present,
+ * entry lo mapping `pfn`. Any other content switches that table to one entry per slot
+ * (`ent`). Either way it answers exactly what a per-entry table would. Counters of the
+ * whole table let a walk over a full 1 GiB answer without visiting its slots.
+ */
+export class PmdTable {
+  /** SLOT_NONE, SLOT_LEAF or SLOT_TABLE, per slot */
+  readonly kind = new Uint8Array(512);
+  /** a leaf: its pfn; a PTE table in run form: the pfn entry lo maps */
+  readonly pfn = new Float64Array(512);
+  readonly lo = new Uint16Array(512);
+  readonly hi = new Uint16Array(512);
+  /** present entries of each PTE table */
+  readonly present = new Uint16Array(512);
+  /** a PTE table not in run form: pfn + 1 per entry, 0 when none */
+  readonly ent: (Float64Array | null)[] = new Array<Float64Array | null>(512).fill(null);
+  /** slots that are not empty */
+  used = 0;
+  /** PMD leaves, and present PTEs over all PTE tables */
+  leafCount = 0;
+  ptes = 0;
+
+  /** The pfn entry i of slot s's PTE table maps, or -1 when it is empty. */
+  get(s: number, i: number): number {
+    const e = this.ent[s];
+    if (e !== null) return e[i] - 1;
+    return i >= this.lo[s] && i < this.hi[s] ? this.pfn[s] + (i - this.lo[s]) : -1;
   }
 
-  /** The first empty entry in [i, end), or end. */
-  nextEmpty(i: number, end: number): number {
-    const e = this.ent;
-    if (e === null) return i >= this.lo && i < this.hi ? (this.hi < end ? this.hi : end) : i;
+  /** The first empty entry of slot s in [i, end), or end. */
+  nextEmpty(s: number, i: number, end: number): number {
+    const e = this.ent[s];
+    if (e === null) {
+      const hi = this.hi[s];
+      return i >= this.lo[s] && i < hi ? (hi < end ? hi : end) : i;
+    }
     while (i < end && e[i] !== 0) i++;
     return i;
   }
 
-  /** The first present entry in [i, end), or end. */
-  nextPresent(i: number, end: number): number {
-    const e = this.ent;
+  /** The first present entry of slot s in [i, end), or end. */
+  nextPresent(s: number, i: number, end: number): number {
+    const e = this.ent[s];
     if (e === null) {
-      if (i >= this.hi || this.present === 0) return end;
-      if (i >= this.lo) return i;
-      return this.lo < end ? this.lo : end;
+      if (i >= this.hi[s] || this.present[s] === 0) return end;
+      const lo = this.lo[s];
+      if (i >= lo) return i;
+      return lo < end ? lo : end;
     }
     while (i < end && e[i] === 0) i++;
     return i;
   }
 
-  /** Present entries in [a, b). */
-  count(a: number, b: number): number {
-    if (a === 0 && b === 512) return this.present;
-    const e = this.ent;
+  /** Present entries of slot s in [a, b). */
+  count(s: number, a: number, b: number): number {
+    if (a === 0 && b === 512) return this.present[s];
+    const e = this.ent[s];
     if (e === null) {
-      const x = a > this.lo ? a : this.lo;
-      const y = b < this.hi ? b : this.hi;
+      const x = a > this.lo[s] ? a : this.lo[s];
+      const y = b < this.hi[s] ? b : this.hi[s];
       return y > x ? y - x : 0;
     }
     let n = 0;
@@ -67,56 +85,63 @@ export class PteTable {
     return n;
   }
 
-  /** Map the empty entries [a, b) to pfn, pfn + 1, …: a run of PTE installs. */
-  fill(a: number, b: number, pfn: number): void {
-    if (this.ent === null) {
-      if (this.present === 0) {
-        this.lo = a;
-        this.hi = b;
-        this.pfn0 = pfn;
-        this.present = b - a;
+  /** Map the empty entries [a, b) of slot s to pfn, pfn + 1, …: a run of PTE installs. */
+  fill(s: number, a: number, b: number, pfn: number): void {
+    this.ptes += b - a;
+    if (this.ent[s] === null) {
+      const n = this.present[s];
+      const lo = this.lo[s];
+      const hi = this.hi[s];
+      if (n === 0) {
+        this.lo[s] = a;
+        this.hi[s] = b;
+        this.pfn[s] = pfn;
+        this.present[s] = b - a;
         return;
       }
-      if (a === this.hi && pfn === this.pfn0 + (this.hi - this.lo)) {
-        this.hi = b;
-        this.present += b - a;
+      if (a === hi && pfn === this.pfn[s] + (hi - lo)) {
+        this.hi[s] = b;
+        this.present[s] = n + (b - a);
         return;
       }
-      if (b === this.lo && pfn + (b - a) === this.pfn0) {
-        this.lo = a;
-        this.pfn0 = pfn;
-        this.present += b - a;
+      if (b === lo && pfn + (b - a) === this.pfn[s]) {
+        this.lo[s] = a;
+        this.pfn[s] = pfn;
+        this.present[s] = n + (b - a);
         return;
       }
-      this.materialise();
+      this.toEntries(s);
     }
-    const e = this.ent!;
+    const e = this.ent[s]!;
     for (let i = a; i < b; i++) e[i] = pfn + (i - a) + 1;
-    this.present += b - a;
+    this.present[s] += b - a;
   }
 
-  /** Clear the entries [a, b); returns how many were present. */
-  clear(a: number, b: number): number {
-    if (this.ent === null) {
-      const x = a > this.lo ? a : this.lo;
-      const y = b < this.hi ? b : this.hi;
-      if (y <= x) return 0;
-      if (x === this.lo && y === this.hi) {
-        this.lo = this.hi = this.pfn0 = this.present = 0;
-      } else if (x === this.lo) {
-        this.pfn0 += y - this.lo;
-        this.lo = y;
-        this.present -= y - x;
-      } else if (y === this.hi) {
-        this.hi = x;
-        this.present -= y - x;
+  /** Clear the entries [a, b) of slot s; returns how many were present. */
+  clear(s: number, a: number, b: number): number {
+    const e = this.ent[s];
+    if (e === null) {
+      const lo = this.lo[s];
+      const hi = this.hi[s];
+      const x = a > lo ? a : lo;
+      const y = b < hi ? b : hi;
+      if (y <= x || this.present[s] === 0) return 0;
+      if (x === lo && y === hi) {
+        this.resetRun(s);
+      } else if (x === lo) {
+        this.pfn[s] += y - lo;
+        this.lo[s] = y;
+        this.present[s] -= y - x;
+      } else if (y === hi) {
+        this.hi[s] = x;
+        this.present[s] -= y - x;
       } else {
-        this.materialise();
-        return this.clear(a, b);
+        this.toEntries(s);
+        return this.clear(s, a, b);
       }
+      this.ptes -= y - x;
       return y - x;
     }
-    const e = this.ent;
     let n = 0;
     for (let i = a; i < b; i++) {
       if (e[i] !== 0) {
@@ -124,25 +149,56 @@ export class PteTable {
         n++;
       }
     }
-    this.present -= n;
-    if (this.present === 0) {
-      this.ent = null;
-      this.lo = this.hi = this.pfn0 = 0;
+    this.present[s] -= n;
+    this.ptes -= n;
+    if (this.present[s] === 0) {
+      this.ent[s] = null; // empty again: back to run form
+      this.resetRun(s);
     }
     return n;
   }
 
-  private materialise(): void {
-    const e = new Float64Array(512);
-    for (let i = this.lo; i < this.hi; i++) e[i] = this.pfn0 + (i - this.lo) + 1;
-    this.ent = e;
+  /** Make slot s a PTE table with no entries. */
+  newTable(s: number): void {
+    this.kind[s] = SLOT_TABLE;
+    this.resetRun(s);
+    this.ent[s] = null;
+    this.used++;
   }
-}
 
-export interface PmdTable {
-  /** per 2 MiB slot: undefined (none), a PTE table, or a leaf pfn (number) */
-  readonly pmd: (PteTable | number | undefined)[];
-  used: number;
+  /** Make slot s a PMD leaf of pfn, replacing nothing. */
+  setLeaf(s: number, pfn: number): void {
+    if (this.kind[s] === SLOT_NONE) this.used++;
+    if (this.kind[s] !== SLOT_LEAF) this.leafCount++;
+    this.kind[s] = SLOT_LEAF;
+    this.pfn[s] = pfn;
+  }
+
+  /** Empty slot s, whatever it holds. */
+  clearSlot(s: number): void {
+    if (this.kind[s] === SLOT_NONE) return;
+    if (this.kind[s] === SLOT_LEAF) this.leafCount--;
+    else {
+      this.ptes -= this.present[s];
+      this.resetRun(s);
+      this.ent[s] = null;
+    }
+    this.kind[s] = SLOT_NONE;
+    this.used--;
+  }
+
+  private resetRun(s: number): void {
+    this.lo[s] = this.hi[s] = this.present[s] = 0;
+    this.pfn[s] = 0;
+  }
+
+  private toEntries(s: number): void {
+    const e = new Float64Array(512);
+    const lo = this.lo[s];
+    const pfn = this.pfn[s];
+    for (let i = lo; i < this.hi[s]; i++) e[i] = pfn + (i - lo) + 1;
+    this.ent[s] = e;
+  }
 }
 
 /** What a range of the page tables holds, by leaf size. */
@@ -157,17 +213,18 @@ export class PageTables {
   readonly pud = new Map<number, PmdTable | number>();
   /** page-table pages in use below the PUD level (PMD tables + PTE tables) */
   tables = 0;
-  // the PTE table of the last 2 MiB block looked up (faults come in runs)
+  // the PMD table of the last 2 MiB block whose PTE table was looked up (faults come in runs)
   private cacheBlock = -1;
-  private cachePte: PteTable | null = null;
+  private cachePmd: PmdTable | null = null;
 
-  /** The PTE table mapping pg, allocating the PMD and PTE tables as needed. */
-  pteFor(pg: number): PteTable {
+  /** The PMD table whose slot for pg holds a PTE table, allocating both as needed. */
+  pteFor(pg: number): PmdTable {
     const b = Math.floor(pg / PMD_PAGES);
-    if (b === this.cacheBlock) return this.cachePte!;
-    const t = this.pteAlloc(this.pmdAlloc(pg), pg);
+    if (b === this.cacheBlock) return this.cachePmd!;
+    const t = this.pmdAlloc(pg);
+    this.pteAlloc(t, pg);
     this.cacheBlock = b;
-    this.cachePte = t;
+    this.cachePmd = t;
     return t;
   }
 
@@ -180,7 +237,7 @@ export class PageTables {
     const k = Math.floor(pg / PUD_PAGES);
     let e = this.pud.get(k);
     if (e === undefined) {
-      e = { pmd: new Array<PteTable | number | undefined>(512).fill(undefined), used: 0 };
+      e = new PmdTable();
       this.pud.set(k, e);
       this.tables++;
     }
@@ -188,18 +245,14 @@ export class PageTables {
     return e;
   }
 
-  /** pte_alloc(): the PTE table for pg's 2 MiB slot. */
-  pteAlloc(t: PmdTable, pg: number): PteTable {
-    const i = Math.floor(pg / PMD_PAGES) % 512;
-    let e = t.pmd[i];
-    if (e === undefined) {
-      e = new PteTable();
-      t.pmd[i] = e;
-      t.used++;
+  /** pte_alloc(): a PTE table in pg's 2 MiB slot of t. */
+  pteAlloc(t: PmdTable, pg: number): void {
+    const s = Math.floor(pg / PMD_PAGES) % 512;
+    const k = t.kind[s];
+    if (k === SLOT_NONE) {
+      t.newTable(s);
       this.tables++;
-    }
-    if (typeof e === 'number') throw new Error('pteAlloc under a PMD leaf');
-    return e;
+    } else if (k === SLOT_LEAF) throw new Error('pteAlloc under a PMD leaf');
   }
 
   /**
@@ -212,13 +265,14 @@ export class PageTables {
       const base = Math.floor(p / PMD_PAGES) * PMD_PAGES;
       const stop = base + PMD_PAGES < end ? base + PMD_PAGES : end;
       const t = this.pteFor(p);
+      const s = (base / PMD_PAGES) % 512;
       let i = p - base;
       const j = stop - base;
       while (i < j) {
-        const a = t.nextEmpty(i, j);
+        const a = t.nextEmpty(s, i, j);
         if (a === j) break;
-        const b = t.nextPresent(a, j);
-        t.fill(a, b, pfn + (base + a - start));
+        const b = t.nextPresent(s, a, j);
+        t.fill(s, a, b, pfn + (base + a - start));
         i = b;
       }
       p = stop;
@@ -231,9 +285,7 @@ export class PageTables {
   }
 
   setPmdLeaf(t: PmdTable, pg: number, pfn: number): void {
-    const i = Math.floor(pg / PMD_PAGES) % 512;
-    if (t.pmd[i] === undefined) t.used++;
-    t.pmd[i] = pfn;
+    t.setLeaf(Math.floor(pg / PMD_PAGES) % 512, pfn);
   }
 
   /** The leaves that cover [start, end) (page numbers): one TLB entry each. */
@@ -246,18 +298,25 @@ export class PageTables {
         c.pud++;
         continue;
       }
-      const lo = Math.max(start, g * PUD_PAGES);
-      const hi = Math.min(end, (g + 1) * PUD_PAGES);
+      const gs = g * PUD_PAGES;
+      if (start <= gs && end >= gs + PUD_PAGES) {
+        c.pmd += e.leafCount;
+        c.pte += e.ptes;
+        continue;
+      }
+      const lo = Math.max(start, gs);
+      const hi = Math.min(end, gs + PUD_PAGES);
       for (let m = Math.floor(lo / PMD_PAGES); m * PMD_PAGES < hi; m++) {
-        const p = e.pmd[m % 512];
-        if (p === undefined) continue;
-        if (typeof p === 'number') {
+        const s = m % 512;
+        const k = e.kind[s];
+        if (k === SLOT_NONE) continue;
+        if (k === SLOT_LEAF) {
           c.pmd++;
           continue;
         }
         const a = Math.max(lo, m * PMD_PAGES) - m * PMD_PAGES;
         const b = Math.min(hi, (m + 1) * PMD_PAGES) - m * PMD_PAGES;
-        c.pte += p.count(a, b);
+        c.pte += e.count(s, a, b);
       }
     }
     return c;
@@ -281,21 +340,20 @@ export class PageTables {
         this.pud.delete(g);
         continue;
       }
+      if (e.leafCount === 0 && e.ptes === 0) continue;
       const lo = Math.max(start, gs);
       const hi = Math.min(end, gs + PUD_PAGES);
       for (let m = Math.floor(lo / PMD_PAGES); m * PMD_PAGES < hi; m++) {
-        const p = e.pmd[m % 512];
-        if (p === undefined) continue;
+        const s = m % 512;
+        const k = e.kind[s];
+        if (k === SLOT_NONE) continue;
         const ms = m * PMD_PAGES;
-        if (typeof p === 'number') {
+        if (k === SLOT_LEAF) {
           if (lo > ms || hi < ms + PMD_PAGES) pmdSplit++;
-          e.pmd[m % 512] = undefined;
-          e.used--;
+          e.clearSlot(s);
           continue;
         }
-        const a = Math.max(lo, ms) - ms;
-        const b = Math.min(hi, ms + PMD_PAGES) - ms;
-        p.clear(a, b);
+        e.clear(s, Math.max(lo, ms) - ms, Math.min(hi, ms + PMD_PAGES) - ms);
       }
     }
     return { pudSplit, pmdSplit };
@@ -319,10 +377,8 @@ export class PageTables {
     for (let m = lo / PMD_PAGES; m * PMD_PAGES < hi; m++) {
       const e = this.pud.get(Math.floor((m * PMD_PAGES) / PUD_PAGES));
       if (e === undefined || typeof e === 'number') continue;
-      const p = e.pmd[m % 512];
-      if (p !== undefined && typeof p !== 'number') {
-        e.pmd[m % 512] = undefined;
-        e.used--;
+      if (e.kind[m % 512] === SLOT_TABLE) {
+        e.clearSlot(m % 512);
         this.tables--;
       }
     }
@@ -336,7 +392,7 @@ export class PageTables {
       const e = this.pud.get(g);
       if (e === undefined || typeof e === 'number') continue;
       // any PTE tables still hanging here belong to the range being freed
-      for (const p of e.pmd) if (p !== undefined && typeof p !== 'number') this.tables--;
+      for (let s = 0; s < 512; s++) if (e.kind[s] === SLOT_TABLE) this.tables--;
       this.pud.delete(g);
       this.tables--;
     }

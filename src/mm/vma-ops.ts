@@ -2,7 +2,7 @@
 
 import type { MmStruct } from './mm.js';
 import type { Vma } from './vma.js';
-import { PMD_PAGES } from './pgtable.js';
+import { PMD_PAGES, SLOT_LEAF } from './pgtable.js';
 
 /**
  * vma_adjust_trans_huge() at a split address: a PMD leaf across it is zapped whole (the
@@ -17,8 +17,7 @@ function splitHugeAt(mm: MmStruct, addr: number): void {
     if (addr % PMD_PAGES !== 0 && mm.config.hazards.pudSplit) mm.hazard = 'pmd-split-in-pud-leaf';
     return;
   }
-  const m = slot.pmd[Math.floor(addr / PMD_PAGES) % 512];
-  if (typeof m === 'number' && addr % PMD_PAGES !== 0) {
+  if (slot.kind[Math.floor(addr / PMD_PAGES) % 512] === SLOT_LEAF && addr % PMD_PAGES !== 0) {
     const b = Math.floor(addr / PMD_PAGES) * PMD_PAGES;
     pt.zap(b, b + PMD_PAGES);
   }

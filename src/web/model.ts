@@ -12,7 +12,7 @@ import { VARIANTS, VARIANT_NAMES, type VariantName } from '../kernels/variants.j
 import { VfioProcess } from '../vfio/process.js';
 import { mapAndTouch, type MapResult } from '../cli/analyze.js';
 import { permsOf } from '../mm/vma.js';
-import { PMD_PAGES, PUD_PAGES, type PageTables } from '../mm/pgtable.js';
+import { PMD_PAGES, PUD_PAGES, SLOT_NONE, SLOT_LEAF, type PageTables } from '../mm/pgtable.js';
 import { parseSplit } from '../lib/u64.js';
 import type { ThpMode } from '../mm/config.js';
 export type { ThpMode };
@@ -175,20 +175,21 @@ export function leafRuns(pt: PageTables, start: number, end: number): LeafRun[] 
       continue;
     }
     for (let m = Math.floor(lo / PMD_PAGES); m * PMD_PAGES < hi; m++) {
-      const p = e.pmd[m % 512];
-      if (p === undefined) continue;
+      const sl = m % 512;
+      const k = e.kind[sl];
+      if (k === SLOT_NONE) continue;
       const mlo = Math.max(lo, m * PMD_PAGES);
       const mhi = Math.min(hi, (m + 1) * PMD_PAGES);
-      if (typeof p === 'number') {
+      if (k === SLOT_LEAF) {
         push(mlo, mhi, 'pmd', 1);
         continue;
       }
       const base = m * PMD_PAGES;
       // each stretch of present entries, one push per stretch
       for (let i = mlo - base; i < mhi - base; ) {
-        const a = p.nextPresent(i, mhi - base);
+        const a = e.nextPresent(sl, i, mhi - base);
         if (a === mhi - base) break;
-        const b = p.nextEmpty(a, mhi - base);
+        const b = e.nextEmpty(sl, a, mhi - base);
         push(base + a, base + b, 'pte', b - a);
         i = b;
       }
