@@ -175,8 +175,7 @@ function wholeProcess(args: string[], runs = 5): number {
 
 /** The same touches as whole processes, as a user runs them, and the page's "Compare all". */
 function wholeProcesses(): void {
-  console.log('
-whole processes (best of 5): pfnmap compare --device gpu-128g --bar 2 (all 128 GiB touched)');
+  console.log('\nwhole processes (best of 5): pfnmap compare --device gpu-128g --bar 2 (all 128 GiB touched)');
   const small = wholeProcess(['compare', '--device', 'gpu-128g', '--bar', '2', '--kernels', 'v2']);
   const big = wholeProcess(['compare', '--device', 'gpu-128g', '--bar', '2', '--kernels', 'linux-6.18']);
   console.log(`  1 GiB leaves (v2) ${small.toFixed(3)} s   4 KiB leaves (linux-6.18) ${big.toFixed(3)} s   ` +
