@@ -6,6 +6,7 @@ import { loadTraceFile } from '../trace/load.js';
 import { replay, type ReplayReport } from '../trace/replay.js';
 import { InputError } from '../trace/input-error.js';
 import { bundledTraces } from './paths.js';
+import { traceFilesOf, replayRow, replayTable, exitCodeOf, type ReplayRow } from './replay-cmd.js';
 import { loadDevice } from '../devices/load.js';
 import { importLspci, importLspciAll, normaliseBdf } from '../devices/lspci.js';
 import { importSysfsDir } from '../devices/sysfs.js';
@@ -40,7 +41,16 @@ an unmodified program would, under every kernel variant; touch
 it and print address alignment, leaves, faults and TLB entries`,
   },
   fidelity: { usage: '[--json]', what: 'replay the bundled Linux 6.18 kernel traces, print a fidelity table' },
-  replay: { usage: 'TRACE [--json]', what: 'replay one pfnmap-trace/1 file (.json or .json.gz)' },
+  replay: {
+    usage: 'TRACE|DIR… [--json]',
+    what: `replay pfnmap-trace/1 files (.json or .json.gz); a directory
+means the traces directly in it (not its subdirectories), sorted
+by name. One file: one line (or one JSON object). Several, or a
+directory: a table (trace, ops, ok/MISMATCH/error, model time)
+and a total line; --json one JSON object per trace, per line.
+Exit 0 all identical, 1 any mismatch, 2 any bad input (its row
+says why; the other traces still run)`,
+  },
   'align-test': {
     usage: '--device D [--bdf BDF] [--kernel K] [--loops N] [--group G] [--all-lines] [--json]',
     what: `run the checks of vfio-pci-device-map-alignment against a
@@ -90,6 +100,7 @@ function commandHelp(cmd: string): string {
 const EXAMPLES = [
   'pfnmap replay fixtures/kernel-traces/mixed-1.json',
   'pfnmap replay fixtures/kernel-traces/churn-77.json.gz --json',
+  'pfnmap replay fixtures/kernel-traces fixtures/vfio-traces',
   'pfnmap align-test --device gpu-128g --kernel linux-6.18',
   'pfnmap compare --device gpu-128g --kernels linux-6.12,linux-7.2,v2 --bar 2 --offset 0x200000 --len 0x40000000',
   'pfnmap plan --lspci lspci.txt --kernel linux-6.12,linux-7.2',
@@ -159,21 +170,46 @@ function fidelityTable(json: boolean): number {
 
 function replayCmd(args: string[]): number {
   const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
-  if (positionals.length !== 1) throw new UsageError('replay: expected exactly one TRACE file');
-  const t = loadTraceFile(positionals[0]);
-  const r = replay(t);
-  const report: ReplayReport = {
-    trace: r.trace, ops: r.ops, resultsMatched: r.resultsMatched, finalMatched: r.finalMatched,
-    firstMismatch: r.firstMismatch, modelNs: r.modelNs,
-  };
-  const ok = r.firstMismatch === null && r.finalMatched;
-  if (values.json) console.log(JSON.stringify(report));
-  else {
-    console.log(`${r.trace}: ${r.resultsMatched}/${r.ops} results identical, final maps ${r.finalMatched ? 'identical' : 'DIFFER'} ` +
-      `(model ${fmtNs(r.modelNs / Math.max(1, r.ops))}/op)`);
-    if (r.firstMismatch) console.log(`first mismatch: ${JSON.stringify(r.firstMismatch)}`);
+  if (positionals.length === 0) throw new UsageError('replay: give one or more TRACE files or directories of them');
+  const single = positionals.length === 1 && !isDirectory(positionals[0]);
+  if (single) {
+    // one file: its line (or object), and bad input the usual one line on stderr
+    const t = loadTraceFile(positionals[0]);
+    const r = replay(t);
+    const report: ReplayReport = {
+      trace: r.trace, ops: r.ops, resultsMatched: r.resultsMatched, finalMatched: r.finalMatched,
+      firstMismatch: r.firstMismatch, modelNs: r.modelNs,
+    };
+    const ok = r.firstMismatch === null && r.finalMatched;
+    if (values.json) console.log(JSON.stringify({ ...report, file: positionals[0], result: ok ? 'ok' : 'mismatch' }));
+    else {
+      console.log(`${r.trace}: ${r.resultsMatched}/${r.ops} results identical, final maps ${r.finalMatched ? 'identical' : 'DIFFER'} ` +
+        `(model ${fmtNs(r.modelNs / Math.max(1, r.ops))}/op)`);
+      if (r.firstMismatch) console.log(`first mismatch: ${JSON.stringify(r.firstMismatch)}`);
+    }
+    return ok ? 0 : 1;
   }
-  return ok ? 0 : 1;
+  const rows: ReplayRow[] = [];
+  for (const p of positionals) {
+    for (const a of traceFilesOf(p)) {
+      const row = replayRow(a);
+      rows.push(row);
+      // JSON lines as each trace finishes, so a long run shows progress
+      if (values.json) console.log(JSON.stringify(row));
+    }
+  }
+  if (!values.json) for (const l of replayTable(rows)) console.log(l);
+  const bad = rows.filter((r) => r.result === 'error').length;
+  if (bad > 0) console.error(`pfnmap: ${bad} of ${rows.length} trace${rows.length === 1 ? '' : 's'} could not be replayed (bad input: see ${bad === 1 ? 'its row' : 'their rows'})`);
+  return exitCodeOf(rows);
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function alignTestCmd(args: string[]): number {
