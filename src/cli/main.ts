@@ -9,7 +9,7 @@ import { bundledTraces } from './paths.js';
 import { traceFilesOf, replayRow, replayTable, exitCodeOf, type ReplayRow } from './replay-cmd.js';
 import { loadDevice } from '../devices/load.js';
 import { importLspci, importLspciAll, normaliseBdf } from '../devices/lspci.js';
-import { importSysfsDir } from '../devices/sysfs.js';
+import { importSysfs, importSysfsAll } from '../devices/sysfs.js';
 import { variantByName, VARIANT_NAMES, type VariantName } from '../kernels/variants.js';
 import { VfioProcess } from '../vfio/process.js';
 import { runAlignTest, LOOPS } from '../vfio/align-test.js';
@@ -54,19 +54,23 @@ says why; the other traces still run)`,
   'align-test': {
     usage: '--device D [--bdf BDF] [--kernel K] [--loops N] [--group G] [--all-lines] [--json]',
     what: `run the checks of vfio-pci-device-map-alignment against a
-device (preset, pfnmap-device/1 JSON, lspci -v text or a sysfs
-device directory) under a kernel variant (default v2); a run of
+device (preset, pfnmap-device/1 JSON, lspci -v text, a sysfs
+device directory, or /sys/bus/pci/devices or a whole-machine
+listing with --bdf) under a kernel variant (default v2); a run of
 more than 5 lines of one kind is counted, --all-lines prints all`,
   },
   compare: {
     usage: '--device D [--bdf BDF] [--kernels K1,K2,…] [--bar N] [--offset X] [--len X] [--thp MODE] [--json] [--svg FILE]',
-    what: 'one BAR (default: the largest) under several variants, side by side',
+    what: `one BAR (default: the largest) under several variants, side by
+side; --bdf picks the device of a whole-machine lspci listing or
+of a /sys/bus/pci/devices directory`,
   },
   plan: {
     usage: '--device D | --lspci FILE | --sysfs DIR [--bdf BDF] [--kernel K1,K2] [--thp MODE] [--json]',
     what: `per BAR of every device (or the one at --bdf): what each kernel
 gives, and the userspace recipe that gets the best leaves on
-today's kernels, with what it yields on each`,
+today's kernels, with what it yields on each; --sysfs takes a
+/sys/bus/pci/devices/BDF directory or /sys/bus/pci/devices itself`,
   },
   sweep: {
     usage: '[--count N] [--seed S] [--kernels …] [--thp MODE] [--shard I/N|auto] [--workers K] [--out FILE] [--svg FILE]',
@@ -104,6 +108,7 @@ const EXAMPLES = [
   'pfnmap align-test --device gpu-128g --kernel linux-6.18',
   'pfnmap compare --device gpu-128g --kernels linux-6.12,linux-7.2,v2 --bar 2 --offset 0x200000 --len 0x40000000',
   'pfnmap plan --lspci lspci.txt --kernel linux-6.12,linux-7.2',
+  'pfnmap plan --sysfs /sys/bus/pci/devices --bdf 0000:01:00.0',
   'pfnmap compare --device gpu-128g --kernels linux-6.18,v2 --svg compare.svg',
   'pfnmap sweep --count 1000 --shard auto --out shard.json    (docs/sweep.md)',
 ];
@@ -349,9 +354,9 @@ function planCmd(args: string[]): number {
       throw new InputError('--lspci', `cannot read ${oneLine(values.lspci)}: ${errText(e)}`);
     }
     devs = values.bdf !== undefined ? [importLspci(text, undefined, values.bdf)] : importLspciAll(text);
-  } else if (values.sysfs !== undefined) devs = [importSysfsDir(values.sysfs)];
+  } else if (values.sysfs !== undefined) devs = values.bdf !== undefined ? [importSysfs(values.sysfs, values.bdf)] : importSysfsAll(values.sysfs);
   else devs = [loadDevice(values.device!, values.bdf)];
-  if (values.bdf !== undefined && values.lspci === undefined && devs[0].bdf !== undefined && devs[0].bdf !== normaliseBdf(values.bdf)) {
+  if (values.bdf !== undefined && values.lspci === undefined && values.sysfs === undefined && devs[0].bdf !== undefined && devs[0].bdf !== normaliseBdf(values.bdf)) {
     throw new InputError('--bdf', `the device is ${devs[0].bdf}, not ${oneLine(values.bdf)}`);
   }
   const thp = thpOf(values.thp);
@@ -386,7 +391,7 @@ function planDevice(dev: Device, released: VariantName[], thp: ThpMode) {
 
 function printPlan(dev: Device, plan: ReturnType<typeof planDevice>, thp: ThpMode): void {
   // the name already says what it is when lspci gave no better one than the address
-  console.log(`${dev.name}${dev.bdf && dev.bdf !== dev.name ? ` (${dev.bdf})` : ''}, THP "${thp}"`);
+  console.log(`${dev.name}${dev.bdf && !dev.name.includes(dev.bdf) ? ` (${dev.bdf})` : ''}, THP "${thp}"`);
   if (plan.length === 0) console.log('  no BARs');
   for (const b of plan) {
     const r = dev.regions.find((x) => x.index === b.bar)!;
