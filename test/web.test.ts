@@ -12,6 +12,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { serveStatic, type StaticServer } from '../src/web/serve.js';
 import { mapAndTouch } from '../src/cli/analyze.js';
 import { preset } from '../src/devices/presets.js';
+import { importLspci, importLspciAll } from '../src/devices/lspci.js';
+import type { Device } from '../src/devices/device.js';
 import { bytesLabel } from '../src/web/model.js';
 import type { VariantName } from '../src/kernels/variants.js';
 
@@ -33,8 +35,20 @@ async function waitFor(page: Page, variant: string): Promise<void> {
   );
 }
 
-async function checkNumbers(page: Page, variant: VariantName): Promise<void> {
-  const want = mapAndTouch(variant, preset('gpu-128g')!, 2, 0, 2 ** 37, { thpEnabled: 'always' });
+/** Wait until the page shows a finished result for this variant and device (by BDF). */
+async function waitForDevice(page: Page, variant: string, bdf: string): Promise<void> {
+  await page.waitForFunction(
+    ([v, b]) => {
+      const r = document.querySelector<HTMLElement>('#results');
+      return r !== null && r.dataset.state === 'done' && r.dataset.variant === v && r.dataset.bdf === b;
+    },
+    [variant, bdf],
+    { timeout: 30_000 },
+  );
+}
+
+async function checkNumbers(page: Page, variant: VariantName, dev: Device = preset('gpu-128g')!, bar = 2, len = 2 ** 37): Promise<void> {
+  const want = mapAndTouch(variant, dev, bar, 0, len, { thpEnabled: 'always' });
   const text = async (id: string) => (await page.textContent(`#${id}`))?.trim();
   const value = async (id: string) => page.getAttribute(`#${id}`, 'data-value');
   assert.equal(await text('stat-addr'), want.addr, `${variant}: address`);
@@ -107,10 +121,45 @@ if (!fs.existsSync(CHROMIUM)) {
       assert.match(msg, /^lspci/, `the inline error names lspci: ${JSON.stringify(msg)}`);
       assert.ok(!msg.includes('\n'), 'one line');
       assert.equal(await page.getAttribute('#results', 'data-state'), 'error');
+      assert.equal(await page.isHidden('#device-pick-row'), true, 'no device selector for text that is no listing');
+
+      // a whole machine pasted (fixtures/lspci/a100-8gpu-vm.txt): a selector of BDF and name,
+      // the first device with the largest BAR chosen at first, and the chosen device mapped
+      const a100 = fs.readFileSync(path.join(ROOT, 'fixtures', 'lspci', 'a100-8gpu-vm.txt'), 'utf8');
+      const all = importLspciAll(a100);
+      await page.fill('#device-text', a100);
+      await page.locator('#device-pick').waitFor({ state: 'visible', timeout: 10_000 });
+      const opts = await page.$$eval('#device-pick option', (os) => os.map((o) => [(o as HTMLOptionElement).value, o.textContent]));
+      assert.equal(opts.length, 11);
+      assert.deepEqual(opts, all.map((d) => [d.bdf, `${d.bdf} — ${d.name}`]));
+      assert.deepEqual(opts[3], ['0001:00:00.0', '0001:00:00.0 — 3D controller: NVIDIA Corporation GA100 [A100 SXM4 80GB]']);
+      assert.equal(await page.inputValue('#device-pick'), '0001:00:00.0');
+      assert.match((await page.textContent('#device-pick-about')) ?? '', /holds 11 devices/);
+      await waitForDevice(page, 'linux-6.12', '0001:00:00.0');
+      assert.equal(await page.isHidden('#err-device'), true);
+      assert.equal(await page.inputValue('#bar'), '1');
+      await checkNumbers(page, 'linux-6.12', importLspci(a100, undefined, '0001:00:00.0'), 1, 2 ** 37);
+      assert.equal(await page.textContent('#stat-faults'), '65,536');
+      // the GPU whose 64-bit BARs the kernel left <ignored>: only its BAR0 (16 MiB) maps
+      await page.selectOption('#device-pick', '0004:00:00.0');
+      await waitForDevice(page, 'linux-6.12', '0004:00:00.0');
+      assert.match((await page.textContent('#device-name')) ?? '', /^3D controller: NVIDIA Corporation GA100 \[A100 SXM4 80GB\] \(0004:00:00\.0\)/);
+      assert.equal(await page.inputValue('#bar'), '0');
+      await checkNumbers(page, 'linux-6.12', importLspci(a100, undefined, '0004:00:00.0'), 0, 2 ** 24);
+      assert.equal(await page.textContent('#stat-faults'), '8');
+      // a machine without that device: the choice falls back to the default; one device: no selector
+      await page.fill('#device-text', a100.replace(/\n0004:00:00\.0 [^]*?\n\n/, '\n'));
+      await page.waitForFunction(() => document.querySelectorAll('#device-pick option').length === 10, undefined, { timeout: 10_000 });
+      assert.equal(await page.inputValue('#device-pick'), '0001:00:00.0');
+      await page.fill('#device-text', a100.split('\n\n').find((b) => b.startsWith('0002:00:00.0'))!);
+      await page.locator('#device-pick-row').waitFor({ state: 'hidden', timeout: 10_000 });
+      await waitForDevice(page, 'linux-6.12', '0002:00:00.0');
 
       // an offset past the BAR and a non-hex length, inline next to their fields
       await page.check('input[name=src][value=preset]');
-      await waitFor(page, 'linux-6.12');
+      await page.locator('#device-pick-row').waitFor({ state: 'hidden', timeout: 10_000 });
+      await page.selectOption('#bar', '2'); // the pasted GPU's BAR0 stayed chosen
+      await waitForDevice(page, 'linux-6.12', ''); // a preset has no BDF
       await page.fill('#offset', '0x4000000000');
       await page.locator('#err-offset').waitFor({ state: 'visible', timeout: 10_000 });
       assert.match((await page.textContent('#err-offset')) ?? '', /^offset: .*past the end of BAR2/);

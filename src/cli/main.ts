@@ -6,9 +6,10 @@ import { loadTraceFile } from '../trace/load.js';
 import { replay, type ReplayReport } from '../trace/replay.js';
 import { InputError } from '../trace/input-error.js';
 import { bundledTraces } from './paths.js';
+import { traceFilesOf, replayRow, replayTable, exitCodeOf, type ReplayRow } from './replay-cmd.js';
 import { loadDevice } from '../devices/load.js';
 import { importLspci, importLspciAll, normaliseBdf } from '../devices/lspci.js';
-import { importSysfsDir } from '../devices/sysfs.js';
+import { importSysfs, importSysfsAll } from '../devices/sysfs.js';
 import { variantByName, VARIANT_NAMES, type VariantName } from '../kernels/variants.js';
 import { VfioProcess } from '../vfio/process.js';
 import { runAlignTest, LOOPS } from '../vfio/align-test.js';
@@ -40,23 +41,36 @@ an unmodified program would, under every kernel variant; touch
 it and print address alignment, leaves, faults and TLB entries`,
   },
   fidelity: { usage: '[--json]', what: 'replay the bundled Linux 6.18 kernel traces, print a fidelity table' },
-  replay: { usage: 'TRACE [--json]', what: 'replay one pfnmap-trace/1 file (.json or .json.gz)' },
+  replay: {
+    usage: 'TRACE|DIR… [--json]',
+    what: `replay pfnmap-trace/1 files (.json or .json.gz); a directory
+means the traces directly in it (not its subdirectories), sorted
+by name. One file: one line (or one JSON object). Several, or a
+directory: a table (trace, ops, ok/MISMATCH/error, model time)
+and a total line; --json one JSON object per trace, per line.
+Exit 0 all identical, 1 any mismatch, 2 any bad input (its row
+says why; the other traces still run)`,
+  },
   'align-test': {
     usage: '--device D [--bdf BDF] [--kernel K] [--loops N] [--group G] [--all-lines] [--json]',
     what: `run the checks of vfio-pci-device-map-alignment against a
-device (preset, pfnmap-device/1 JSON, lspci -v text or a sysfs
-device directory) under a kernel variant (default v2); a run of
+device (preset, pfnmap-device/1 JSON, lspci -v text, a sysfs
+device directory, or /sys/bus/pci/devices or a whole-machine
+listing with --bdf) under a kernel variant (default v2); a run of
 more than 5 lines of one kind is counted, --all-lines prints all`,
   },
   compare: {
     usage: '--device D [--bdf BDF] [--kernels K1,K2,…] [--bar N] [--offset X] [--len X] [--thp MODE] [--json] [--svg FILE]',
-    what: 'one BAR (default: the largest) under several variants, side by side',
+    what: `one BAR (default: the largest) under several variants, side by
+side; --bdf picks the device of a whole-machine lspci listing or
+of a /sys/bus/pci/devices directory`,
   },
   plan: {
     usage: '--device D | --lspci FILE | --sysfs DIR [--bdf BDF] [--kernel K1,K2] [--thp MODE] [--json]',
     what: `per BAR of every device (or the one at --bdf): what each kernel
 gives, and the userspace recipe that gets the best leaves on
-today's kernels, with what it yields on each`,
+today's kernels, with what it yields on each; --sysfs takes a
+/sys/bus/pci/devices/BDF directory or /sys/bus/pci/devices itself`,
   },
   sweep: {
     usage: '[--count N] [--seed S] [--kernels …] [--thp MODE] [--shard I/N|auto] [--workers K] [--out FILE] [--svg FILE]',
@@ -90,9 +104,11 @@ function commandHelp(cmd: string): string {
 const EXAMPLES = [
   'pfnmap replay fixtures/kernel-traces/mixed-1.json',
   'pfnmap replay fixtures/kernel-traces/churn-77.json.gz --json',
+  'pfnmap replay fixtures/kernel-traces fixtures/vfio-traces',
   'pfnmap align-test --device gpu-128g --kernel linux-6.18',
   'pfnmap compare --device gpu-128g --kernels linux-6.12,linux-7.2,v2 --bar 2 --offset 0x200000 --len 0x40000000',
   'pfnmap plan --lspci lspci.txt --kernel linux-6.12,linux-7.2',
+  'pfnmap plan --sysfs /sys/bus/pci/devices --bdf 0000:01:00.0',
   'pfnmap compare --device gpu-128g --kernels linux-6.18,v2 --svg compare.svg',
   'pfnmap sweep --count 1000 --shard auto --out shard.json    (docs/sweep.md)',
 ];
@@ -159,21 +175,46 @@ function fidelityTable(json: boolean): number {
 
 function replayCmd(args: string[]): number {
   const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
-  if (positionals.length !== 1) throw new UsageError('replay: expected exactly one TRACE file');
-  const t = loadTraceFile(positionals[0]);
-  const r = replay(t);
-  const report: ReplayReport = {
-    trace: r.trace, ops: r.ops, resultsMatched: r.resultsMatched, finalMatched: r.finalMatched,
-    firstMismatch: r.firstMismatch, modelNs: r.modelNs,
-  };
-  const ok = r.firstMismatch === null && r.finalMatched;
-  if (values.json) console.log(JSON.stringify(report));
-  else {
-    console.log(`${r.trace}: ${r.resultsMatched}/${r.ops} results identical, final maps ${r.finalMatched ? 'identical' : 'DIFFER'} ` +
-      `(model ${fmtNs(r.modelNs / Math.max(1, r.ops))}/op)`);
-    if (r.firstMismatch) console.log(`first mismatch: ${JSON.stringify(r.firstMismatch)}`);
+  if (positionals.length === 0) throw new UsageError('replay: give one or more TRACE files or directories of them');
+  const single = positionals.length === 1 && !isDirectory(positionals[0]);
+  if (single) {
+    // one file: its line (or object), and bad input the usual one line on stderr
+    const t = loadTraceFile(positionals[0]);
+    const r = replay(t);
+    const report: ReplayReport = {
+      trace: r.trace, ops: r.ops, resultsMatched: r.resultsMatched, finalMatched: r.finalMatched,
+      firstMismatch: r.firstMismatch, modelNs: r.modelNs,
+    };
+    const ok = r.firstMismatch === null && r.finalMatched;
+    if (values.json) console.log(JSON.stringify({ ...report, file: positionals[0], result: ok ? 'ok' : 'mismatch' }));
+    else {
+      console.log(`${r.trace}: ${r.resultsMatched}/${r.ops} results identical, final maps ${r.finalMatched ? 'identical' : 'DIFFER'} ` +
+        `(model ${fmtNs(r.modelNs / Math.max(1, r.ops))}/op)`);
+      if (r.firstMismatch) console.log(`first mismatch: ${JSON.stringify(r.firstMismatch)}`);
+    }
+    return ok ? 0 : 1;
   }
-  return ok ? 0 : 1;
+  const rows: ReplayRow[] = [];
+  for (const p of positionals) {
+    for (const a of traceFilesOf(p)) {
+      const row = replayRow(a);
+      rows.push(row);
+      // JSON lines as each trace finishes, so a long run shows progress
+      if (values.json) console.log(JSON.stringify(row));
+    }
+  }
+  if (!values.json) for (const l of replayTable(rows)) console.log(l);
+  const bad = rows.filter((r) => r.result === 'error').length;
+  if (bad > 0) console.error(`pfnmap: ${bad} of ${rows.length} trace${rows.length === 1 ? '' : 's'} could not be replayed (bad input: see ${bad === 1 ? 'its row' : 'their rows'})`);
+  return exitCodeOf(rows);
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function alignTestCmd(args: string[]): number {
@@ -313,9 +354,9 @@ function planCmd(args: string[]): number {
       throw new InputError('--lspci', `cannot read ${oneLine(values.lspci)}: ${errText(e)}`);
     }
     devs = values.bdf !== undefined ? [importLspci(text, undefined, values.bdf)] : importLspciAll(text);
-  } else if (values.sysfs !== undefined) devs = [importSysfsDir(values.sysfs)];
+  } else if (values.sysfs !== undefined) devs = values.bdf !== undefined ? [importSysfs(values.sysfs, values.bdf)] : importSysfsAll(values.sysfs);
   else devs = [loadDevice(values.device!, values.bdf)];
-  if (values.bdf !== undefined && values.lspci === undefined && devs[0].bdf !== undefined && devs[0].bdf !== normaliseBdf(values.bdf)) {
+  if (values.bdf !== undefined && values.lspci === undefined && values.sysfs === undefined && devs[0].bdf !== undefined && devs[0].bdf !== normaliseBdf(values.bdf)) {
     throw new InputError('--bdf', `the device is ${devs[0].bdf}, not ${oneLine(values.bdf)}`);
   }
   const thp = thpOf(values.thp);
@@ -350,7 +391,7 @@ function planDevice(dev: Device, released: VariantName[], thp: ThpMode) {
 
 function printPlan(dev: Device, plan: ReturnType<typeof planDevice>, thp: ThpMode): void {
   // the name already says what it is when lspci gave no better one than the address
-  console.log(`${dev.name}${dev.bdf && dev.bdf !== dev.name ? ` (${dev.bdf})` : ''}, THP "${thp}"`);
+  console.log(`${dev.name}${dev.bdf && !dev.name.includes(dev.bdf) ? ` (${dev.bdf})` : ''}, THP "${thp}"`);
   if (plan.length === 0) console.log('  no BARs');
   for (const b of plan) {
     const r = dev.regions.find((x) => x.index === b.bar)!;

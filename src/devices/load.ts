@@ -1,5 +1,6 @@
 // Where a device description comes from on the command line: a preset name, a
-// pfnmap-device/1 JSON file, an lspci -v text file, or a sysfs device directory.
+// pfnmap-device/1 JSON file, an lspci -v text file, a sysfs device directory or
+// /sys/bus/pci/devices (bdf picks one of several devices, of a listing or of sysfs).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,16 +10,16 @@ import { errText } from '../lib/json-file.js';
 import { parseDevice, type Device } from './device.js';
 import { preset, PRESET_NAMES } from './presets.js';
 import { importLspci } from './lspci.js';
-import { importSysfsDir } from './sysfs.js';
+import { importSysfs } from './sysfs.js';
 
-/** A device from --device: bdf picks one device of an lspci listing of several. */
+/** A device from --device: bdf picks one device of an lspci listing or a sysfs devices directory. */
 export function loadDevice(spec: string, bdf?: string): Device {
   const p = preset(spec);
   if (p) return p;
   if (!fs.existsSync(spec)) {
     throw new InputError('--device', `${show(spec)} is neither a preset (${PRESET_NAMES.join(', ')}) nor a file`);
   }
-  if (fs.statSync(spec).isDirectory()) return importSysfsDir(spec);
+  if (fs.statSync(spec).isDirectory()) return importSysfs(spec, bdf);
   let text: string;
   try {
     text = fs.readFileSync(spec, 'utf8');

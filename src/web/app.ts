@@ -3,7 +3,7 @@
 // line; nothing here lets an exception reach the top level.
 
 import {
-  deviceFrom, barsOf, defaultBar, windowOf, bytesLabel, InputError,
+  devicesFrom, defaultDevice, barsOf, defaultBar, windowOf, bytesLabel, InputError,
   VARIANTS, VARIANT_NAMES, PRESET_NAMES,
   type DeviceSource, type Device, type Request, type Analysis, type MapResult, type VariantName, type ThpMode,
 } from './model.js';
@@ -122,22 +122,55 @@ function setStatus(state: 'busy' | 'done' | 'error' | 'idle', text: string): voi
   s.className = `status ${state}`;
 }
 
+/** The devices of the current source text, parsed once per text. */
+let listing: { key: string; devices: Device[] } | null = null;
+
+/** Offer the devices of a whole-machine listing (BDF and name); hidden for one device. */
+function fillPicker(devs: Device[]): void {
+  const sel = $<HTMLSelectElement>('device-pick');
+  const prev = sel.value;
+  sel.innerHTML = '';
+  const many = devs.length > 1;
+  $('device-pick-row').hidden = !many;
+  $('device-pick-about').hidden = !many;
+  if (!many) return;
+  for (const d of devs) sel.append(new Option(`${d.bdf} — ${d.name}`, d.bdf));
+  sel.value = devs.some((d) => d.bdf === prev) ? prev : devs[defaultDevice(devs)].bdf!;
+  $('device-pick-about').textContent = `The listing holds ${devs.length} devices: pick one.`;
+}
+
+function hidePicker(): void {
+  $('device-pick-row').hidden = true;
+  $('device-pick-about').hidden = true;
+}
+
 /** Re-read the device; on a new device, refill the BAR list. false when it cannot be read. */
 function readDevice(): boolean {
   const src = source();
-  const key = JSON.stringify(src);
-  if (key === deviceKey && device) return true;
+  const srcKey = JSON.stringify(src);
+  let devs: Device[];
   try {
-    device = deviceFrom(src);
-    deviceKey = key;
-    setErr('device', null);
+    if (listing?.key !== srcKey) {
+      listing = { key: srcKey, devices: devicesFrom(src) };
+      fillPicker(listing.devices);
+    }
+    devs = listing.devices;
   } catch (e) {
+    listing = null;
+    hidePicker();
     device = null;
     deviceKey = '';
     setErr('device', e instanceof Error ? e.message : String(e));
     $('device-name').textContent = '';
     return false;
   }
+  const want = $<HTMLSelectElement>('device-pick').value;
+  const picked = devs.length > 1 ? (devs.find((d) => d.bdf === want) ?? devs[0]) : devs[0];
+  const key = `${srcKey}\u0000${picked.bdf ?? ''}`;
+  if (key === deviceKey && device) return true;
+  device = picked;
+  deviceKey = key;
+  setErr('device', null);
   const d = device;
   $('device-name').textContent = `${d.name}${d.bdf ? ` (${d.bdf})` : ''}${d.vendor && d.device ? ` [${d.vendor.slice(2)}:${d.device.slice(2)}]` : ''}`;
   const sel = $<HTMLSelectElement>('bar');
@@ -203,6 +236,7 @@ function showAnalysis(req: Request, a: Analysis): void {
   const res = $('results');
   res.dataset.variant = r.variant;
   res.dataset.bar = String(r.bar);
+  res.dataset.bdf = req.device.bdf ?? '';
   setStat('stat-addr', r.addr ?? `mmap failed: ${r.error}`, r.addr ?? '');
   setStat('stat-align', r.addr ? bytesLabel(r.alignment) : '–', r.alignment);
   setStat('stat-faults', fmt(r.faults), r.faults);
@@ -231,6 +265,7 @@ function showAnalysis(req: Request, a: Analysis): void {
 function clearResults(): void {
   for (const id of ['stat-addr', 'stat-align', 'stat-faults', 'stat-tlb', 'stat-pud', 'stat-pmd', 'stat-pte']) setStat(id, '–', '');
   delete $('results').dataset.variant;
+  delete $('results').dataset.bdf;
   for (const id of ['vma-strip', 'vma-table', 'leaf-strip']) $(id).innerHTML = '';
 }
 
@@ -333,9 +368,10 @@ function init(): void {
       const ta = $<HTMLTextAreaElement>('device-text');
       ta.hidden = preset;
       ta.placeholder = r.value === 'lspci'
-        ? 'Paste `lspci -v` output of one device, e.g.\n01:00.0 3D controller: NVIDIA Corporation … [10de:2330]\n\tMemory at 38c002000000 (64-bit, prefetchable) [size=16M]\n\t…'
+        ? 'Paste `lspci -v` output of one device or a whole machine (then pick the device), e.g.\n01:00.0 3D controller: NVIDIA Corporation … [10de:2330]\n\tMemory at 38c002000000 (64-bit, prefetchable) [size=16M]\n\t…'
         : 'Paste a pfnmap-device/1 JSON object: {"format": "pfnmap-device/1", "name": …, "regions": […]}';
       if (!preset && ta.value.trim() === '') {
+        hidePicker();
         setErr('device', null);
         setStatus('idle', 'Paste the device text on the left.');
         clearResults();
@@ -345,6 +381,7 @@ function init(): void {
     });
   }
   ps.addEventListener('change', recompute);
+  $('device-pick').addEventListener('change', recompute);
   $('device-text').addEventListener('input', () => later(recompute));
   $('bar').addEventListener('change', () => {
     barChanged(true);

@@ -6,7 +6,7 @@
 import { parseJson } from '../lib/json.js';
 import { InputError } from '../trace/input-error.js';
 import { parseDevice, type Device, type Region } from '../devices/device.js';
-import { importLspci } from '../devices/lspci.js';
+import { importLspci, importLspciAll } from '../devices/lspci.js';
 import { preset, PRESET_NAMES } from '../devices/presets.js';
 import { VARIANTS, VARIANT_NAMES, type VariantName } from '../kernels/variants.js';
 import { VfioProcess } from '../vfio/process.js';
@@ -20,7 +20,8 @@ export type { ThpMode };
 
 export type DeviceSource =
   | { kind: 'preset'; name: string }
-  | { kind: 'lspci'; text: string }
+  /** bdf picks one device of a whole-machine listing */
+  | { kind: 'lspci'; text: string; bdf?: string }
   | { kind: 'json'; text: string };
 
 /** The device a person chose; throws InputError (one line) when the text cannot be read. */
@@ -31,8 +32,33 @@ export function deviceFrom(src: DeviceSource): Device {
     return d;
   }
   if (src.text.trim() === '') throw new InputError(src.kind === 'lspci' ? 'lspci' : 'json', 'paste the text first');
-  if (src.kind === 'lspci') return importLspci(src.text);
+  if (src.kind === 'lspci') return importLspci(src.text, undefined, src.bdf);
   return parseDevice(parseJson(src.text, 'json'));
+}
+
+/**
+ * Every device a person's choice describes: each device of a whole-machine lspci listing
+ * (in its order), else the one device. Throws InputError (one line) as deviceFrom does.
+ */
+export function devicesFrom(src: DeviceSource): Device[] {
+  if (src.kind !== 'lspci') return [deviceFrom(src)];
+  if (src.text.trim() === '') throw new InputError('lspci', 'paste the text first');
+  return importLspciAll(src.text);
+}
+
+/** The device of several offered first: the first with the largest mmap-able BAR (else the first). */
+export function defaultDevice(devs: Device[]): number {
+  let best = 0;
+  let size = -1;
+  devs.forEach((d, i) => {
+    const bar = defaultBar(d);
+    const s = bar === undefined ? -1 : d.regions.find((r) => r.index === bar)!.size;
+    if (s > size) {
+      best = i;
+      size = s;
+    }
+  });
+  return best;
 }
 
 /** The BARs a person can pick: every BAR region with a size. */
