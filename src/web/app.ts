@@ -322,7 +322,7 @@ function compareAll(): void {
     if (m.kind === 'row') {
       body.insertAdjacentHTML('beforeend', compareRow(m.row, m.ms));
       n++;
-      $('compare-status').textContent = n < VARIANT_NAMES.length ? `computing ${n} of ${VARIANT_NAMES.length}… (4 KiB leaves of a large BAR take seconds)` : '';
+      $('compare-status').textContent = n < VARIANT_NAMES.length ? `computing ${n} of ${VARIANT_NAMES.length}…` : '';
     } else if (m.kind === 'done') {
       btn.disabled = false;
       $('compare-status').textContent = 'done';
