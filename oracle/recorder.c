@@ -22,6 +22,7 @@
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <sys/personality.h>
+#include <sys/rseq.h>
 #include <sys/wait.h>
 
 #define OPLIST_PROG "recorder"
@@ -108,6 +109,9 @@ static long raw_syscall6(long n, long a, long b, long c, long d, long e, long f)
  * ld.so too, hence raw system calls and no return — and maps one page with no hint. The
  * top-down search then finds free room right up to mmap_base (the stack's guard gap starts
  * above it) and returns mmap_base - 4096. The parent's address space is not touched.
+ * First the child unregisters glibc's rseq area (it lies in the TLS block, which is in the
+ * range unmapped): the kernel writes it on return to user space and would otherwise kill
+ * the child with SIGSEGV whenever it was preempted or migrated.
  */
 #define PROBE_LOW 0x600000000000ULL
 static uint64_t probe_mmap_base(void)
@@ -124,7 +128,14 @@ static uint64_t probe_mmap_base(void)
 		return 0;
 	if (pid == 0) {
 		uint64_t v = 0;
-		if (raw_syscall6(SYS_munmap, (long)PROBE_LOW, (long)(stack_lo - PROBE_LOW), 0, 0, 0, 0) == 0) {
+		int rseq_ok = __rseq_size == 0; /* not registered */
+		if (!rseq_ok) {
+			long area = (long)((char *)__builtin_thread_pointer() + __rseq_offset);
+			/* glibc registers 32 bytes (struct rseq); __rseq_size may say fewer (its feature size) */
+			rseq_ok = raw_syscall6(SYS_rseq, area, 32, RSEQ_FLAG_UNREGISTER, RSEQ_SIG, 0, 0) == 0 ||
+				  raw_syscall6(SYS_rseq, area, __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG, 0, 0) == 0;
+		}
+		if (rseq_ok && raw_syscall6(SYS_munmap, (long)PROBE_LOW, (long)(stack_lo - PROBE_LOW), 0, 0, 0, 0) == 0) {
 			long a = raw_syscall6(SYS_mmap, 0, (long)PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			if ((unsigned long)a < -4095UL)
 				v = (uint64_t)a + PAGE;
