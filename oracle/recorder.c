@@ -2,7 +2,10 @@
  * recorder — runs a list of mmap/munmap/mprotect calls in the live kernel and
  * prints what happened (the raw material of a pfnmap-trace/1 trace).
  *
- * Usage: recorder OPSFILE EXT4DIR > out.txt     (run under `setarch -R`)
+ * Usage: recorder OPSFILE EXT4DIR > out.txt     (normally under `setarch -R`;
+ * without it the layout is randomised, and the output ends with an `aslr` line:
+ * whether the task has PF_RANDOMIZE, mmap_rnd_bits, and the mmap_base a forked
+ * child measured after the final snapshot — see probe_mmap_base()).
  *
  * OPSFILE (text):
  *   file <id> <memfd|ext4|tmpfs> <sizeHex>
@@ -18,6 +21,9 @@
  */
 #define _GNU_SOURCE
 #include <stdint.h>
+#include <sys/personality.h>
+#include <sys/rseq.h>
+#include <sys/wait.h>
 
 #define OPLIST_PROG "recorder"
 #define MAPS_BUF (64u << 20)
@@ -80,6 +86,86 @@ static void create_files(const char *ext4dir)
 	}
 }
 
+/* ---- ASLR facts (after the final snapshot) -------------------------------- */
+
+/* A system call without libc: the probe's child has unmapped libc. */
+static long raw_syscall6(long n, long a, long b, long c, long d, long e, long f)
+{
+	long ret;
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+/*
+ * This task's mmap_base, or 0 if it cannot be measured. fork() copies mm->mmap_base, so a
+ * child can spend its copy of the address space: it unmaps everything from PROBE_LOW (above
+ * any PIE image or heap, below any mmap_base of a 47-bit task) up to its stack — libc and
+ * ld.so too, hence raw system calls and no return — and maps one page with no hint. The
+ * top-down search then finds free room right up to mmap_base (the stack's guard gap starts
+ * above it) and returns mmap_base - 4096. The parent's address space is not touched.
+ * First the child unregisters glibc's rseq area (it lies in the TLS block, which is in the
+ * range unmapped): the kernel writes it on return to user space and would otherwise kill
+ * the child with SIGSEGV whenever it was preempted or migrated.
+ */
+#define PROBE_LOW 0x600000000000ULL
+static uint64_t probe_mmap_base(void)
+{
+	uint64_t stack_lo = 0, here = (uint64_t)(uintptr_t)&stack_lo;
+	for (size_t i = 0; i < n_initial_vmas; i++)
+		if (initial_vmas[i].start <= here && here < initial_vmas[i].end)
+			stack_lo = initial_vmas[i].start;
+	int p[2];
+	if (stack_lo <= PROBE_LOW || pipe(p) != 0)
+		return 0;
+	pid_t pid = fork();
+	if (pid < 0)
+		return 0;
+	if (pid == 0) {
+		uint64_t v = 0;
+		int rseq_ok = __rseq_size == 0; /* not registered */
+		if (!rseq_ok) {
+			long area = (long)((char *)__builtin_thread_pointer() + __rseq_offset);
+			/* glibc registers 32 bytes (struct rseq); __rseq_size may say fewer (its feature size) */
+			rseq_ok = raw_syscall6(SYS_rseq, area, 32, RSEQ_FLAG_UNREGISTER, RSEQ_SIG, 0, 0) == 0 ||
+				  raw_syscall6(SYS_rseq, area, __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG, 0, 0) == 0;
+		}
+		if (rseq_ok && raw_syscall6(SYS_munmap, (long)PROBE_LOW, (long)(stack_lo - PROBE_LOW), 0, 0, 0, 0) == 0) {
+			long a = raw_syscall6(SYS_mmap, 0, (long)PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if ((unsigned long)a < -4095UL)
+				v = (uint64_t)a + PAGE;
+		}
+		raw_syscall6(SYS_write, p[1], (long)&v, sizeof v, 0, 0, 0);
+		for (;;)
+			raw_syscall6(SYS_exit_group, 0, 0, 0, 0, 0, 0);
+	}
+	close(p[1]);
+	uint64_t v = 0;
+	if (read(p[0], &v, sizeof v) != (ssize_t)sizeof v)
+		v = 0;
+	close(p[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	return v;
+}
+
+/* PF_RANDOMIZE is set at exec unless the personality has ADDR_NO_RANDOMIZE or
+ * kernel.randomize_va_space is 0. */
+static void print_aslr(void)
+{
+	int pers = personality(0xffffffff);
+	long long va = read_long_file("/proc/sys/kernel/randomize_va_space");
+	int randomize = pers != -1 && !(pers & ADDR_NO_RANDOMIZE) && va != 0;
+	long long bits = read_long_file("/proc/sys/vm/mmap_rnd_bits"); /* -1: not readable */
+	uint64_t base = randomize ? probe_mmap_base() : 0;
+	printf("aslr randomize %d mmap_rnd_bits %lld mmap_base 0x%llx\n", randomize, bits, (unsigned long long)base);
+}
+
 static void cleanup_files(void)
 {
 	for (int i = 0; i < n_files; i++)
@@ -112,6 +198,8 @@ int main(int argc, char **argv)
 	print_maps("final-maps", maps_final, maps_final_len);
 	print_env(&env);
 	printf("\n");
+	fflush(stdout);
+	print_aslr();
 	if (fflush(stdout) != 0) {
 		cleanup_files();
 		return 3;

@@ -8,7 +8,7 @@ import { bundledTraces } from '../src/cli/paths.js';
 
 test('the bundled kernel traces are all there', () => {
   const names = bundledTraces().map((f) => path.basename(f));
-  assert.deepEqual(names, ['anon-vma-reuse.json', 'churn-77.json.gz', 'mixed-1.json', 'mixed-2.json', 'mixed-3.json', 'mixed-4.json', 'mixed-5.json', 'mixed-6.json']);
+  assert.deepEqual(names, ['anon-vma-reuse.json', 'aslr-1.json', 'churn-77.json.gz', 'mixed-1.json', 'mixed-2.json', 'mixed-3.json', 'mixed-4.json', 'mixed-5.json', 'mixed-6.json']);
 });
 
 for (const file of bundledTraces()) {

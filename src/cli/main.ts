@@ -184,12 +184,18 @@ function replayCmd(args: string[]): number {
     const report: ReplayReport = {
       trace: r.trace, ops: r.ops, resultsMatched: r.resultsMatched, finalMatched: r.finalMatched,
       firstMismatch: r.firstMismatch, modelNs: r.modelNs,
+      ...(r.mmapBase === undefined ? {} : { mmapBase: r.mmapBase }),
     };
     const ok = r.firstMismatch === null && r.finalMatched;
     if (values.json) console.log(JSON.stringify({ ...report, file: positionals[0], result: ok ? 'ok' : 'mismatch' }));
     else {
       console.log(`${r.trace}: ${r.resultsMatched}/${r.ops} results identical, final maps ${r.finalMatched ? 'identical' : 'DIFFER'} ` +
         `(model ${fmtNs(r.modelNs / Math.max(1, r.ops))}/op)`);
+      if (r.mmapBase) {
+        const b = r.mmapBase;
+        console.log(b.source === 'env' ? `randomised: mmap_base ${b.value} from env.mmapBase`
+          : `randomised: mmap_base inferred, not given: ${b.how}${b.value === null ? ' (no op depended on where in that range)' : ''}`);
+      }
       if (r.firstMismatch) console.log(`first mismatch: ${JSON.stringify(r.firstMismatch)}`);
     }
     return ok ? 0 : 1;

@@ -68,6 +68,7 @@ export function replayRow(a: TraceArg): ReplayRow {
   const report: ReplayReport = {
     trace: r.trace, ops: r.ops, resultsMatched: r.resultsMatched, finalMatched: r.finalMatched,
     firstMismatch: r.firstMismatch, modelNs: r.modelNs,
+    ...(r.mmapBase === undefined ? {} : { mmapBase: r.mmapBase }),
   };
   const ok = r.firstMismatch === null && r.finalMatched;
   return { ...report, file: a.file, result: ok ? 'ok' : 'mismatch' };

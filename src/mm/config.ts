@@ -30,6 +30,10 @@ export interface MmConfig {
   la57: boolean;
   /** vm.legacy_va_layout or ADDR_COMPAT_LAYOUT: bottom-up layout. */
   legacyLayout: boolean;
+  /** PF_RANDOMIZE: the task was exec'd with address-space randomisation (no setarch -R). */
+  randomize: boolean;
+  /** With randomize: arch_mmap_rnd() of the exec, in pages (mmap_base = its rnd-0 value minus this). */
+  mmapRnd: number;
   /** RLIMIT_STACK at exec, bytes (RLIM_INFINITY = 2^64-1). */
   rlimitStack: bigint;
   /** /sys/kernel/mm/transparent_hugepage/enabled: gates huge faults of special VMAs. */
@@ -79,6 +83,8 @@ export const DEFAULT_CONFIG: MmConfig = {
   anonShmemInheritOrders: [9],
   la57: false,
   legacyLayout: false,
+  randomize: false,
+  mmapRnd: 0,
   rlimitStack: 0x800000n,
   thpEnabled: 'madvise',
   hugePfnmap: { arch: true, pmd: true, pud: true },

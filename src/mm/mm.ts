@@ -37,6 +37,8 @@ export class MmStruct {
   /** VMAs above TASK_SIZE that /proc/pid/maps lists but the tree does not hold ([vsyscall]). */
   readonly gateVmas: Vma[] = [];
   private anonVmaSeq = 0;
+  /** How many top-down searches found no room below mmap_base and fell back to bottom-up. */
+  bottomUpFallbacks = 0;
   /** Set when an operation hit a path the modelled kernel is known to crash on. */
   hazard: string | null = null;
   /** Freed VMAs, reused by newVma(): a steady churn of mappings allocates nothing. */
@@ -47,7 +49,7 @@ export class MmStruct {
   constructor(config: MmConfig, arch: ArchOps) {
     this.config = config;
     this.arch = arch;
-    const bases = arch.mmapBases(config.rlimitStack, config.stackGuardGap);
+    const bases = arch.mmapBases(config.rlimitStack, config.stackGuardGap, config.randomize ? config.mmapRnd : null);
     this.topdown = !config.legacyLayout;
     this.mmapLegacyBase = bases.legacyBase;
     this.mmapBase = config.legacyLayout ? bases.legacyBase : bases.base;

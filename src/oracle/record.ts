@@ -1,5 +1,6 @@
 // The live-kernel oracle: runs an op list in the real kernel (oracle/recorder.c,
-// under `setarch -R`) and turns its raw output into a pfnmap-trace/1 Trace.
+// under `setarch -R`, or randomised under `setarch x86_64`) and turns its raw output into a
+// pfnmap-trace/1 Trace.
 // Deliberately free of model imports: only the trace format types.
 
 import { hexU64 } from '../lib/u64.js';
@@ -219,12 +220,14 @@ interface RawOutput {
   results: RawResult[];
   ns: number[];
   env: Record<string, string>;
+  /** the `aslr` line: randomize, mmap_rnd_bits, mmap_base (the recorder's probe) */
+  aslr: Record<string, string>;
 }
 
 function parseOutput(out: string, nOps: number): RawOutput {
   const lines = out.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  const raw: RawOutput = { filePaths: new Map(), initial: [], final: [], results: new Array(nOps), ns: new Array(nOps), env: {} };
+  const raw: RawOutput = { filePaths: new Map(), initial: [], final: [], results: new Array(nOps), ns: new Array(nOps), env: {}, aslr: {} };
   let section: 'initial' | 'final' | null = null;
   for (const line of lines) {
     if (section) {
@@ -251,9 +254,9 @@ function parseOutput(out: string, nOps: number): RawOutput {
     } else if (head === 'ns') {
       const [idx, n] = rest.split(' ');
       raw.ns[Number(idx)] = Number(n);
-    } else if (head === 'env') {
+    } else if (head === 'env' || head === 'aslr') {
       const t = rest.split(' ');
-      for (let k = 0; k + 1 < t.length; k += 2) raw.env[t[k] as string] = t[k + 1] as string;
+      for (let k = 0; k + 1 < t.length; k += 2) raw[head][t[k] as string] = t[k + 1] as string;
     } else {
       throw new Error(`pfnmap oracle: unexpected recorder output line: ${line}`);
     }
@@ -265,6 +268,7 @@ function parseOutput(out: string, nOps: number): RawOutput {
   }
   if (raw.initial.length === 0 || raw.final.length === 0) throw new Error('pfnmap oracle: recorder printed no maps');
   if (!('mmap_min_addr' in raw.env)) throw new Error('pfnmap oracle: recorder printed no env line');
+  if (!('randomize' in raw.aslr)) throw new Error('pfnmap oracle: recorder printed no aslr line');
   return raw;
 }
 
@@ -305,8 +309,15 @@ function dropSkipped(ops: TraceOp[], raw: RawResult[]): { ops: TraceOp[]; result
   return { ops: outOps, results: outResults, keptIndex };
 }
 
-/** Runs `ops` in the live kernel (under setarch -R) and returns the recorded trace. Skipped ops are left out. */
-export function recordTrace(opts: { name: string; files: TraceFile[]; ops: TraceOp[] }): Trace {
+/**
+ * Runs `ops` in the live kernel and returns the recorded trace. Skipped ops are left out.
+ * By default under `setarch -R`; with `randomize` under `setarch x86_64` (which clears
+ * ADDR_NO_RANDOMIZE), so the layout is randomised: env.randomize is then true and env gives
+ * mmap_rnd_bits and the mmap_base the recorder measured (drop env.mmapBase to make a replay
+ * infer it).
+ */
+export function recordTrace(opts: { name: string; files: TraceFile[]; ops: TraceOp[]; randomize?: boolean }): Trace {
+  const randomize = opts.randomize === true;
   const bin = compileRecorder();
   const opsText = encodeOps(opts.files, opts.ops);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pfnmap-rec-'));
@@ -321,7 +332,7 @@ export function recordTrace(opts: { name: string; files: TraceFile[]; ops: Trace
     }
     const opsFile = path.join(work, 'ops.txt');
     fs.writeFileSync(opsFile, opsText);
-    const r = spawnSync('setarch', ['-R', bin, opsFile, ext4Dir], {
+    const r = spawnSync('setarch', randomize ? ['x86_64', bin, opsFile, ext4Dir] : ['-R', bin, opsFile, ext4Dir], {
       encoding: 'utf8',
       maxBuffer: 1 << 30,
     });
@@ -340,6 +351,19 @@ export function recordTrace(opts: { name: string; files: TraceFile[]; ops: Trace
     }
     // root holds CAP_SYS_RAWIO: MAP_FIXED below mmap_min_addr succeeds
     const env = envFromRecorder(raw.env, rlimitStackHex(), typeof process.getuid === 'function' && process.getuid() === 0);
+    const randomized = raw.aslr['randomize'] === '1';
+    if (randomized !== randomize) {
+      throw new Error(randomize
+        ? 'pfnmap oracle: the recorder ran without randomisation although it was asked for (is kernel.randomize_va_space 0?)'
+        : 'pfnmap oracle: the recorder ran randomised under setarch -R');
+    }
+    if (randomize) {
+      env.randomize = true;
+      const bits = Number(raw.aslr['mmap_rnd_bits']);
+      if (bits >= 0) env.mmapRndBits = bits;
+      const base = BigInt(raw.aslr['mmap_base'] ?? '0');
+      if (base !== 0n) env.mmapBase = hex(base);
+    }
     const kept = dropSkipped(opts.ops, raw.results);
     return {
       format: 'pfnmap-trace/1',

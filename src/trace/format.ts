@@ -21,6 +21,10 @@ export interface TraceEnv {
   capSysRawio?: boolean;
   /** /sys/kernel/mm/transparent_hugepage/enabled (the bracketed word) */
   thpEnabled?: string;
+  /** randomize: /proc/sys/vm/mmap_rnd_bits (default 28) */
+  mmapRndBits?: number;
+  /** randomize: the task's mmap_base, when the recorder measured it (optional) */
+  mmapBase?: Hex;
 }
 
 export interface TraceFile {

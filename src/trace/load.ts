@@ -10,6 +10,7 @@ import { errnoFromName } from '../mm/uapi.js';
 import { parseDevice, type Device } from '../devices/device.js';
 import { preset, PRESET_NAMES } from '../devices/presets.js';
 import { variantByName, VARIANT_NAMES, type KernelVariant } from '../kernels/variants.js';
+import { x86MmapBaseRange } from '../arch/x86_64.js';
 
 /** An op address: absolute, or relative to what op k returned. */
 export type AddrRef = { k: -1; off: Split; neg: false } | { k: number; off: Split; neg: boolean };
@@ -32,6 +33,12 @@ export interface LoadedTrace {
   variant: KernelVariant;
   /** vfio-pci files' devices by file id */
   devices: Map<string, Device>;
+  /**
+   * A randomised trace (env.randomize): mmap_rnd_bits, and mmap_base in pages when env.mmapBase
+   * gives it (config.mmapRnd is then set); null base means replay must infer it. null when
+   * the trace was recorded without randomisation.
+   */
+  aslr: { rndBits: number; base: number | null } | null;
 }
 
 const PROTS: Record<string, number> = { none: 0, r: 1, w: 2, rw: 3, x: 4, rx: 5, wx: 6, rwx: 7 };
@@ -166,7 +173,13 @@ function configOf(env: Record<string, unknown>): MmConfig {
     return (BigInt(s.pg) << 12n) | BigInt(s.sub);
   };
   c.rlimitStack = big(env.rlimitStack, 'rlimitStack');
-  if (env.randomize !== false) throw new InputError('env.randomize', 'only traces recorded without randomisation (setarch -R) can be replayed');
+  if (typeof env.randomize !== 'boolean') throw new InputError('env.randomize', `expected true or false, got ${show(env.randomize)}`);
+  c.randomize = env.randomize;
+  if (!env.randomize) {
+    for (const k of ['mmapRndBits', 'mmapBase'] as const) {
+      if (env[k] !== undefined) throw new InputError(`env.${k}`, 'only a randomised trace (env.randomize true) has one');
+    }
+  }
   if (env.pageSize !== 4096) throw new InputError('env.pageSize', `only 4096 is modelled, got ${show(env.pageSize)}`);
   if (env.mmapMinAddr !== undefined) c.dacMmapMinAddr = big(env.mmapMinAddr, 'mmapMinAddr');
   if (env.stackGuardGap !== undefined) c.stackGuardGap = big(env.stackGuardGap, 'stackGuardGap');
@@ -199,6 +212,28 @@ function configOf(env: Record<string, unknown>): MmConfig {
     c.thpEnabled = env.thpEnabled as MmConfig['thpEnabled'];
   }
   return c;
+}
+
+/** env.mmapRndBits and env.mmapBase of a randomised trace; sets config.mmapRnd when the base is given. */
+function aslrOf(env: Record<string, unknown>, c: MmConfig): LoadedTrace['aslr'] {
+  if (!c.randomize) return null;
+  let rndBits = 28;
+  if (env.mmapRndBits !== undefined) {
+    // CONFIG_ARCH_MMAP_RND_BITS_MIN..MAX of x86_64 (4-level paging)
+    if (!Number.isSafeInteger(env.mmapRndBits) || (env.mmapRndBits as number) < 28 || (env.mmapRndBits as number) > 32) {
+      throw new InputError('env.mmapRndBits', `expected an integer from 28 to 32 (x86_64's mmap_rnd_bits range), got ${show(env.mmapRndBits)}`);
+    }
+    rndBits = env.mmapRndBits as number;
+  }
+  if (c.legacyLayout || c.la57) throw new InputError('env.randomize', 'randomised traces are modelled for the 4-level top-down layout only');
+  if (env.mmapBase === undefined) return { rndBits, base: null };
+  const b = hex(env.mmapBase, 'env.mmapBase');
+  const { lo, hi } = x86MmapBaseRange(c.rlimitStack, c.stackGuardGap, rndBits);
+  if (b.sub !== 0 || b.pg < lo || b.pg > hi) {
+    throw new InputError('env.mmapBase', `${env.mmapBase as string} is not an mmap_base this task can have: a page from ${formatSplit(lo, 0)} to ${formatSplit(hi, 0)} (rlimitStack ${env.rlimitStack as string}, ${rndBits} random bits)`);
+  }
+  c.mmapRnd = hi - b.pg;
+  return { rndBits, base: b.pg };
 }
 
 /** The variant a trace replays under: model.kernel, else from the recording kernel's version. */
@@ -264,7 +299,9 @@ export function validateTrace(data: unknown): ValidatedTrace {
   if (t.format !== 'pfnmap-trace/1') throw new InputError('format', `expected "pfnmap-trace/1", got ${show(t.format)}`);
   str(t.name, 'name');
   if (t.arch !== 'x86_64') throw new InputError('arch', `only x86_64 is modelled, got ${show(t.arch)}`);
-  let config = configOf(obj(t.env, 'env'));
+  const env = obj(t.env, 'env');
+  let config = configOf(env);
+  const aslr = aslrOf(env, config);
   const fileIds = new Set<string>();
   const devices = new Map<string, Device>();
   arr(t.files, 'files').forEach((fv, i) => {
@@ -310,7 +347,7 @@ export function validateTrace(data: unknown): ValidatedTrace {
       if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw new InputError(`ns[${i}]`, `expected a non-negative number of nanoseconds, got ${show(n)}`);
     });
   }
-  return { raw: t as unknown as Trace, config, ops, expected, variant, devices };
+  return { raw: t as unknown as Trace, config, ops, expected, variant, devices, aslr };
 }
 
 /** Read a trace file (plain JSON or gzip). */

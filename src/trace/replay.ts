@@ -14,12 +14,24 @@ import { newMm, makeFile, addInitialVmas, shmemZeroSetup } from '../kernels/linu
 import type { KFile, FileKind } from '../fs/file.js';
 import { addSplitInto, subSplitInto, formatPages, pageAlignUp, parseSplit, type Split } from '../lib/u64.js';
 import { errnoName } from '../mm/uapi.js';
+import { Undecidable } from '../mm/undecidable.js';
+import { x86MmapBaseRange } from '../arch/x86_64.js';
 
 export interface Mismatch {
   op: number | 'final';
   index?: number;
   expected: unknown;
   got: unknown;
+}
+
+/** Where a randomised trace's mmap_base came from. */
+export interface MmapBaseReport {
+  source: 'env' | 'inferred';
+  /** the base replayed with; null when only a range was inferred and no op depended on more */
+  value: string | null;
+  /** the inferred candidates [lowest, highest] */
+  range?: [string, string];
+  how: string;
 }
 
 export interface ReplayReport {
@@ -29,6 +41,8 @@ export interface ReplayReport {
   finalMatched: boolean;
   firstMismatch: Mismatch | null;
   modelNs: number;
+  /** randomised traces only */
+  mmapBase?: MmapBaseReport;
 }
 
 /** The process a trace starts in: mm with the initial VMAs, and the trace's files by id. */
@@ -62,10 +76,20 @@ export function newRunOutput(n: number): RunOutput {
   return { ret: new Float64Array(n), faults: new Float64Array(n).fill(-1), signal: new Array<string | null>(n).fill(null), hazardAt: -1, hazard: null };
 }
 
+/** The second process of a replay that does not know mmap_base: the same ops, the other end of the range. */
+export interface Twin {
+  mm: MmStruct;
+  files: Map<string, KFile>;
+  out: RunOutput;
+  /** says which bases the two runs have and how they were inferred, for the refusal */
+  describe: string;
+}
+
 /** Execute the ops in order; a kernel hazard stops the run after that op. */
-export function runOps(mm: MmStruct, files: Map<string, KFile>, ops: CompiledOp[], out: RunOutput): void {
+export function runOps(mm: MmStruct, files: Map<string, KFile>, ops: CompiledOp[], out: RunOutput, twin?: Twin): void {
   const res = out.ret;
   const fileList = ops.map((o) => (o.op === 'mmap' && o.fd !== null ? files.get(o.fd)! : null));
+  const twinFiles = twin === undefined ? null : ops.map((o) => (o.op === 'mmap' && o.fd !== null ? twin.files.get(o.fd)! : null));
   const base: Split = { pg: 0, sub: 0 };
   const rel: Split = { pg: 0, sub: 0 };
   for (let i = 0; i < ops.length; i++) {
@@ -78,41 +102,104 @@ export function runOps(mm: MmStruct, files: Map<string, KFile>, ops: CompiledOp[
       base.pg = r > 0 ? r : 0;
       addr = ref.neg ? subSplitInto(rel, base, ref.off) : addSplitInto(rel, base, ref.off);
     }
-    let r = 0;
-    switch (o.op) {
-      case 'mmap':
-        r = sysMmap(mm, addr, o.len, o.prot, o.flags, fileList[i], o.offset, shmemZeroSetup);
-        break;
-      case 'munmap':
-        r = sysMunmap(mm, addr, o.len);
-        break;
-      case 'mprotect':
-        r = sysMprotect(mm, addr, o.len, o.prot);
-        break;
-      case 'madvise':
-        r = sysMadvise(mm, addr, o.len, o.advice);
-        break;
-      case 'touch': {
-        let t;
-        try {
-          t = touchRange(mm, addr.pg, addr.pg + pageAlignUp(o.len));
-        } catch (e) {
-          if (!(e instanceof UnmodelledFault)) throw e;
-          const what = e.vma.file === null ? 'anonymous memory' : `file ${e.vma.file.id}`;
-          throw new InputError(`ops[${i}]`, `touch reaches ${what} at ${formatPages(e.page)}; the model has the fault path of device (VM_PFNMAP) mappings only, so a trace may touch only those (docs/model.md)`);
+    try {
+      runOp(mm, fileList[i], o, i, addr, out);
+      if (twin !== undefined) {
+        const fallbacks = mm.bottomUpFallbacks;
+        const twinFallbacks = twin.mm.bottomUpFallbacks;
+        runOp(twin.mm, twinFiles![i], o, i, addr, twin.out);
+        // Equal answers at both ends mean equal answers between them while every placement
+        // is a top-down search (monotone in mmap_base); a fall-back to bottom-up starts
+        // from mmap_legacy_base, which moves the other way, so it is refused too.
+        const differs = out.ret[i] !== twin.out.ret[i] || out.faults[i] !== twin.out.faults[i] || out.signal[i] !== twin.out.signal[i];
+        const fellBack = mm.bottomUpFallbacks !== fallbacks || twin.mm.bottomUpFallbacks !== twinFallbacks;
+        if (differs || fellBack) {
+          const a = JSON.stringify(formatResult(out, i));
+          const b = JSON.stringify(formatResult(twin.out, i));
+          throw new InputError(`ops[${i}]`, `its result depends on mmap_base, which the trace does not give (env.mmapBase) and which could not be inferred exactly: ${twin.describe}; ` +
+            (differs ? `the lowest base gives ${a}, the highest ${b}` : 'its search fell back to bottom-up from mmap_legacy_base, which moves against mmap_base'));
         }
-        out.faults[i] = t.faults;
-        out.signal[i] = t.signal;
-        break;
       }
+    } catch (e) {
+      if (e instanceof Undecidable) throw new InputError(`ops[${i}]`, `cannot be replayed: ${e.message}`);
+      throw e;
     }
-    res[i] = r;
-    if (mm.hazard !== null) {
-      out.hazardAt = i;
-      out.hazard = mm.hazard;
-      return;
+    if (out.hazardAt >= 0) return;
+  }
+}
+
+/** One op at its resolved address; records its result (and a hazard) in out. */
+function runOp(mm: MmStruct, file: KFile | null, o: CompiledOp, i: number, addr: Split, out: RunOutput): void {
+  let r = 0;
+  switch (o.op) {
+    case 'mmap':
+      r = sysMmap(mm, addr, o.len, o.prot, o.flags, file, o.offset, shmemZeroSetup);
+      break;
+    case 'munmap':
+      r = sysMunmap(mm, addr, o.len);
+      break;
+    case 'mprotect':
+      r = sysMprotect(mm, addr, o.len, o.prot);
+      break;
+    case 'madvise':
+      r = sysMadvise(mm, addr, o.len, o.advice);
+      break;
+    case 'touch': {
+      let t;
+      try {
+        t = touchRange(mm, addr.pg, addr.pg + pageAlignUp(o.len));
+      } catch (e) {
+        if (!(e instanceof UnmodelledFault)) throw e;
+        const what = e.vma.file === null ? 'anonymous memory' : `file ${e.vma.file.id}`;
+        throw new InputError(`ops[${i}]`, `touch reaches ${what} at ${formatPages(e.page)}; the model has the fault path of device (VM_PFNMAP) mappings only, so a trace may touch only those (docs/model.md)`);
+      }
+      out.faults[i] = t.faults;
+      out.signal[i] = t.signal;
+      break;
     }
   }
+  out.ret[i] = r;
+  if (mm.hazard !== null) {
+    out.hazardAt = i;
+    out.hazard = mm.hazard;
+  }
+}
+
+/** The dynamic loader's image as /proc/pid/maps names it (glibc's ld-linux-*.so.N, musl's ld-musl-*.so.1). */
+const LOADER = /^process:ld[-.][^/]*\.so(\.[0-9]+)*$/;
+
+/**
+ * The mmap_base candidates of a randomised trace that does not give env.mmapBase, from its
+ * initial VMAs: every base the random factor allows (rnd below 2^mmap_rnd_bits pages), no
+ * lower than the end of the highest VMA below [stack] (the process placed nothing above
+ * mmap_base: what it mapped without MAP_FIXED or a hint lies below it). When that VMA is the
+ * dynamic loader's image (or the anonymous rest of its bss right after it), the base is
+ * exactly its end: at exec the ELF loader maps the interpreter before anything else, with
+ * no hint, so the top-down search puts it directly below mmap_base.
+ */
+export function inferMmapBase(t: ValidatedTrace): { lo: number; hi: number; how: string } {
+  const rndBits = t.aslr?.rndBits ?? 28;
+  const range = x86MmapBaseRange(t.config.rlimitStack, t.config.stackGuardGap, rndBits);
+  const hexOf = (pg: number) => formatPages(pg);
+  const all = `any base the random factor allows (${hexOf(range.lo)}..${hexOf(range.hi)}, ${rndBits} bits)`;
+  const rows = t.raw.initial.map((v) => ({ start: parseSplit(v.start).pg, end: parseSplit(v.end).pg, backing: v.backing }));
+  const stack = rows.find((v) => v.backing === '[stack]');
+  if (stack === undefined) return { lo: range.lo, hi: range.hi, how: `no [stack] in initial: ${all}` };
+  let top = -1;
+  for (let k = 0; k < rows.length; k++) if (rows[k].end <= stack.start) top = k;
+  if (top < 0) return { lo: range.lo, hi: range.hi, how: `nothing below [stack] in initial: ${all}` };
+  const end = rows[top].end;
+  if (end > range.hi) {
+    throw new InputError(`initial[${top}].end`, `${hexOf(end)} is above the highest mmap_base this task can have (${hexOf(range.hi)}): the initial VMAs do not fit a randomised layout; give env.mmapBase`);
+  }
+  let k = top;
+  if (rows[k].backing === 'anon' && k > 0 && rows[k - 1].end === rows[k].start) k--;
+  if (LOADER.test(rows[k].backing)) {
+    if (end < range.lo) throw new InputError(`initial[${top}].end`, `the dynamic loader ends at ${hexOf(end)}, below the lowest mmap_base this task can have (${hexOf(range.lo)}); give env.mmapBase`);
+    return { lo: end, hi: end, how: `mmap_base ${hexOf(end)}, where the dynamic loader (${rows[k].backing.slice('process:'.length)}, initial[${top}]) ends: the ELF loader maps it first, top-down from mmap_base` };
+  }
+  const lo = Math.max(range.lo, end);
+  return { lo, hi: range.hi, how: `mmap_base between ${hexOf(lo)} (the end of initial[${top}], the highest VMA below [stack]) and ${hexOf(range.hi)} (random factor 0)` };
 }
 
 export function formatResult(out: RunOutput, i: number): Expected {
@@ -150,11 +237,35 @@ function sameVma(a: TraceVma, b: TraceVma): boolean {
 }
 
 export function replay(t: ValidatedTrace): ReplayReport & { got: Expected[]; final: TraceVma[] } {
-  const { mm, files } = setUpProcess(t);
+  let run = t;
+  let twin: Twin | undefined;
+  let baseReport: MmapBaseReport | undefined;
+  if (t.aslr !== null) {
+    const hi = x86MmapBaseRange(t.config.rlimitStack, t.config.stackGuardGap, t.aslr.rndBits).hi;
+    const at = (pg: number): ValidatedTrace => ({ ...t, config: { ...t.config, mmapRnd: hi - pg } });
+    if (t.aslr.base !== null) {
+      baseReport = { source: 'env', value: formatPages(t.aslr.base), how: 'env.mmapBase' };
+    } else {
+      let inf;
+      try {
+        inf = inferMmapBase(t);
+      } catch (e) {
+        if (e instanceof InputError && t.source !== undefined) throw new InputError(t.source, e.message);
+        throw e;
+      }
+      run = at(inf.lo);
+      baseReport = { source: 'inferred', value: inf.lo === inf.hi ? formatPages(inf.lo) : null, range: [formatPages(inf.lo), formatPages(inf.hi)], how: inf.how };
+      if (inf.lo !== inf.hi) {
+        const p = setUpProcess(at(inf.hi));
+        twin = { mm: p.mm, files: p.files, out: newRunOutput(t.ops.length), describe: inf.how };
+      }
+    }
+  }
+  const { mm, files } = setUpProcess(run);
   const out = newRunOutput(t.ops.length);
   const t0 = process.hrtime.bigint();
   try {
-    runOps(mm, files, t.ops, out);
+    runOps(mm, files, t.ops, out, twin);
   } catch (e) {
     if (e instanceof InputError && t.source !== undefined) throw new InputError(t.source, e.message);
     throw e;
@@ -182,5 +293,6 @@ export function replay(t: ValidatedTrace): ReplayReport & { got: Expected[]; fin
       break;
     }
   }
-  return { trace: t.raw.name, ops: t.ops.length, resultsMatched: matched, finalMatched, firstMismatch: first, modelNs, got, final };
+  const report = { trace: t.raw.name, ops: t.ops.length, resultsMatched: matched, finalMatched, firstMismatch: first, modelNs, got, final };
+  return baseReport === undefined ? report : { ...report, mmapBase: baseReport };
 }
