@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../trace/input-error.js';
-import { parseDevice, type Device } from './device.js';
+import { parseDevice, pciId, type Device } from './device.js';
 
 const IORESOURCE_IO = 0x100;
 const IORESOURCE_MEM = 0x200;
@@ -56,7 +56,10 @@ export function importSysfsDir(dir: string): Device {
   if (resource === undefined) throw new InputError(dir, 'no readable "resource" file (expected a /sys/bus/pci/devices/BDF directory)');
   const bdf = /[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.exec(path.resolve(dir))?.[0];
   const d = importSysfsResource(resource, `PCI device ${bdf ?? path.basename(dir)}`, bdf);
+  // checked as a device file's vendor and device are, naming the file that is wrong
   const vendor = read('vendor');
   const device = read('device');
+  if (vendor) pciId(vendor, path.join(dir, 'vendor'));
+  if (device) pciId(device, path.join(dir, 'device'));
   return { ...d, ...(vendor ? { vendor } : {}), ...(device ? { device } : {}) };
 }
