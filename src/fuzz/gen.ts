@@ -685,9 +685,12 @@ export const argvCase: fc.Arbitrary<FuzzCase> = fc.oneof(
     }).map(({ cmd, toks }): FuzzCase => {
       const opts = OPTS[cmd] ?? ['--json'];
       const argv: string[] = cmd === '' ? [] : [cmd];
-      for (const [o, v, eq] of toks) {
+      for (const [o, v0, eq] of toks) {
+        let v = v0;
         if (o < 0 || opts.length === 0) { argv.push(v); continue; }
         const name = pick(opts, o);
+        // output files go in the case's directory, never the working directory ("" stays "")
+        if ((name === '--svg' || name === '--out') && v !== '' && !v.startsWith('$D')) v = `$D/${v}`;
         if (BOOLS.has(name)) argv.push(name);
         else if (eq) argv.push(`${name}=${v}`);
         else argv.push(name, v);
