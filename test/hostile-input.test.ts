@@ -155,3 +155,39 @@ test('align-test counts a long run of one kind of line instead of printing it; -
   const j = JSON.parse(run([...args, '--json']).stdout);
   assert.equal(j.linesOmitted, failed.length - 5);
 });
+
+// Found by the fuzz suite (src/fuzz, npm run fuzz): each class of defect it found, once.
+
+test('fuzz: a PCI vendor or device ID that is not "0x" and four hex digits is refused, in device files and sysfs', () => {
+  const d = deviceToJson(preset('nvme-16k')!) as Record<string, unknown>;
+  for (const bad of ['10de', '0x10DE', 'nvidia', '0x123456', '0x10de\r']) {
+    refused(['compare', '--device', file('vendor.json', JSON.stringify({ ...d, vendor: bad }))], /vendor\.json\.vendor: expected a PCI ID like "0x10de", got /);
+  }
+  refused(['compare', '--device', file('devid.json', JSON.stringify({ ...d, device: 'x' }))], /devid\.json\.device: expected a PCI ID/);
+  const sys = path.join(dir, 'sysfs-ids');
+  fs.mkdirSync(sys);
+  fs.writeFileSync(path.join(sys, 'resource'), ['0x00000000f0000000 0x00000000f0ffffff 0x0000000000040200', ...Array(6).fill('0x0000000000000000 0x0000000000000000 0x0000000000000000')].join('\n') + '\n');
+  fs.writeFileSync(path.join(sys, 'vendor'), '0x10de\n');
+  fs.writeFileSync(path.join(sys, 'device'), 'garbage\n');
+  refused(['plan', '--sysfs', sys], /sysfs-ids\/device: expected a PCI ID like "0x10de", got "garbage"/);
+  fs.writeFileSync(path.join(sys, 'device'), '0x2330\n');
+  assert.equal(run(['plan', '--sysfs', sys, '--json']).status, 0);
+});
+
+test('fuzz: --bdf is checked whatever the device source (it was ignored for presets, device files and sysfs)', () => {
+  refused(['compare', '--device', 'nvme-16k', '--bdf', 'zz'], /^pfnmap: --bdf: expected \[dddd:\]bb:dd\.f, got "zz"\n/);
+  refused(['align-test', '--device', 'nvme-16k', '--loops', '1', '--bdf', '0000:02:00.8'], /^pfnmap: --bdf: expected/);
+  refused(['plan', '--device', 'nvme-16k', '--bdf', '0000:02:00.8'], /^pfnmap: --bdf: expected/);
+  const d = { ...(deviceToJson(preset('nvme-16k')!) as object), bdf: '0000:03:00.0' };
+  const f = file('bdf.json', JSON.stringify(d));
+  refused(['compare', '--device', f, '--bdf', '04:00.0'], /^pfnmap: --bdf: the device is 0000:03:00\.0, not "04:00\.0"\n/);
+  assert.equal(run(['compare', '--device', f, '--bdf', '03:00.0', '--json']).status, 0);
+});
+
+test('fuzz: merge refuses shards whose totals add up past 2^53 (the merged JSON would hold rounded numbers)', () => {
+  const shard = (i: number) => ({ format: 'pfnmap-sweep/1', seed: 1, count: 3, shards: [`${i}/3`], thp: 'always',
+    variants: { v2: { cases: 1, failed: 0, bytes: 2 ** 52, pudBytes: 2 ** 52, pmdBytes: 0, pteBytes: 0, faults: 1, tlbEntries: 1 } } });
+  const files = [0, 1, 2].map((i) => file(`big-${i}.json`, JSON.stringify(shard(i))));
+  refused(['merge', ...files], /^pfnmap: merge: the shards' v2\.bytes add up to more than 2\^53 - 1/);
+  assert.equal(run(['merge', ...files.slice(0, 1), '--partial']).status, 0);
+});

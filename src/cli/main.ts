@@ -351,6 +351,8 @@ function planCmd(args: string[]): number {
   if (positionals.length > 0) throw new UsageError(`plan: unexpected argument ${JSON.stringify(positionals[0])}`);
   const given = [values.device, values.lspci, values.sysfs].filter((x) => x !== undefined);
   if (given.length !== 1) throw new UsageError('plan: give exactly one of --device D, --lspci FILE, --sysfs DIR');
+  // a malformed --bdf is refused before anything is read, whichever source it goes with
+  if (values.bdf !== undefined) normaliseBdf(values.bdf);
   let devs: Device[];
   if (values.lspci !== undefined) {
     let text: string;

@@ -263,6 +263,11 @@ export function mergeResults(parts: SweepResult[], partial = false, files?: stri
     }
     addTotals(totals, p.variants);
   }
+  // each total is a whole number below 2^53, and so must their sum be: beyond it the
+  // merged JSON would hold rounded numbers that no sweep produced (and merge would refuse)
+  for (const [v, t] of Object.entries(totals)) {
+    for (const k of TOTAL_KEYS) if (!Number.isSafeInteger(t[k])) throw new InputError('merge', `the shards' ${oneLine(v, 40)}.${k} add up to more than 2^53 - 1, beyond what the JSON result holds exactly`);
+  }
   const missing: string[] = [];
   for (let i = 0; i < n; i++) if (!owner.has(i)) missing.push(`${i}/${n}`);
   if (missing.length > 0 && !partial) {

@@ -71,6 +71,12 @@ function bool(v: unknown, field: string, dflt: boolean): boolean {
   return v;
 }
 
+/** A PCI vendor or device ID as "0x" and four lowercase hex digits; an InputError naming field otherwise. */
+export function pciId(v: unknown, field: string): string {
+  if (typeof v !== 'string' || !/^0x[0-9a-f]{4}$/.test(v)) throw new InputError(field, `expected a PCI ID like "0x10de", got ${show(v)}`);
+  return v;
+}
+
 function isPow2(n: number): boolean {
   return n > 0 && 2 ** Math.round(Math.log2(n)) === n;
 }
@@ -84,6 +90,9 @@ export function parseDevice(data: unknown, where = 'device'): Device {
   for (const k of ['bdf', 'vendor', 'device', 'source'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'string') throw new InputError(`${where}.${k}`, 'expected a string');
   }
+  // vendor and device are PCI IDs, 16-bit numbers written like every number of the format:
+  // "0x10de" (lowercase, 0x, the four digits sysfs and lspci -nn print)
+  for (const k of ['vendor', 'device'] as const) if (o[k] !== undefined) pciId(o[k], `${where}.${k}`);
   if (o.bdf !== undefined && !/^[0-9a-f]{4,5}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(o.bdf as string)) {
     throw new InputError(`${where}.bdf`, `expected dddd:bb:dd.f (a 4- or 5-digit domain), got ${show(o.bdf)}`);
   }

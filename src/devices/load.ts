@@ -9,11 +9,20 @@ import { parseJson } from '../lib/json.js';
 import { errText } from '../lib/json-file.js';
 import { parseDevice, type Device } from './device.js';
 import { preset, PRESET_NAMES } from './presets.js';
-import { importLspci } from './lspci.js';
+import { importLspci, normaliseBdf } from './lspci.js';
 import { importSysfs } from './sysfs.js';
 
 /** A device from --device: bdf picks one device of an lspci listing or a sysfs devices directory. */
 export function loadDevice(spec: string, bdf?: string): Device {
+  // a malformed --bdf is refused whatever the device is, and a --bdf that names another
+  // device than the one described is refused too (it used to be ignored for all but lspci)
+  const want = bdf === undefined ? undefined : normaliseBdf(bdf);
+  const d = readDevice(spec, bdf);
+  if (want !== undefined && d.bdf !== undefined && normaliseBdf(d.bdf) !== want) throw new InputError('--bdf', `the device is ${d.bdf}, not ${show(bdf)}`);
+  return d;
+}
+
+function readDevice(spec: string, bdf?: string): Device {
   const p = preset(spec);
   if (p) return p;
   if (!fs.existsSync(spec)) {

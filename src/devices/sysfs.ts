@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../trace/input-error.js';
-import { parseDevice, type Device } from './device.js';
+import { parseDevice, pciId, type Device } from './device.js';
 import { normaliseBdf } from './lspci.js';
 import { oneLine, show } from '../lib/text.js';
 import { errText } from '../lib/json-file.js';
@@ -64,8 +64,11 @@ export function importSysfsDir(dir: string): Device {
   const base = path.basename(path.resolve(dir));
   const bdf = BDF_NAME.test(base) ? normaliseBdf(base) : undefined;
   const d = importSysfsResource(resource, `PCI device ${bdf ?? base}`, bdf, oneLine(path.join(dir, 'resource')));
+  // checked as a device file's vendor and device are, naming the file that is wrong
   const vendor = read('vendor');
   const device = read('device');
+  if (vendor) pciId(vendor, path.join(dir, 'vendor'));
+  if (device) pciId(device, path.join(dir, 'device'));
   return { ...d, ...(vendor ? { vendor } : {}), ...(device ? { device } : {}) };
 }
 
