@@ -99,12 +99,17 @@ test('a bad file is its row with a one-line error, the others still run, exit 2'
     assert.match(rows[4], /c-good\.json\.gz +287 +ok /);
     assert.match(rows[5], /missing\.json +- +error +- +cannot read: ENOENT/);
     assert.match(r.stdout, /\ntotal: 6 traces, 887 ops: 2 ok, 1 MISMATCH, 3 error; /);
-    // an empty directory is bad input too
+    // an empty directory is bad input too: alone, the one line and no table
     const empty = path.join(dir, 'sub', 'empty');
     fs.mkdirSync(empty);
     const e = run(['replay', empty]);
     assert.equal(e.status, 2);
-    assert.match(e.stdout, /empty +- +error +- +no \*\.json or \*\.json\.gz trace in this directory/);
+    assert.equal(e.stdout, '');
+    assert.match(e.stderr, /^pfnmap: replay: .*empty: no \*\.json or \*\.json\.gz trace in this directory[^\n]*\n$/);
+    // beside another input, its row
+    const both = run(['replay', empty, path.join(dir, 'b-good.json')]);
+    assert.equal(both.status, 2);
+    assert.match(both.stdout, /empty +- +error +- +no \*\.json or \*\.json\.gz trace in this directory/);
   } finally {
     fs.rmSync(dir, { recursive: true });
   }

@@ -201,8 +201,11 @@ function replayCmd(args: string[]): number {
     return ok ? 0 : 1;
   }
   const rows: ReplayRow[] = [];
-  for (const p of positionals) {
-    for (const a of traceFilesOf(p)) {
+  const inputs = positionals.map(traceFilesOf);
+  // one directory that yields no trace at all: the usual one line, no table
+  if (inputs.length === 1 && inputs[0].length === 1 && inputs[0][0].error !== undefined) throw new InputError('replay', inputs[0][0].error);
+  for (const list of inputs) {
+    for (const a of list) {
       const row = replayRow(a);
       rows.push(row);
       // JSON lines as each trace finishes, so a long run shows progress
