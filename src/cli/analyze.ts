@@ -41,7 +41,7 @@ export function mapAndTouch(v: VariantName, dev: Device, bar: number, offset: nu
 }
 
 /** Touch the mapping at page a (or report the mmap's -errno) and describe what it got. */
-function touchAndDescribe(proc: VfioProcess, a: number, base: Pick<MapResult, 'variant' | 'bar' | 'offset' | 'size'>): MapResult {
+export function touchAndDescribe(proc: VfioProcess, a: number, base: Pick<MapResult, 'variant' | 'bar' | 'offset' | 'size'>): MapResult {
   if (a < 0) {
     return { ...base, addr: null, error: errnoName(-a), alignment: 0, leaves: { pud: 0, pmd: 0, pte: 0 }, faults: 0,
       installed: { pte: 0, pmd: 0, pud: 0 }, fallback: { pmd: 0, pud: 0 }, tlbEntries: 0 };

@@ -27,6 +27,7 @@ import { sweep, mergeResults, parseShard, parseSweepResult, defaultWorkers } fro
 import { mappingSvg, coverageSvg, addressSpaceSvg } from './svg.js';
 import { analyze, windowOf } from '../web/model.js';
 import { preset } from '../devices/presets.js';
+import { inspect, inspectText, readMapsArg, defaultKernels, machineThp } from './inspect.js';
 
 import { parseArgs, UsageError, intOption, writeOutput, checkOutput } from './args.js';
 import { readJsonFile, errText } from '../lib/json-file.js';
@@ -72,6 +73,18 @@ gives, and the userspace recipe that gets the best leaves on
 today's kernels, with what it yields on each; --sysfs takes a
 /sys/bus/pci/devices/BDF directory or /sys/bus/pci/devices itself`,
   },
+  inspect: {
+    usage: '--maps FILE|PID [--device D | --lspci FILE | --sysfs DIR] [--bdf BDF] [--kernel K1,K2,…] [--thp MODE] [--json]',
+    what: `read a process's /proc/PID/maps (PID: all digits) or a saved copy;
+for each VFIO device mapping (anon_inode:[vfio-device] or
+/dev/vfio/devices/vfioN): its region (offset >> 40), BAR offset,
+size and VA alignment; with a device also its congruence with the
+BAR's physical address, the leaves a full read installs where it
+is under each kernel (default: this machine's for a PID, else
+every released one), what a no-hint mmap of it would get under
+each design, and where each BAR not mapped yet would land
+(docs/inspect.md)`,
+  },
   sweep: {
     usage: '[--count N] [--seed S] [--kernels …] [--thp MODE] [--shard I/N|auto] [--workers K] [--out FILE] [--svg FILE]',
     what: `random BARs, offsets and lengths under each variant: the share of
@@ -97,7 +110,7 @@ function usageLines(cmd: string): string {
 /** `pfnmap CMD --help`: the command's own usage, its examples and the exit codes. */
 function commandHelp(cmd: string): string {
   const ex = EXAMPLES.filter((e) => e.startsWith(`pfnmap ${cmd} `));
-  return [`usage:\n${usageLines(cmd)}`, ...(cmd === 'align-test' || cmd === 'compare' || cmd === 'plan' || cmd === 'sweep' || cmd === '' ? [`kernel variants: ${VARIANT_NAMES.join(', ')}`] : []),
+  return [`usage:\n${usageLines(cmd)}`, ...(cmd === 'align-test' || cmd === 'compare' || cmd === 'plan' || cmd === 'inspect' || cmd === 'sweep' || cmd === '' ? [`kernel variants: ${VARIANT_NAMES.join(', ')}`] : []),
     ...(ex.length ? [`examples:\n${ex.map((e) => `  ${e}`).join('\n')}`] : []), EXIT_CODES].join('\n\n');
 }
 
@@ -110,6 +123,8 @@ const EXAMPLES = [
   'pfnmap plan --lspci lspci.txt --kernel linux-6.12,linux-7.2',
   'pfnmap plan --sysfs /sys/bus/pci/devices --bdf 0000:01:00.0',
   'pfnmap compare --device gpu-128g --kernels linux-6.18,v2 --svg compare.svg',
+  'pfnmap inspect --maps fixtures/maps/linux-7.2-2g-nohint.maps --device fixtures/maps/linux-7.2-2g-nohint.device.json',
+  'pfnmap inspect --maps 4242 --sysfs /sys/bus/pci/devices --bdf 0000:01:00.0',
   'pfnmap sweep --count 1000 --shard auto --out shard.json    (docs/sweep.md)',
 ];
 
@@ -348,6 +363,45 @@ function notMappable(r: Region): string {
   return 'not mmap-able through VFIO (as described)';
 }
 
+/** --device D | --lspci FILE | --sysfs DIR [--bdf BDF]: one device, or none given. */
+function oneDevice(values: { device?: string; lspci?: string; sysfs?: string; bdf?: string }, cmd: string): Device | undefined {
+  const given = [values.device, values.lspci, values.sysfs].filter((x) => x !== undefined);
+  if (given.length > 1) throw new UsageError(`${cmd}: give at most one of --device D, --lspci FILE, --sysfs DIR`);
+  if (given.length === 0) {
+    if (values.bdf !== undefined) throw new UsageError(`${cmd}: --bdf picks a device of --device, --lspci or --sysfs: give one`);
+    return undefined;
+  }
+  let devs: Device[];
+  if (values.lspci !== undefined) {
+    let text: string;
+    try {
+      text = fs.readFileSync(values.lspci, 'utf8');
+    } catch (e) {
+      throw new InputError('--lspci', `cannot read ${oneLine(values.lspci)}: ${errText(e)}`);
+    }
+    devs = values.bdf !== undefined ? [importLspci(text, undefined, values.bdf)] : importLspciAll(text);
+  } else if (values.sysfs !== undefined) devs = values.bdf !== undefined ? [importSysfs(values.sysfs, values.bdf)] : importSysfsAll(values.sysfs);
+  else devs = [loadDevice(values.device!, values.bdf)];
+  if (devs.length !== 1) throw new UsageError(`${cmd}: ${values.lspci !== undefined ? '--lspci' : '--sysfs'} holds ${devs.length} devices: pick one with --bdf`);
+  return devs[0];
+}
+
+function inspectCmd(args: string[]): number {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {
+    maps: { type: 'string' }, device: { type: 'string' }, lspci: { type: 'string' }, sysfs: { type: 'string' }, bdf: { type: 'string' },
+    kernel: { type: 'string' }, thp: { type: 'string' }, json: { type: 'boolean' } } });
+  if (positionals.length > 0) throw new UsageError(`inspect: unexpected argument ${JSON.stringify(positionals[0])}`);
+  if (values.maps === undefined || values.maps === '') throw new UsageError('inspect: --maps FILE|PID is required');
+  const dev = oneDevice(values, 'inspect');
+  const { text, source, pid } = readMapsArg(values.maps);
+  const kernels = values.kernel === undefined ? defaultKernels(pid) : variantList(values.kernel, 'kernel');
+  const thp = values.thp === undefined && pid !== null ? machineThp() : thpOf(values.thp);
+  const r = inspect(text, source, { device: dev, kernels, thp });
+  if (values.json) console.log(JSON.stringify(r));
+  else for (const l of inspectText(r)) console.log(l);
+  return 0;
+}
+
 function planCmd(args: string[]): number {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {
     device: { type: 'string' }, lspci: { type: 'string' }, sysfs: { type: 'string' }, bdf: { type: 'string' }, kernel: { type: 'string' }, thp: { type: 'string' }, json: { type: 'boolean' } } });
@@ -501,6 +555,8 @@ export function main(argv: string[]): number | Promise<number> {
         return compareCmd(rest);
       case 'plan':
         return planCmd(rest);
+      case 'inspect':
+        return inspectCmd(rest);
       case 'sweep':
         return sweepCmd(rest).catch(handleError);
       case 'merge':

@@ -18,6 +18,10 @@
 //
 // Everything generated or downloaded (kernel .debs, extracted kernels and modules, the
 // probe, initramfs images, QEMU logs) lives under oracle/build/vfio/ and is reused.
+// --maps [DIR] runs, instead of the recordings, one boot per kernel whose scenarios map BARs
+// and leave them mapped; the probe's final /proc/self/maps snapshot of each is written raw to
+// DIR (default fixtures/maps) as <kernel>-<name>.maps with the device as <kernel>-<name>.device.json,
+// for `pfnmap inspect` (test/inspect.test.ts).
 // --hazards runs, instead of the recordings, one boot per kernel and per hazard (munmap or
 // mprotect of a single 4 KiB page inside a touched 1 GiB leaf) and reports what the
 // kernel console shows; nothing of it goes into fixtures.
@@ -294,9 +298,11 @@ function ensureKernel(spec: KernelSpec, buildDir: string): KernelFiles {
     for (const [deb, ps] of byDeb) sh(`dpkg-deb --fsys-tarfile ${q(deb)} | tar -x -C ${q(xdir)} ${ps.map(q).join(' ')}`);
   };
 
-  extract([spec.vmlinuz]);
+  // the unsigned binary package names the image vmlinuz.unsigned
+  const image = where.has(spec.vmlinuz) ? spec.vmlinuz : `${spec.vmlinuz}.unsigned`;
+  extract([image]);
   const vmlinuz = path.join(kdir, 'vmlinuz');
-  fs.renameSync(path.join(xdir, spec.vmlinuz), vmlinuz);
+  fs.renameSync(path.join(xdir, image), vmlinuz);
 
   // Resolve module dependencies, extracting as we go; load order = post-order.
   const order: string[] = [];
@@ -423,6 +429,22 @@ function hazardScenarios(kernel: string): Scenario[] {
       name: `${kernel}-hazard-mprotect4k`, device: d,
       ops: [...setup(), { op: 'mprotect', addr: rel(1, page), len: '0x1000', prot: 'r' }, touchOp('@1', GiB)],
     },
+  ];
+}
+
+/**
+ * --maps: BARs mapped and left mapped, so the final /proc/self/maps shows them as a program
+ * that uses the device would have them: BAR2 with no hint (and BAR0 for the 2 GiB device,
+ * BAR2 only for the 64 MiB one, so BAR0 is the BAR not mapped yet), and BAR2 at the
+ * congruent MAP_FIXED address inside a PROT_NONE reservation, touched.
+ */
+function mapsScenarios(kernel: string): Scenario[] {
+  const [big, small] = DEVICES as [DeviceSpec, DeviceSpec];
+  const bar = (_d: DeviceSpec, addr: string, len: bigint, flags: MmapFlagName[], off: bigint) => mmapOp(addr, len, RW, flags, 'v0', off);
+  return [
+    { name: `${kernel}-maps-2g-nohint`, device: big, ops: [bar(big, '0x0', big.size, ['SHARED'], BAR2), bar(big, '0x0', 0x1000n, ['SHARED'], 0n), touchOp('@0', 4n * MiB)] },
+    { name: `${kernel}-maps-2g-fixed`, device: big, ops: [reserveOp(big.size + GiB), bar(big, `@0^${hex(GiB)}`, big.size, ['SHARED', 'FIXED'], BAR2), touchOp('@1', big.size)] },
+    { name: `${kernel}-maps-64m-nohint`, device: small, ops: [bar(small, '0x0', small.size, ['SHARED'], BAR2)] },
   ];
 }
 
@@ -784,11 +806,11 @@ function describeResult(op: TraceOp, r: TraceResult): string {
 
 interface Args {
   kernels: string[]; out: string; hazards: boolean; accel: string; timeoutS: number; jobs: number; only: string | null;
-  random: number | null; seed: number; ops: number; avoidKnown: boolean;
+  random: number | null; seed: number; ops: number; avoidKnown: boolean; maps: string | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { kernels: ['linux-6.12', 'linux-7.2'], out: 'fixtures/vfio-traces', hazards: false, accel: 'tcg', timeoutS: 1200, jobs: Math.max(1, Math.min(2, os.cpus().length)), only: null, random: null, seed: 1, ops: 40, avoidKnown: false };
+  const a: Args = { kernels: ['linux-6.12', 'linux-7.2'], out: 'fixtures/vfio-traces', hazards: false, accel: 'tcg', timeoutS: 1200, jobs: Math.max(1, Math.min(2, os.cpus().length)), only: null, random: null, seed: 1, ops: 40, avoidKnown: false, maps: null };
   const posInt = (v: string, name: string): number => {
     const n = Number(v);
     if (!Number.isSafeInteger(n) || n < 0 || (name !== '--seed' && n < 1)) fail(`${name} must be a ${name === '--seed' ? 'non-negative' : 'positive'} integer, got ${v}`);
@@ -808,8 +830,10 @@ function parseArgs(argv: string[]): Args {
     else if (v === '--seed') a.seed = posInt(next(), '--seed');
     else if (v === '--ops') a.ops = posInt(next(), '--ops');
     else if (v === '--avoid-known') a.avoidKnown = true;
+    else if (v === '--maps') a.maps = argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--') ? next() : 'fixtures/maps';
     else if (v === '-h' || v === '--help') {
       process.stdout.write('usage: vfio-qemu [--kernels linux-6.12,linux-7.2] [--out DIR] [--hazards] [--accel tcg|kvm] [--timeout S] [--jobs N] [--only SUBSTRING]\n' +
+        '       vfio-qemu --maps [DIR] [--kernels …] [--accel …]   (raw /proc/self/maps with BARs mapped, for pfnmap inspect)\n' +
         '       vfio-qemu --random N [--seed S] [--ops K] [--avoid-known] [--kernels …] [--accel …] [--timeout S] [--jobs N]\n');
       process.exit(0);
     } else fail(`unknown argument ${v}`);
@@ -818,7 +842,7 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-interface Job { spec: KernelSpec; scenarios: Scenario[]; label: string; verbose: boolean; random?: boolean }
+interface Job { spec: KernelSpec; scenarios: Scenario[]; label: string; verbose: boolean; random?: boolean; maps?: boolean }
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
@@ -833,7 +857,9 @@ async function main(): Promise<number> {
   const jobs: Job[] = [];
   for (const k of args.kernels) {
     const spec = KERNELS[k] as KernelSpec;
-    if (args.random !== null) {
+    if (args.maps !== null) {
+      jobs.push({ spec, scenarios: mapsScenarios(k), label: `${k}-maps`, verbose: false, maps: true });
+    } else if (args.random !== null) {
       jobs.push({ spec, scenarios: randomScenarios(k, args.random, args.seed, args.ops, args.avoidKnown), label: `${k}-random`, verbose: false, random: true });
     } else if (args.hazards) {
       for (const s of hazardScenarios(k)) jobs.push({ spec, scenarios: [s], label: s.name, verbose: true });
@@ -847,7 +873,7 @@ async function main(): Promise<number> {
   for (const k of args.kernels) kfiles.set(k, ensureKernel(KERNELS[k] as KernelSpec, buildDir));
 
   const outDir = path.resolve(root, args.out);
-  if (!args.hazards && args.random === null) fs.mkdirSync(outDir, { recursive: true });
+  if (!args.hazards && args.random === null && args.maps === null) fs.mkdirSync(outDir, { recursive: true });
   const randomDir = path.join(buildDir, 'random');
   const failDir = path.join(root, 'oracle', 'failures');
   const randomSummary: string[] = [];
@@ -898,6 +924,29 @@ async function main(): Promise<number> {
     }
     if (job.random) {
       runRandom(job, byName, workDir, `recorded under QEMU ${qver} (${args.accel.toUpperCase()}, q35, intel-iommu intremap=on, ivshmem-plain) by pfnmap's vfio oracle (src/oracle/vfio-qemu.ts --random), guest ${job.spec.release}`);
+      return;
+    }
+    if (job.maps) {
+      const mapsDir = path.resolve(root, args.maps as string);
+      fs.mkdirSync(mapsDir, { recursive: true });
+      const source = `recorded under QEMU ${qver} (${args.accel.toUpperCase()}, q35, intel-iommu intremap=on, ivshmem-plain) by pfnmap's vfio oracle (src/oracle/vfio-qemu.ts --maps), guest ${job.spec.release}`;
+      for (const s of job.scenarios) {
+        const got = byName.get(s.name);
+        try {
+          if (!got) fail(`${s.name}: no output (the guest did not run it; see ${path.join(workDir, 'console.log')})`);
+          const p = parseProbe(got.lines, s.ops.length, s.name);
+          if (got.rc !== 0) fail(`${s.name}: the probe exited with ${got.rc}: ${p.stderr.join(' | ')}`);
+          checkComplete(p, s.ops.length, s.name);
+          const name = s.name.replace('-maps-', '-');
+          fs.writeFileSync(path.join(mapsDir, `${name}.maps`), p.final.join('\n') + '\n');
+          fs.writeFileSync(path.join(mapsDir, `${name}.device.json`), JSON.stringify(deviceObject(p, s.device, source), null, 1) + '\n');
+          summary.push(`${name}: device fd ${p.mapsPath}; ${s.ops.map((op, i) => { const r = p.results[i]!; return `${op.op} ${r.kind === 'ret' ? hex(r.value) + (r.faults !== undefined ? ` faults=${r.faults}` : '') : r.kind === 'errno' ? r.name : r.kind}`; }).join('; ')}`);
+        } catch (e) {
+          if (!(e instanceof OracleError)) throw e;
+          failures++;
+          log(`FAILED ${e.message}`);
+        }
+      }
       return;
     }
     const source = `recorded under QEMU ${qver} (${args.accel.toUpperCase()}, q35, intel-iommu intremap=on, ivshmem-plain) by pfnmap's vfio oracle (src/oracle/vfio-qemu.ts), guest ${job.spec.release}`;
@@ -983,7 +1032,8 @@ async function main(): Promise<number> {
     return failures ? 1 : 0;
   }
   process.stdout.write('\n' + summary.join('\n') + '\n');
-  if (!args.hazards) log(`traces written to ${path.relative(process.cwd(), outDir) || '.'}`);
+  if (args.maps !== null) log(`maps written to ${args.maps}`);
+  else if (!args.hazards) log(`traces written to ${path.relative(process.cwd(), outDir) || '.'}`);
   if (failures) {
     log(`${failures} failure(s)`);
     return 1;

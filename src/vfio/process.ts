@@ -3,7 +3,8 @@
 
 import { MmStruct } from '../mm/mm.js';
 import { DEFAULT_CONFIG, type MmConfig } from '../mm/config.js';
-import { x86_64 } from '../arch/x86_64.js';
+import { x86_64, type ArchOps } from '../arch/x86_64.js';
+import type { TraceVma } from '../trace/format.js';
 import { addInitialVmas, shmemZeroSetup } from '../kernels/linux-6.18.js';
 import { TYPICAL_PROCESS } from '../kernels/process-template.js';
 import type { KernelVariant } from '../kernels/variants.js';
@@ -18,11 +19,15 @@ import { PMD_ORDER, PUD_ORDER } from '../mm/pgtable.js';
 
 export class VfioProcess {
   readonly mm: MmStruct;
-  constructor(readonly variant: KernelVariant, config: Partial<MmConfig> = {}) {
+  /**
+   * `layout` replaces the typical process: its VMAs (as a trace's `initial`) and the arch
+   * (pfnmap inspect passes x86_64 with the mmap_base a /proc/PID/maps implies).
+   */
+  constructor(readonly variant: KernelVariant, config: Partial<MmConfig> = {}, layout?: { initial: Iterable<TraceVma>; arch?: ArchOps }) {
     const c: MmConfig = { ...DEFAULT_CONFIG, ...variant.config, ...config };
     if (config.hugePfnmap === undefined && c.hugePfnmap.arch === false) c.hugePfnmap = { arch: false, pmd: false, pud: false };
-    this.mm = new MmStruct(c, x86_64);
-    addInitialVmas(this.mm, TYPICAL_PROCESS.map(([start, end, perms, offset, backing]) => ({ start, end, perms, offset, backing })));
+    this.mm = new MmStruct(c, layout?.arch ?? x86_64);
+    addInitialVmas(this.mm, layout?.initial ?? TYPICAL_PROCESS.map(([start, end, perms, offset, backing]) => ({ start, end, perms, offset, backing })));
   }
 
   /** open("/dev/vfio/devices/…") of a vfio-pci device under this variant. */
