@@ -397,6 +397,55 @@ export const sysfsCase: fc.Arbitrary<FuzzCase> = fc.record({
 });
 
 // ---------------------------------------------------------------------------------------
+// /proc/PID/maps files (inspect --maps): the maps real kernels printed under the QEMU oracle
+
+const MAPS_FIXTURES = (() => {
+  const dir = path.join(packageRoot(), 'fixtures', 'maps');
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.maps') && fs.existsSync(path.join(dir, f.replace(/\.maps$/, '.device.json'))))
+    .sort().map((f) => ({ maps: fs.readFileSync(path.join(dir, f), 'utf8'), device: fs.readFileSync(path.join(dir, f.replace(/\.maps$/, '.device.json')), 'utf8') }));
+})();
+
+const MAPS_MUTATIONS = [
+  'none', 'none', 'none', 'deleted', 'wide-padding', 'odd-name', 'no-device',
+  'swap', 'duplicate', 'upper-hex', 'crlf', 'no-perms', 'bad-perms', 'empty-line', 'misaligned', 'end-below', 'long-name', 'short-offset', 'no-inode', 'empty',
+] as const;
+
+export const mapsCase: fc.Arbitrary<FuzzCase> = fc.record({ f: fc.nat(), mut: fc.constantFrom(...MAPS_MUTATIONS), k: fc.nat(), name: nonEmptyWeird, json: fc.boolean() }).map((g) => {
+  const fx = MAPS_FIXTURES[g.f % MAPS_FIXTURES.length];
+  const lines = fx.maps.replace(/\n$/, '').split('\n');
+  const i = g.k % lines.length;
+  const j = (i + 1) % lines.length;
+  let expect: Expect = 'invalid';
+  const cols = lines[i].split(' ');
+  switch (g.mut) {
+    case 'none': case 'no-device': expect = 'valid'; break;
+    case 'deleted': lines[i] = lines[i].endsWith(' ') || cols.length < 6 ? lines[i] : `${lines[i]} (deleted)`; expect = 'valid'; break;
+    case 'wide-padding': lines[i] = lines[i].replace(/^(\S+ \S+ \S+ \S+ \S+) +(?=\S)/, '$1' + ' '.repeat(40)); expect = 'valid'; break;
+    case 'odd-name': if (/^\S+ \S+ \S+ \S+ \S+$/.test(lines[i])) lines[i] += ' '.repeat(10) + g.name.replace(/[\n\r]/g, '?').slice(0, 2000); expect = 'valid'; break;
+    case 'swap': if (i === j) lines.push(lines[i]); else [lines[i], lines[j]] = [lines[j], lines[i]]; break;
+    case 'duplicate': lines.splice(i, 0, lines[i]); break;
+    case 'upper-hex': lines[i] = lines[i].replace(/^([0-9a-f]+)-/, (_m, a: string) => `${a.toUpperCase().replace(/^0/, 'A')}-`); break;
+    case 'crlf': lines[i] = cols.length > 5 && lines[i].trimEnd() !== lines[i].slice(0, 73) ? lines[i] + '\r' : lines[i].replace(/^(\S+ \S+ \S+ \S+ \S+)$/, '$1 x\r'); break;
+    case 'no-perms': lines[i] = lines[i].replace(/^(\S+) \S+ /, '$1 '); break;
+    case 'bad-perms': lines[i] = lines[i].replace(/^(\S+) \S+ /, `$1 ${pick(['rwxq', 'RW-p', 'rw-', 'rw-pp'], g.k)} `); break;
+    case 'empty-line': lines.splice(i, 0, ''); break;
+    case 'misaligned': lines[i] = lines[i].replace(/^([0-9a-f]+)000-/, '$1001-'); break;
+    case 'end-below': lines[i] = lines[i].replace(/^([0-9a-f]+)-([0-9a-f]+) /, '$2-$1 '); break;
+    case 'long-name': lines[i] = lines[i].replace(/^(\S+ \S+ \S+ \S+ \S+).*$/, '$1 /' + 'x'.repeat(5000)); break;
+    case 'short-offset': lines[i] = lines[i].replace(/^(\S+ \S+) \S+ /, '$1  '); break;
+    case 'no-inode': lines[i] = lines[i].replace(/^(\S+ \S+ \S+ \S+) \S+/, '$1 '); break;
+    case 'empty': lines.length = 0; break;
+  }
+  const files: FuzzCase['files'] = [{ path: 'pid.maps', data: lines.length === 0 ? '' : lines.join('\n') + '\n' }];
+  const argv = ['inspect', '--maps', '$D/pid.maps', ...(g.json ? ['--json'] : [])];
+  if (g.mut !== 'no-device') {
+    files.push({ path: 'dev.json', data: fx.device });
+    argv.push('--device', '$D/dev.json');
+  }
+  return { family: 'maps', what: `${g.mut} inspect`, expect, files, argv };
+});
+
+// ---------------------------------------------------------------------------------------
 // traces (pfnmap-trace/1, .json and .json.gz)
 
 interface Base { name: string; trace: Record<string, unknown>; touches: boolean }
@@ -713,6 +762,7 @@ export const fuzzCase: fc.Arbitrary<FuzzCase> = fc.oneof(
   { weight: 3, arbitrary: deviceCase },
   { weight: 2, arbitrary: lspciCase },
   { weight: 2, arbitrary: sysfsCase },
+  { weight: 2, arbitrary: mapsCase },
   { weight: 2, arbitrary: mergeCase },
   { weight: 2, arbitrary: argvCase },
 );
