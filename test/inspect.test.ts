@@ -111,8 +111,8 @@ test('inspect --json through the CLI, and the device from --lspci/--sysfs needs 
 
 test('inspect: a PID reads /proc/PID/maps; the default kernels are this machine\'s for a PID, every released one for a file', () => {
   assert.deepEqual(defaultKernels(null), RELEASED);
-  assert.deepEqual(defaultKernels(1, '6.18.44-fc'), ['linux-6.18']);
-  assert.deepEqual(defaultKernels(1, '7.2.13+deb14-amd64'), ['linux-7.2']);
+  assert.deepEqual(defaultKernels(1, '6.18.44-fc'), ['linux-6.18.44']);
+  assert.deepEqual(defaultKernels(1, '7.2.13+deb14-amd64'), ['linux-7.2.13']);
   assert.deepEqual(defaultKernels(1, '6.1.0'), RELEASED);
   if (process.platform !== 'linux') return;
   const out = run(['inspect', '--maps', String(process.pid), '--json']);

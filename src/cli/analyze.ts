@@ -1,7 +1,7 @@
 // Map one region of a device under a variant, touch it, and describe the result: the
 // shared core of the default job, `compare` and `plan`.
 
-import { VARIANTS, type VariantName } from '../kernels/variants.js';
+import { requireVariant } from '../kernels/variants.js';
 import { VfioProcess, mapBar, bestOrderFor } from '../vfio/process.js';
 import { touchRange } from '../mm/memory.js';
 import { errnoName } from '../mm/uapi.js';
@@ -10,7 +10,8 @@ import type { Device } from '../devices/device.js';
 import type { MmConfig } from '../mm/config.js';
 
 export interface MapResult {
-  variant: VariantName;
+  /** the variant's name as asked for (an alias, or BASE[+SERIES]) */
+  variant: string;
   bar: number;
   offset: number;
   size: number;
@@ -34,8 +35,8 @@ export function alignmentOf(pages: number): number {
 }
 
 /** mmap [offset, offset+len) of BAR `bar` the way a program under `v` does, then touch it. */
-export function mapAndTouch(v: VariantName, dev: Device, bar: number, offset: number, len: number, config: Partial<MmConfig> = {}, p?: VfioProcess): MapResult {
-  const proc = p ?? new VfioProcess(VARIANTS[v], config);
+export function mapAndTouch(v: string, dev: Device, bar: number, offset: number, len: number, config: Partial<MmConfig> = {}, p?: VfioProcess): MapResult {
+  const proc = p ?? new VfioProcess(requireVariant(v), config);
   const f = proc.openDevice(dev);
   return touchAndDescribe(proc, mapBar(proc, f, bar, offset, len), { variant: v, bar, offset, size: len });
 }
@@ -61,8 +62,8 @@ export function touchAndDescribe(proc: VfioProcess, a: number, base: Pick<MapRes
  * tunables, the recipe must add madvise(MADV_HUGEPAGE) or it gets 4 KiB leaves: `madvise`
  * says whether it did.
  */
-export function recipeOnKernel(k: VariantName, dev: Device, bar: number, config: Partial<MmConfig> = {}): MapResult & { madvise: boolean } {
-  const proc = new VfioProcess({ ...VARIANTS[k], userspaceRecipe: true }, config);
+export function recipeOnKernel(k: string, dev: Device, bar: number, config: Partial<MmConfig> = {}): MapResult & { madvise: boolean } {
+  const proc = new VfioProcess({ ...requireVariant(k), userspaceRecipe: true }, config);
   const f = proc.openDevice(dev);
   const region = dev.regions.find((r) => r.index === bar)!;
   const a = mapBar(proc, f, bar, 0, region.size);

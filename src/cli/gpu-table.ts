@@ -3,7 +3,7 @@
 // variant, every page touched once: where each BAR lands, which leaves back it, how many
 // faults that took and how many TLB entries cover it.
 
-import { VARIANTS, VARIANT_NAMES, type VariantName } from '../kernels/variants.js';
+import { VARIANT_NAMES, requireVariant } from '../kernels/variants.js';
 import { VfioProcess } from '../vfio/process.js';
 import { mapAndTouch, type MapResult } from './analyze.js';
 import { sizeLabel, type Device } from '../devices/device.js';
@@ -11,11 +11,11 @@ import type { MmConfig } from '../mm/config.js';
 
 export type BarRow = MapResult;
 
-export function gpuTable(dev: Device, variants: VariantName[] = VARIANT_NAMES, config: Partial<MmConfig> = {}): BarRow[] {
+export function gpuTable(dev: Device, variants: readonly string[] = VARIANT_NAMES, config: Partial<MmConfig> = {}): BarRow[] {
   const rows: BarRow[] = [];
   for (const v of variants) {
     // one process per variant: its BARs are mapped side by side, as one program would
-    const p = new VfioProcess(VARIANTS[v], config);
+    const p = new VfioProcess(requireVariant(v), config);
     for (const r of dev.regions.filter((x) => x.kind === 'bar' && x.mmap)) rows.push(mapAndTouch(v, dev, r.index, 0, r.size, config, p));
   }
   return rows;

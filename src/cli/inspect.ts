@@ -6,7 +6,7 @@
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { VARIANTS, VARIANT_NAMES, type VariantName } from '../kernels/variants.js';
+import { VARIANTS, VARIANT_NAMES, parseVariant, requireVariant, type VariantName } from '../kernels/variants.js';
 import { VfioProcess } from '../vfio/process.js';
 import { x86_64, x86MmapBases, type ArchOps } from '../arch/x86_64.js';
 import { addInitialVmas } from '../kernels/linux-6.18.js';
@@ -41,13 +41,16 @@ export function readMapsArg(arg: string): { text: string; source: string; pid: n
 }
 
 /**
- * The default kernels: for a live PID, the released variant of this machine's kernel when
- * there is one (6.12.x, 6.18.x, 7.2.x); otherwise — a saved file, which may come from any
- * machine, or another kernel — every released variant.
+ * The default kernels: for a live PID, this machine's kernel down to its point release
+ * (`linux-6.18.44`: the base decides which backports it has) when the model knows that base;
+ * otherwise — a saved file, which may come from any machine, or another kernel — every
+ * released variant.
  */
-export function defaultKernels(pid: number | null, release = os.release()): VariantName[] {
+export function defaultKernels(pid: number | null, release = os.release()): string[] {
   if (pid !== null) {
-    for (const v of RELEASED) if (release.startsWith(v.slice('linux-'.length) + '.')) return [v];
+    const m = /^(\d+\.\d+(?:\.\d+)?)/.exec(release);
+    const v = m === null ? null : parseVariant(`linux-${m[1]}`);
+    if (v !== null && !('error' in v)) return [v.name];
   }
   return RELEASED;
 }
@@ -94,7 +97,7 @@ export interface InspectReport {
   mmapBase: string;
   device: string | null;
   thp: ThpMode;
-  kernels: VariantName[];
+  kernels: string[];
   vfio: VfioMapping[];
   /** BARs of the device that no line maps: where the next no-hint mmap of each lands */
   unmapped: { bar: number; size: number; rows: MapResult[] }[];
@@ -134,10 +137,10 @@ interface Built {
  * VFIO lines (all but `skip`) mapped again with MAP_FIXED on the device; a line the model
  * refuses, or every VFIO line without a device, takes its room as a plain file VMA.
  */
-function build(v: VariantName, lines: MapsLine[], dev: Device | undefined, thp: ThpMode, arch: ArchOps, skip: number | null): Built {
+function build(v: string, lines: MapsLine[], dev: Device | undefined, thp: ThpMode, arch: ArchOps, skip: number | null): Built {
   const vfio = lines.map((l) => vfioKind(l) !== null);
   const initial = lines.filter((_l, i) => !vfio[i] || (dev === undefined && i !== skip)).map(initialVmaOf);
-  const proc = new VfioProcess(VARIANTS[v], { thpEnabled: thp }, { initial, arch });
+  const proc = new VfioProcess(requireVariant(v), { thpEnabled: thp }, { initial, arch });
   const refused = new Map<number, number>();
   if (dev === undefined) return { proc, file: null, refused };
   const file = proc.openDevice(dev);
@@ -154,14 +157,14 @@ function build(v: VariantName, lines: MapsLine[], dev: Device | undefined, thp: 
 }
 
 /** Everything `pfnmap inspect` reports of a maps text. */
-export function inspect(text: string, source: string, opts: { device?: Device; kernels: VariantName[]; thp: ThpMode }): InspectReport {
+export function inspect(text: string, source: string, opts: { device?: Device; kernels: string[]; thp: ThpMode }): InspectReport {
   const lines = parseMaps(text, source);
   const { device: dev, kernels, thp } = opts;
   const mb = mmapBaseOf(lines);
   const arch: ArchOps = mb.exact ? x86_64 : { ...x86_64, mmapBases: (r, g) => ({ ...x86MmapBases(r, g), base: mb.base }) };
   const notes: string[] = [];
   if (!mb.exact) notes.push(`the maps show a randomised layout: mmap_base is taken as 0x${(mb.base * 4096).toString(16)}, the end of the highest mapping below the stack`);
-  const variants = [...kernels, ...DESIGNS.filter((d) => !kernels.includes(d))];
+  const variants: string[] = [...kernels, ...DESIGNS.filter((d) => !kernels.includes(d))];
   const vfio: VfioMapping[] = [];
   const mappedBars = new Set<number>();
   const cdevs = new Set<string>();

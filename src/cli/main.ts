@@ -10,7 +10,8 @@ import { traceFilesOf, replayRow, replayTable, exitCodeOf, type ReplayRow } from
 import { loadDevice } from '../devices/load.js';
 import { importLspci, importLspciAll, normaliseBdf } from '../devices/lspci.js';
 import { importSysfs, importSysfsAll } from '../devices/sysfs.js';
-import { variantByName, VARIANT_NAMES, type VariantName } from '../kernels/variants.js';
+import { parseVariant, variantByName, variantHelp, VARIANT_NAMES, SHOWCASE_NAMES, SERIES_LIST } from '../kernels/variants.js';
+import { switchTable, SERIES, SWITCHES } from '../kernels/bases.js';
 import { VfioProcess } from '../vfio/process.js';
 import { runAlignTest, LOOPS } from '../vfio/align-test.js';
 import { RepeatElider, elideRepeats, isElisionNote } from './elide.js';
@@ -95,6 +96,12 @@ memory each backs with 1G/2M/4K leaves (JSON on stdout or --out)`,
     what: `add up sweep shards (each shard exactly once; all of a campaign's
 shards unless --partial)`,
   },
+  kernels: {
+    usage: '[--json]',
+    what: `the variants: released bases (with point releases), the series
+that sit on them, the aliases, and the table of switches that
+says which release has which behaviour (docs/model.md)`,
+  },
   help: { usage: '', what: 'this text' },
 };
 
@@ -110,7 +117,7 @@ function usageLines(cmd: string): string {
 /** `pfnmap CMD --help`: the command's own usage, its examples and the exit codes. */
 function commandHelp(cmd: string): string {
   const ex = EXAMPLES.filter((e) => e.startsWith(`pfnmap ${cmd} `));
-  return [`usage:\n${usageLines(cmd)}`, ...(cmd === 'align-test' || cmd === 'compare' || cmd === 'plan' || cmd === 'inspect' || cmd === 'sweep' || cmd === '' ? [`kernel variants: ${VARIANT_NAMES.join(', ')}`] : []),
+  return [`usage:\n${usageLines(cmd)}`, ...(cmd === 'align-test' || cmd === 'compare' || cmd === 'plan' || cmd === 'inspect' || cmd === 'sweep' || cmd === '' ? [`kernel variants: ${VARIANT_NAMES.join(', ')}\n  or BASE[+SERIES]: ${variantHelp()} (pfnmap kernels)`] : []),
     ...(ex.length ? [`examples:\n${ex.map((e) => `  ${e}`).join('\n')}`] : []), EXIT_CODES].join('\n\n');
 }
 
@@ -134,6 +141,7 @@ usage:
 ${Object.keys(COMMANDS).map(usageLines).join('\n')}
 
 kernel variants: ${VARIANT_NAMES.join(', ')}
+  or BASE[+SERIES], e.g. ${SHOWCASE_NAMES.join(', ')}: ${variantHelp()} (pfnmap kernels)
 
 examples:
 ${EXAMPLES.map((e) => `  ${e}`).join('\n')}
@@ -248,8 +256,8 @@ function alignTestCmd(args: string[]): number {
   });
   if (positionals.length > 0) throw new UsageError(`align-test: unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.device === undefined) throw new UsageError('align-test: --device is required (a preset name, a JSON, lspci or sysfs path)');
-  const variant = variantByName(values.kernel!);
-  if (!variant) throw new UsageError(`--kernel: unknown variant ${JSON.stringify(values.kernel)} (${VARIANT_NAMES.join(', ')})`);
+  const variant = parseVariant(values.kernel!);
+  if ('error' in variant) throw new UsageError(`--kernel: ${variant.error}`);
   const int = (v: string | undefined, name: string, dflt: number, min: number) => (v === undefined ? dflt : intOption(v, name, min));
   const dev = loadDevice(values.device, values.bdf);
   const all = values['all-lines'] === true;
@@ -276,11 +284,11 @@ function defaultJob(args: string[]): number {
   return 0;
 }
 
-/** "a,b,c" of --kernel or --kernels: each a known variant. */
-function variantList(text: string, flag: string): VariantName[] {
+/** "a,b,c" of --kernel or --kernels: each an alias or BASE[+SERIES]; a bad one is one line naming it. */
+function variantList(text: string, flag: string): string[] {
   return text.split(',').map((k) => {
-    const v = variantByName(k.trim());
-    if (!v) throw new UsageError(`--${flag}: unknown variant ${JSON.stringify(k)} (${VARIANT_NAMES.join(', ')})`);
+    const v = parseVariant(k.trim());
+    if ('error' in v) throw new UsageError(`--${flag}: ${v.error}`);
     return v.name;
   });
 }
@@ -335,10 +343,11 @@ function compareCmd(args: string[]): number {
     return 0;
   }
   console.log(`${dev.name}: BAR${bar} [0x${offset.toString(16)}, +0x${len.toString(16)}) of ${sizeLabel(region.size)}, THP "${thp}"\n`);
-  console.log(['variant'.padEnd(11), 'address'.padStart(16), 'aligned'.padStart(8), 'faults'.padStart(12), 'fallbacks'.padStart(11), 'TLB'.padStart(12), '  leaves'].join(''));
+  const vw = Math.max(11, ...rows.map((r) => r.variant.length + 1));
+  console.log(['variant'.padEnd(vw), 'address'.padStart(16), 'aligned'.padStart(8), 'faults'.padStart(12), 'fallbacks'.padStart(11), 'TLB'.padStart(12), '  leaves'].join(''));
   for (const r of rows) {
     const fb = r.fallback.pud + r.fallback.pmd;
-    console.log([r.variant.padEnd(11), (r.addr ?? r.error ?? '-').padStart(16), (r.addr ? sizeLabel(r.alignment) : '-').padStart(8),
+    console.log([r.variant.padEnd(vw), (r.addr ?? r.error ?? '-').padStart(16), (r.addr ? sizeLabel(r.alignment) : '-').padStart(8),
       r.faults.toLocaleString('en-US').padStart(12), fb.toLocaleString('en-US').padStart(11), r.tlbEntries.toLocaleString('en-US').padStart(12), '  ' + fmtLeaves(r.leaves)].join(''));
   }
   console.log('\n(fallbacks: ->huge_fault calls that returned VM_FAULT_FALLBACK, 1 GiB and 2 MiB attempts together)');
@@ -425,7 +434,7 @@ function planCmd(args: string[]): number {
     throw new InputError('--bdf', `the device is ${devs[0].bdf}, not ${oneLine(values.bdf)}`);
   }
   const thp = thpOf(values.thp);
-  let released = VARIANT_NAMES.filter((n) => variantByName(n)!.kind !== 'userspace');
+  let released: readonly string[] = VARIANT_NAMES.filter((n) => variantByName(n)!.kind !== 'userspace');
   if (values.kernel !== undefined) {
     released = variantList(values.kernel, 'kernel');
   }
@@ -442,7 +451,7 @@ function planCmd(args: string[]): number {
   return 0;
 }
 
-function planDevice(dev: Device, released: VariantName[], thp: ThpMode) {
+function planDevice(dev: Device, released: readonly string[], thp: ThpMode) {
   const bars = dev.regions.filter((r) => r.kind === 'bar' && (r.size > 0 || r.status !== undefined));
   return bars.map((r) => {
     const head = { bar: r.index, size: r.size, ...(r.status ? { status: r.status } : {}) };
@@ -520,6 +529,32 @@ async function sweepCmd(args: string[]): Promise<number> {
   return 0;
 }
 
+/** pfnmap kernels: bases, series, aliases and the switch table. */
+function kernelsCmd(args: string[]): number {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { json: { type: 'boolean' } } });
+  if (positionals.length > 0) throw new UsageError(`kernels: unexpected argument ${JSON.stringify(positionals[0])}`);
+  if (values.json) {
+    console.log(JSON.stringify({ bases: SERIES.map((s) => ({ name: `linux-${s.series}`, means: `linux-${s.series}.${s.defaultPoint}`, lowestPoint: s.lowestKnownPoint, checked: s.checked })),
+      series: SERIES_LIST.map((s) => ({ name: s.name, status: s.status, title: s.title })), aliases: Object.fromEntries(VARIANT_NAMES.map((n) => [n, aliasMeaning(n)])), switches: SWITCHES }));
+    return 0;
+  }
+  console.log('bases (BASE or BASE.N, a point release; the bare name means the release in brackets):');
+  for (const s of SERIES) console.log(`  linux-${s.series.padEnd(6)} [${s.series}.${s.defaultPoint}]${s.lowestKnownPoint > 0 ? ` from ${s.series}.${s.lowestKnownPoint}` : ''}  ${s.checked}`);
+  console.log('\nseries (BASE+SERIES):');
+  for (const s of SERIES_LIST) console.log(`  ${s.name.padEnd(10)} ${s.status.padEnd(9)} ${s.title}`);
+  console.log('\naliases (the names of before):');
+  for (const n of VARIANT_NAMES) console.log(`  ${n.padEnd(10)} = ${aliasMeaning(n)}`);
+  console.log(`\nswitches, per stable series:\n${switchTable().split('\n').map((l) => `  ${l}`).join('\n')}`);
+  console.log('\n(sources of each cell: pfnmap kernels --json, docs/model.md)');
+  return 0;
+}
+
+function aliasMeaning(n: string): string {
+  const v = variantByName(n)!;
+  const b = `linux-${v.base.series.series}.${v.base.point}`;
+  return v.userspaceRecipe ? `${b} with the reserve-and-MAP_FIXED recipe` : v.series ? `${b}+${v.series}` : b;
+}
+
 function mergeCmd(args: string[]): number {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { svg: { type: 'string' }, partial: { type: 'boolean' } } });
   if (positionals.length === 0) throw new UsageError('merge: give the sweep result files to add up');
@@ -561,6 +596,8 @@ export function main(argv: string[]): number | Promise<number> {
         return sweepCmd(rest).catch(handleError);
       case 'merge':
         return mergeCmd(rest);
+      case 'kernels':
+        return kernelsCmd(rest);
       case 'help':
         console.log(HELP());
         return 0;

@@ -8,12 +8,11 @@ import { Worker } from 'node:worker_threads';
 import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseDevice, type Device } from '../devices/device.js';
-import type { VariantName } from '../kernels/variants.js';
 import { mapAndTouch } from './analyze.js';
 import type { MmConfig } from '../mm/config.js';
 import { InputError, show, oneLine } from '../trace/input-error.js';
 import { THP_MODES, type ThpMode } from '../mm/config.js';
-import { VARIANT_NAMES } from '../kernels/variants.js';
+import { VARIANT_NAMES, variantByName } from '../kernels/variants.js';
 
 export const SWEEP_FORMAT = 'pfnmap-sweep/1';
 
@@ -89,7 +88,7 @@ export function emptyTotals(): VariantTotals {
 }
 
 /** Run cases and add them up per variant. */
-export function runCases(seed: number, indices: number[], variants: VariantName[], config: Partial<MmConfig>, tick?: () => void): Record<string, VariantTotals> {
+export function runCases(seed: number, indices: number[], variants: readonly string[], config: Partial<MmConfig>, tick?: () => void): Record<string, VariantTotals> {
   const out: Record<string, VariantTotals> = {};
   for (const v of variants) out[v] = emptyTotals();
   for (const i of indices) {
@@ -143,7 +142,7 @@ export function parseShard(spec: string | undefined, env: NodeJS.ProcessEnv): { 
 }
 
 /** Run this shard's cases on `workers` threads. */
-export async function sweep(opts: { seed: number; count: number; shard: { index: number; count: number }; variants: VariantName[]; thp: MmConfig['thpEnabled']; workers: number; progress?: (done: number, total: number) => void }): Promise<SweepResult> {
+export async function sweep(opts: { seed: number; count: number; shard: { index: number; count: number }; variants: readonly string[]; thp: MmConfig['thpEnabled']; workers: number; progress?: (done: number, total: number) => void }): Promise<SweepResult> {
   const mine: number[] = [];
   for (let i = opts.shard.index; i < opts.count; i += opts.shard.count) mine.push(i);
   const totals: Record<string, VariantTotals> = {};
@@ -217,7 +216,7 @@ export function parseSweepResult(data: unknown, file: string): SweepResult {
   const variants: Record<string, VariantTotals> = {};
   for (const [name, t] of Object.entries(v)) {
     const g = (k: string) => f(`variants.${oneLine(name, 40)}${k}`);
-    if (!(VARIANT_NAMES as readonly string[]).includes(name)) throw new InputError(g(''), `unknown variant (${VARIANT_NAMES.join(', ')})`);
+    if (name === '__proto__' || variantByName(name) === undefined) throw new InputError(g(''), `unknown variant (${VARIANT_NAMES.join(', ')}, or BASE[+SERIES])`);
     if (typeof t !== 'object' || t === null || Array.isArray(t)) throw new InputError(g(''), 'expected an object of totals');
     for (const k of Object.keys(t)) if (!(TOTAL_KEYS as string[]).includes(k)) throw new InputError(g(`.${k}`), `unknown total (${TOTAL_KEYS.join(', ')})`);
     const tt = emptyTotals();

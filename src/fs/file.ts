@@ -18,6 +18,12 @@ export interface FileOperations {
    * hint-less mapping to, VA ≡ pgoff modulo PAGE_SIZE << order; 0 means no alignment.
    */
   getMappingOrder?(mm: MmStruct, file: KFile, pgoff: number, len: number): number;
+  /**
+   * v3-rule (the v2 review's rule; our name, no v3 was posted): the largest order for which
+   * VA ≡ pgoff can hold, knowing nothing of leaf sizes; core mm caps it to the length and
+   * the arch's leaves (src/mm/mapping-order.ts).
+   */
+  getMaxMappingOrder?(mm: MmStruct, file: KFile, pgoff: number, len: number): number;
   /** ->mmap(file, vma): 0 or -errno; may set the VMA's flags and vm_ops. */
   mmap?(mm: MmStruct, file: KFile, vma: Vma): number;
 }

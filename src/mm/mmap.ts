@@ -6,6 +6,7 @@ import type { MmStruct } from './mm.js';
 import type { KFile } from '../fs/file.js';
 import { shmemGetUnmappedArea } from '../fs/shmem.js';
 import { thpGetUnmappedAreaVmflags, thpGetUnmappedAreaAligned } from './huge.js';
+import { getUnmappedAreaByLeaf } from './mapping-order.js';
 import { PMD_PAGES } from './pgtable.js';
 import { gatherMunmapVmas } from './vma-ops.js';
 import { canMergeAfter, canMergeBefore, anonVmaCompatible } from './vma-merge.js';
@@ -113,8 +114,11 @@ export function getUnmappedArea(mm: MmStruct, file: KFile | null, addrPg: number
     r = fop.getUnmappedArea(mm, file, addrPg, len, pgoff, flags);
   } else if (file === null && flags & MAP_SHARED) {
     r = shmemGetUnmappedArea(mm, null, addrPg, len, 0, flags);
-  } else if ((file === null || mm.config.thpAlignFilesWithoutHook) && mm.config.thp && addrPg === 0 && addrSub === 0 && len % PMD_PAGES === 0) {
+  } else if ((file === null || (mm.config.thpAlignFilesWithoutHook && !fop?.getMappingOrder && !fop?.getMaxMappingOrder)) && mm.config.thp && addrPg === 0 && addrSub === 0 && len % PMD_PAGES === 0) {
+    // (a series backported to 6.12 consults the file's order first: v2's mmap_should_align)
     r = thpGetUnmappedAreaVmflags(mm, file, 0, len, file === null ? 0 : pgoff, flags, vmFlags);
+  } else if (fop?.getMaxMappingOrder && mm.config.thp && addrPg === 0 && addrSub === 0) {
+    r = getUnmappedAreaByLeaf(mm, file!, len, pgoff, flags, fop.getMaxMappingOrder(mm, file!, pgoff, len), vmFlags);
   } else if (fop?.getMappingOrder && mm.config.thp && addrPg === 0 && addrSub === 0) {
     // the v2 series (mmap_should_align): a hint-less mapping of a file that reports an
     // order is placed with VA ≡ pgoff modulo PAGE_SIZE << order; order 0 pads by one page

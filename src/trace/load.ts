@@ -9,7 +9,7 @@ import { DEFAULT_CONFIG, THP_MODES, type MmConfig, type ShmemHuge, type ThpMode 
 import { errnoFromName } from '../mm/uapi.js';
 import { parseDevice, type Device } from '../devices/device.js';
 import { preset, PRESET_NAMES } from '../devices/presets.js';
-import { variantByName, VARIANT_NAMES, type KernelVariant } from '../kernels/variants.js';
+import { parseVariant, variantByName, type KernelVariant } from '../kernels/variants.js';
 import { x86MmapBaseRange } from '../arch/x86_64.js';
 
 /** An op address: absolute, or relative to what op k returned. */
@@ -241,11 +241,16 @@ function variantOf(t: Record<string, unknown>, hasDevices: boolean): KernelVaria
   if (t.model !== undefined) {
     const m = obj(t.model, 'model');
     const name = str(m.kernel, 'model.kernel');
-    const v = variantByName(name);
-    if (!v) throw new InputError('model.kernel', `unknown kernel variant ${show(name)} (${VARIANT_NAMES.join(', ')})`);
+    // an alias (v2, linux-7.2, …) or BASE[+SERIES]: linux-7.2+v2 replays a 7.2.13 kernel with v2 applied
+    const v = parseVariant(name);
+    if ('error' in v) throw new InputError('model.kernel', v.error);
     return v;
   }
   const k = typeof t.kernel === 'string' ? t.kernel : '';
+  // the recording kernel's point release where the model knows it (6.18.60 has the pfnmap bypass)
+  const point = /^(\d+\.\d+\.\d+)(?![\d.])/.exec(k);
+  const exact = point ? variantByName(`linux-${point[1]}`) : undefined;
+  if (exact) return exact;
   const byVersion: [RegExp, string][] = [[/^6\.12\./, 'linux-6.12'], [/^6\.18\./, 'linux-6.18'], [/^7\.2\./, 'linux-7.2']];
   for (const [re, name] of byVersion) if (re.test(k)) return variantByName(name)!;
   if (hasDevices) throw new InputError('model.kernel', `cannot tell the kernel variant of ${show(k)}; name it in "model": {"kernel": …}`);

@@ -5,9 +5,9 @@
 import type { MmStruct } from '../mm/mm.js';
 import type { Vma } from '../mm/vma.js';
 import type { FileOperations, KFile } from '../fs/file.js';
-import { thpGetUnmappedAreaAligned } from '../mm/huge.js';
+import { thpGetUnmappedAreaAligned, thpGetUnmappedArea } from '../mm/huge.js';
 import {
-  VfioPciDevice, vfioPciCoreMmap, vfioPciCoreGetUnmappedArea, vfioPciCoreGetMappingOrder, physPageOf,
+  VfioPciDevice, vfioPciCoreMmap, vfioPciCoreGetUnmappedArea, vfioPciCoreGetMappingOrder, vfioPciCoreGetNaturalOrder, physPageOf,
 } from './pci.js';
 
 /** struct vfio_device_ops, as far as mmap needs it. Absent hooks are NULL pointers. */
@@ -18,6 +18,8 @@ export interface VfioDeviceOps {
   getUnmappedArea?(mm: MmStruct, dev: VfioPciDevice, file: KFile, addr: number, len: number, pgoff: number, flags: number): number;
   /** v2 and order-arg: ->get_mapping_order(device, pgoff, len) */
   getMappingOrder?(mm: MmStruct, dev: VfioPciDevice, pgoff: number, len: number): number;
+  /** v3-rule: the largest order for which VA ≡ pgoff can hold, with no arch cap (our name: no v3 was posted) */
+  getMaxMappingOrder?(dev: VfioPciDevice, pgoff: number): number;
 }
 
 /** A device fd's private data (struct vfio_device_file → struct vfio_device). */
@@ -88,7 +90,32 @@ export const vfioDeviceFopsV2: FileOperations = {
   },
 };
 
+/**
+ * thp-fops ("vfio: Request THP-aligned mmap for device fds", June 2026, not merged):
+ * vfio_device_fops.get_unmapped_area is thp_get_unmapped_area itself, as ext4's is; it
+ * exists only with CONFIG_TRANSPARENT_HUGEPAGE (without it the kernel's name is NULL).
+ */
+export const vfioDeviceFopsThp: FileOperations = {
+  name: 'vfio_device_fops (thp-fops)',
+  mmap: vfioDeviceFopsMmap,
+  getUnmappedArea: thpGetUnmappedArea,
+};
+
+/**
+ * v3-rule: the vfio core forwards the device's natural order to core mm, which caps it
+ * (src/mm/mapping-order.ts); a device without the op reports 0, the plain search.
+ */
+export const vfioDeviceFopsV3Rule: FileOperations = {
+  name: 'vfio_device_fops (v3-rule)',
+  mmap: vfioDeviceFopsMmap,
+  getMaxMappingOrder(_mm, file, pgoff) {
+    const d = df(file);
+    return d.ops.getMaxMappingOrder?.(d.device, pgoff) ?? 0;
+  },
+};
+
 /** vfio_pci_ops of each variant (drivers/vfio/pci/vfio_pci.c). */
 export const vfioPciOpsReleased: VfioDeviceOps = { name: 'vfio_pci_ops', mmap: vfioPciCoreMmap };
 export const vfioPciOpsV1: VfioDeviceOps = { ...vfioPciOpsReleased, name: 'vfio_pci_ops (v1)', getUnmappedArea: vfioPciCoreGetUnmappedArea };
 export const vfioPciOpsOrder: VfioDeviceOps = { ...vfioPciOpsReleased, name: 'vfio_pci_ops (order)', getMappingOrder: vfioPciCoreGetMappingOrder };
+export const vfioPciOpsNaturalOrder: VfioDeviceOps = { ...vfioPciOpsReleased, name: 'vfio_pci_ops (v3-rule)', getMaxMappingOrder: vfioPciCoreGetNaturalOrder };

@@ -202,6 +202,24 @@ export function vfioPciCoreGetMappingOrder(mm: MmStruct, pdev: VfioPciDevice, pg
   return 0;
 }
 
+/**
+ * v3-rule (the v2 review's rule; no v3 was posted): the largest order for which a mapping
+ * of this region can have VA ≡ pgoff and still map VA ≡ phys — for a BAR, the order of its
+ * size (a BAR is aligned to its size, its region starts at index << 40). No leaf sizes and
+ * no config here: core mm caps the order to what the arch can map. 0 for what is no BAR.
+ */
+export function vfioPciCoreGetNaturalOrder(pdev: VfioPciDevice, pgoff: number): number {
+  const b = barOf(pdev, pgoff);
+  if (b === null) return 0;
+  const barPages = Math.ceil(b.r.size / 4096);
+  if (b.reqStart >= barPages) return 0;
+  let order = Math.min(Math.floor(Math.log2(barPages)), REGION_PGOFF_SHIFT);
+  // pgoff ≡ phys must hold: a BAR whose start is less aligned than its size gets less
+  const start = pdev.startPfn[b.index];
+  while (order > 0 && start % 2 ** order !== 0) order--;
+  return order;
+}
+
 /** The physical page a region offset maps: for congruence with phys (v1, order-arg). */
 export function physPageOf(pdev: VfioPciDevice, pgoff: number): number | null {
   const b = barOf(pdev, pgoff);

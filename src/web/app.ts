@@ -4,12 +4,15 @@
 
 import {
   devicesFrom, defaultDevice, barsOf, defaultBar, windowOf, bytesLabel, InputError,
-  VARIANTS, VARIANT_NAMES, PRESET_NAMES,
-  type DeviceSource, type Device, type Request, type Analysis, type MapResult, type VariantName, type ThpMode,
+  VARIANTS, VARIANT_NAMES, SHOWCASE_NAMES, variantByName, PRESET_NAMES,
+  type DeviceSource, type Device, type Request, type Analysis, type MapResult, type ThpMode,
 } from './model.js';
 import { vmaStripSvg, leafStripSvg, addrOf, esc } from './draw.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { handle } from './handle.js';
+
+/** every variant the page lists and "Compare all" runs: the aliases, then BASE[+SERIES] ones */
+const PAGE_VARIANTS: readonly string[] = [...VARIANT_NAMES, ...SHOWCASE_NAMES];
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const e = document.getElementById(id);
@@ -111,8 +114,8 @@ function thp(): ThpMode {
   return (document.querySelector<HTMLInputElement>('input[name=thp]:checked')?.value ?? 'always') as ThpMode;
 }
 
-function variant(): VariantName {
-  return $<HTMLSelectElement>('variant').value as VariantName;
+function variant(): string {
+  return $<HTMLSelectElement>('variant').value;
 }
 
 function setStatus(state: 'busy' | 'done' | 'error' | 'idle', text: string): void {
@@ -271,7 +274,7 @@ function clearResults(): void {
 
 function compareRow(r: MapResult, ms: number): string {
   const sel = r.variant === variant() ? ' class="selected"' : '';
-  return `<tr${sel} data-variant="${r.variant}"><td title="${esc(VARIANTS[r.variant].title)}">${r.variant}</td>` +
+  return `<tr${sel} data-variant="${r.variant}"><td title="${esc(variantByName(r.variant)!.title)}">${r.variant}</td>` +
     `<td class="num mono">${r.addr ?? esc(r.error ?? '–')}</td><td class="num">${r.addr ? bytesLabel(r.alignment) : '–'}</td>` +
     `<td class="num">${fmt(r.faults)}</td><td class="num">${fmt(r.tlbEntries)}</td><td>${leavesText(r.leaves)}${r.addr && r.error ? ` (${r.error})` : ''}` +
     `<span class="ms">${ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`}</span></td></tr>`;
@@ -316,13 +319,13 @@ function compareAll(): void {
   const btn = $<HTMLButtonElement>('compare-all');
   btn.disabled = true;
   let n = 0;
-  $('compare-status').textContent = `computing 0 of ${VARIANT_NAMES.length}…`;
+  $('compare-status').textContent = `computing 0 of ${PAGE_VARIANTS.length}…`;
   const { variant: _v, ...rest } = req;
   cmp.run({ kind: 'compare', req: rest }, (m) => {
     if (m.kind === 'row') {
       body.insertAdjacentHTML('beforeend', compareRow(m.row, m.ms));
       n++;
-      $('compare-status').textContent = n < VARIANT_NAMES.length ? `computing ${n} of ${VARIANT_NAMES.length}…` : '';
+      $('compare-status').textContent = n < PAGE_VARIANTS.length ? `computing ${n} of ${PAGE_VARIANTS.length}…` : '';
     } else if (m.kind === 'done') {
       btn.disabled = false;
       $('compare-status').textContent = 'done';
@@ -340,7 +343,7 @@ function later(f: () => void, ms = 300): void {
 }
 
 function showAbout(): void {
-  const v = VARIANTS[variant()];
+  const v = variantByName(variant())!;
   $('variant-title').textContent = v.title;
   $('variant-about').textContent = v.about;
 }
@@ -358,6 +361,11 @@ function init(): void {
     for (const n of VARIANT_NAMES) if (VARIANTS[n].kind === kind) g.append(new Option(n, n));
     vs.append(g);
   }
+  // BASE[+SERIES]: the designs on today's kernel, a backport, the point releases that matter
+  const g = document.createElement('optgroup');
+  g.label = 'base + series';
+  for (const n of SHOWCASE_NAMES) g.append(new Option(n, n));
+  vs.append(g);
   vs.value = 'v2';
   showAbout();
 

@@ -8,7 +8,7 @@ import { InputError } from '../trace/input-error.js';
 import { parseDevice, type Device, type Region } from '../devices/device.js';
 import { importLspci, importLspciAll } from '../devices/lspci.js';
 import { preset, PRESET_NAMES } from '../devices/presets.js';
-import { VARIANTS, VARIANT_NAMES, type VariantName } from '../kernels/variants.js';
+import { VARIANTS, VARIANT_NAMES, SHOWCASE_NAMES, requireVariant, variantByName, type VariantName } from '../kernels/variants.js';
 import { VfioProcess } from '../vfio/process.js';
 import { mapAndTouch, type MapResult } from '../cli/analyze.js';
 import { permsOf } from '../mm/vma.js';
@@ -131,7 +131,8 @@ export function bytesLabel(n: number): string {
 
 
 export interface Request {
-  variant: VariantName;
+  /** an alias or BASE[+SERIES] */
+  variant: string;
   device: Device;
   bar: number;
   offset: number;
@@ -227,7 +228,7 @@ export function leafRuns(pt: PageTables, start: number, end: number): LeafRun[] 
 /** Map and touch one BAR window under one variant, keeping the process to describe it. */
 export function analyze(req: Request): Analysis {
   const t0 = typeof performance !== 'undefined' ? performance.now() : Date.now();
-  const p = new VfioProcess(VARIANTS[req.variant], { thpEnabled: req.thp });
+  const p = new VfioProcess(requireVariant(req.variant), { thpEnabled: req.thp });
   const result = mapAndTouch(req.variant, req.device, req.bar, req.offset, req.len, { thpEnabled: req.thp }, p);
   const pages = Math.ceil(req.len / 4096);
   let startPg: number | null = null;
@@ -247,5 +248,5 @@ export function analyze(req: Request): Analysis {
   return { result, startPg, pages, vmas, runs, ms: t1 - t0 };
 }
 
-export { VARIANTS, VARIANT_NAMES, PRESET_NAMES, InputError, mapAndTouch };
+export { VARIANTS, VARIANT_NAMES, SHOWCASE_NAMES, variantByName, PRESET_NAMES, InputError, mapAndTouch };
 export type { VariantName, Device, Region, MapResult };
