@@ -72,3 +72,6 @@ const STRERROR: Record<number, string> = {
 export function strerror(e: number): string {
   return STRERROR[e] ?? `Unknown error ${e}`;
 }
+
+/** MAX_ERRNO: the top 4095 values of an address are error codes (IS_ERR_VALUE). */
+export const MAX_ERRNO = 4095;

@@ -3,19 +3,19 @@
 
 import { MmStruct } from '../mm/mm.js';
 import { DEFAULT_CONFIG, type MmConfig } from '../mm/config.js';
-import { x86_64, type ArchOps } from '../arch/x86_64.js';
+import { x86_64 } from '../arch/x86_64.js';
+import type { Arch, ArchGeometry } from '../arch/arch.js';
 import type { TraceVma } from '../trace/format.js';
 import { addInitialVmas, shmemZeroSetup } from '../kernels/linux-6.18.js';
 import { TYPICAL_PROCESS } from '../kernels/process-template.js';
 import type { KernelVariant } from '../kernels/variants.js';
 import type { KFile } from '../fs/file.js';
 import type { Device } from '../devices/device.js';
-import { VfioPciDevice, REGION_PGOFF_PAGES } from './pci.js';
+import { VfioPciDevice, regionPgoffPages } from './pci.js';
 import type { VfioDeviceFile } from './main.js';
 import type { Split } from '../lib/u64.js';
 import { sysMmap, sysMunmap } from '../mm/mmap.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../mm/uapi.js';
-import { PMD_ORDER, PUD_ORDER } from '../mm/pgtable.js';
 
 export class VfioProcess {
   readonly mm: MmStruct;
@@ -23,7 +23,7 @@ export class VfioProcess {
    * `layout` replaces the typical process: its VMAs (as a trace's `initial`) and the arch
    * (pfnmap inspect passes x86_64 with the mmap_base a /proc/PID/maps implies).
    */
-  constructor(readonly variant: KernelVariant, config: Partial<MmConfig> = {}, layout?: { initial: Iterable<TraceVma>; arch?: ArchOps }) {
+  constructor(readonly variant: KernelVariant, config: Partial<MmConfig> = {}, layout?: { initial?: Iterable<TraceVma>; arch?: Arch }) {
     const c: MmConfig = { ...DEFAULT_CONFIG, ...variant.config, ...config };
     if (config.hugePfnmap === undefined && c.hugePfnmap.arch === false) c.hugePfnmap = { arch: false, pmd: false, pud: false };
     this.mm = new MmStruct(c, layout?.arch ?? x86_64);
@@ -32,7 +32,7 @@ export class VfioProcess {
 
   /** open("/dev/vfio/devices/…") of a vfio-pci device under this variant. */
   openDevice(dev: Device, id = 'v0'): KFile {
-    return openVfioDevice(this.variant, this.mm.config, dev, id);
+    return openVfioDevice(this.variant, this.mm.config, dev, id, this.mm.arch);
   }
 
   mmap(addr: Split, len: Split, prot: number, flags: number, file: KFile | null, offset: Split): number {
@@ -41,8 +41,8 @@ export class VfioProcess {
 }
 
 /** open() of a vfio-pci device file under a variant, in a process configured by `c`. */
-export function openVfioDevice(variant: KernelVariant, c: MmConfig, dev: Device, id: string): KFile {
-  const pdev = new VfioPciDevice(dev, variant.faultRules, c.thp && c.hugePfnmap.arch);
+export function openVfioDevice(variant: KernelVariant, c: MmConfig, dev: Device, id: string, arch: ArchGeometry): KFile {
+  const pdev = new VfioPciDevice(dev, variant.faultRules, c.thp && c.hugePfnmap.arch, arch);
   const privateData: VfioDeviceFile = { device: pdev, ops: variant.pciOps };
   return { id, kind: 'vfio-pci', fop: variant.fops(c), sizePages: 0, huge: 'never', privateData, noexec: c.anonInodeNoexec };
 }
@@ -50,9 +50,9 @@ export function openVfioDevice(variant: KernelVariant, c: MmConfig, dev: Device,
 const split = (pg: number, sub = 0): Split => ({ pg, sub });
 
 /** The largest leaf order (PUD, PMD, 0) the arch supports that a length of `pages` can use. */
-export function bestOrderFor(config: MmConfig, pages: number): number {
-  if (config.hugePfnmap.arch && config.hugePfnmap.pud && pages >= 2 ** PUD_ORDER) return PUD_ORDER;
-  if (config.hugePfnmap.arch && config.hugePfnmap.pmd && pages >= 2 ** PMD_ORDER) return PMD_ORDER;
+export function bestOrderFor(config: MmConfig, pages: number, a: ArchGeometry = x86_64): number {
+  if (config.hugePfnmap.arch && config.hugePfnmap.pud && a.pfnmapPud && pages >= a.pudPages) return a.pudOrder;
+  if (config.hugePfnmap.arch && config.hugePfnmap.pmd && a.pfnmapPmd && pages >= a.pmdPages) return a.pmdOrder;
   return 0;
 }
 
@@ -75,12 +75,13 @@ export function mmapReserveCongruent(p: VfioProcess, file: KFile, lenPages: numb
 
 /** mmap one BAR (or part of it) the way a program under this variant would. */
 export function mapBar(p: VfioProcess, file: KFile, index: number, offsetBytes: number, lenBytes: number): number {
-  const offsetPg = index * REGION_PGOFF_PAGES + Math.floor(offsetBytes / 4096);
-  const lenPages = Math.ceil(lenBytes / 4096);
+  const ps = p.mm.arch.pageSize;
+  const offsetPg = index * regionPgoffPages(p.mm.arch) + Math.floor(offsetBytes / ps);
+  const lenPages = Math.ceil(lenBytes / ps);
   const prot = PROT_READ | PROT_WRITE;
   if (p.variant.userspaceRecipe) {
-    const align = 2 ** bestOrderFor(p.mm.config, lenPages);
+    const align = 2 ** bestOrderFor(p.mm.config, lenPages, p.mm.arch);
     return mmapReserveCongruent(p, file, lenPages, offsetPg, prot, align);
   }
-  return p.mmap(split(0), { pg: Math.floor(lenBytes / 4096), sub: lenBytes % 4096 }, prot, MAP_SHARED, file, { pg: offsetPg, sub: offsetBytes % 4096 });
+  return p.mmap(split(0), { pg: Math.floor(lenBytes / ps), sub: lenBytes % ps }, prot, MAP_SHARED, file, { pg: offsetPg, sub: offsetBytes % ps });
 }
