@@ -21,6 +21,15 @@ export interface ArchOps {
    * arch_mmap_rnd() in pages when the task randomises its layout (PF_RANDOMIZE).
    */
   mmapBases(rlimitStack: bigint, stackGuardGap: bigint, rnd?: number | null): { base: number; legacyBase: number };
+  /**
+   * mmap_is_legacy(): whether the task gets the bottom-up layout; absent, the
+   * vm.legacy_va_layout sysctl (or ADDR_COMPAT_LAYOUT) alone decides, as on x86.
+   */
+  mmapIsLegacy?(rlimitStack: bigint, sysctlLegacy: boolean): boolean;
+  /** DEFAULT_MAP_WINDOW, pages: the top of the default mmap window */
+  defaultMapWindow: number;
+  /** the arch's own MAP_ flags in LEGACY_MAP_MASK (x86: MAP_32BIT | MAP_ABOVE4G; else 0) */
+  legacyMapFlags: number;
   getUnmappedArea(mm: MmStruct, file: KFile | null, addr: number, len: number, pgoff: number, flags: number, vmFlags: number): number;
   getUnmappedAreaTopdown(mm: MmStruct, file: KFile | null, addr: number, len: number, pgoff: number, flags: number, vmFlags: number): number;
 }

@@ -6,7 +6,7 @@ import { geometry, type Arch } from './arch.js';
 import type { KFile } from '../fs/file.js';
 import { unmappedArea, unmappedAreaTopdown } from '../mm/unmapped.js';
 import { VM_SHADOW_STACK } from '../mm/vma.js';
-import { MAP_32BIT, MAP_FIXED, ENOMEM } from '../mm/uapi.js';
+import { MAP_32BIT, MAP_ABOVE4G, MAP_FIXED, ENOMEM } from '../mm/uapi.js';
 import { Undecidable } from '../mm/undecidable.js';
 
 /** DEFAULT_MAP_WINDOW = 2^47 - 4096, in pages. */
@@ -134,6 +134,8 @@ function getUnmappedAreaTopdown(mm: MmStruct, file: KFile | null, addr0: number,
 export const x86_64: Arch = {
   ...geometry(12, 4, { pmd: true, pud: true }),
   name: 'x86_64',
+  defaultMapWindow: DEFAULT_MAP_WINDOW,
+  legacyMapFlags: MAP_32BIT | MAP_ABOVE4G,
   taskSize: (la57) => (la57 ? TASK_SIZE_MAX_5L : TASK_SIZE_MAX_4L),
   mmapBases: x86MmapBases,
   getUnmappedArea,

@@ -54,9 +54,10 @@ export class MmStruct {
     this.tree = new GapTree(arch.pages2_64);
     this.pgtables = new PageTables(arch);
     const bases = arch.mmapBases(config.rlimitStack, config.stackGuardGap, config.randomize ? config.mmapRnd : null);
-    this.topdown = !config.legacyLayout;
+    const legacy = arch.mmapIsLegacy ? arch.mmapIsLegacy(config.rlimitStack, config.legacyLayout) : config.legacyLayout;
+    this.topdown = !legacy;
     this.mmapLegacyBase = bases.legacyBase;
-    this.mmapBase = config.legacyLayout ? bases.legacyBase : bases.base;
+    this.mmapBase = legacy ? bases.legacyBase : bases.base;
     this.taskSize = arch.taskSize(config.la57);
     this.taskSizeMax = this.taskSize;
     const minAddr = config.dacMmapMinAddr > config.lsmMmapMinAddr ? config.dacMmapMinAddr : config.lsmMmapMinAddr;

@@ -15,7 +15,7 @@ import {
 } from './vma.js';
 import {
   MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_LOCKED, MAP_NONBLOCK, MAP_NORESERVE,
-  MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_TYPE, LEGACY_MAP_MASK,
+  MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_TYPE, LEGACY_MAP_MASK_COMMON,
   EBADF, EEXIST, EINVAL, ENOMEM, EOVERFLOW, EOPNOTSUPP, EPERM, MAX_ERRNO,
 } from './uapi.js';
 import { pageAlignUp, type Split } from '../lib/u64.js';
@@ -63,14 +63,15 @@ function doMmap(mm: MmStruct, file: KFile | null, addrIn: Split, lenIn: Split, p
 
   if (file !== null) {
     // file_mmap_ok(): offset + length within MAX_LFS_FILESIZE (2^63 - 1)
-    if (pgoff + len >= 2 ** 51) return -EOVERFLOW;
+    if (pgoff + len >= 2 ** (63 - mm.arch.pageShift)) return -EOVERFLOW;
     // switch (flags & MAP_TYPE) with the kernel's fall-throughs:
     // MAP_SHARED → MAP_SHARED_VALIDATE → MAP_PRIVATE
     const type = flags & MAP_TYPE;
     if (type !== MAP_SHARED && type !== MAP_SHARED_VALIDATE && type !== MAP_PRIVATE) return -EINVAL;
-    if (type === MAP_SHARED) flags &= LEGACY_MAP_MASK; // unknown flags are dropped quietly
+    const legacy = LEGACY_MAP_MASK_COMMON | mm.arch.legacyMapFlags;
+    if (type === MAP_SHARED) flags &= legacy; // unknown flags are dropped quietly
     if (type !== MAP_PRIVATE) {
-      if (flags & ~LEGACY_MAP_MASK) return -EOPNOTSUPP;
+      if (flags & ~legacy) return -EOPNOTSUPP;
       // Files are open read-write here, so VM_MAYWRITE and VM_SHARED stay.
       vmFlags |= VM_SHARED | VM_MAYSHARE;
     }
