@@ -19,7 +19,10 @@ import { RepeatElider, elideRepeats, isElisionNote } from './elide.js';
 /** how many lines of one kind in a row align-test shows before it counts the rest */
 const ALIGN_TEST_KEEP = 5;
 import { gpuTable, printGpuTable } from './gpu-table.js';
-import { mapAndTouch, recipe, recipeOnKernel, type MapResult } from './analyze.js';
+import { mapAndTouch, recipe, recipeOnKernel, leafBytesOf, type MapResult } from './analyze.js';
+import { x86_64 } from '../arch/x86_64.js';
+import { ARCH_NAMES, archByName } from '../arch/index.js';
+import type { Arch } from '../arch/arch.js';
 import { sizeLabel, type Device, type Region } from '../devices/device.js';
 import { DEFAULT_CONFIG, THP_MODES, type ThpMode } from '../mm/config.js';
 import * as fs from 'node:fs';
@@ -62,13 +65,13 @@ listing with --bdf) under a kernel variant (default v2); a run of
 more than 5 lines of one kind is counted, --all-lines prints all`,
   },
   compare: {
-    usage: '--device D [--bdf BDF] [--kernels K1,K2,…] [--bar N] [--offset X] [--len X] [--thp MODE] [--json] [--svg FILE]',
+    usage: '--device D [--bdf BDF] [--kernels K1,K2,…] [--bar N] [--offset X] [--len X] [--thp MODE] [--arch A] [--json] [--svg FILE]',
     what: `one BAR (default: the largest) under several variants, side by
 side; --bdf picks the device of a whole-machine lspci listing or
 of a /sys/bus/pci/devices directory`,
   },
   plan: {
-    usage: '--device D | --lspci FILE | --sysfs DIR [--bdf BDF] [--kernel K1,K2] [--thp MODE] [--json]',
+    usage: '--device D | --lspci FILE | --sysfs DIR [--bdf BDF] [--kernel K1,K2] [--thp MODE] [--arch A] [--json]',
     what: `per BAR of every device (or the one at --bdf): what each kernel
 gives, and the userspace recipe that gets the best leaves on
 today's kernels, with what it yields on each; --sysfs takes a
@@ -306,13 +309,33 @@ function largestBar(dev: Device): number {
   return bars.reduce((a, b) => (b.size > a.size ? b : a)).index;
 }
 
-const fmtLeaves = (l: { pud: number; pmd: number; pte: number }) =>
-  [l.pud ? `${l.pud.toLocaleString('en-US')}×1G` : '', l.pmd ? `${l.pmd.toLocaleString('en-US')}×2M` : '', l.pte ? `${l.pte.toLocaleString('en-US')}×4K` : ''].filter(Boolean).join(' + ') || '-';
+/** "128×1G", "65,536×2M + 512×4K", "256×512M" (arm64 64K): counts by the arch's leaf sizes. */
+const fmtLeaves = (l: { pud: number; pmd: number; pte: number }, b: { pud: number; pmd: number; pte: number } = X86_LEAVES) =>
+  (['pud', 'pmd', 'pte'] as const).filter((k) => l[k] > 0).map((k) => `${l[k].toLocaleString('en-US')}×${sizeLabel(b[k])}`).join(' + ') || '-';
+const X86_LEAVES = leafBytesOf(x86_64);
+
+/** --arch NAME: x86_64 (the default) or an arm64 granule. */
+function archOption(v: string | undefined): Arch {
+  if (v === undefined) return x86_64;
+  const a = archByName(v);
+  if (a === undefined) throw new UsageError(`--arch: expected one of ${ARCH_NAMES.join(', ')}, got ${JSON.stringify(v)}`);
+  return a;
+}
+
+/** What an arm64 table does not show: the contiguous-bit sizes, proposed for pfnmaps in no kernel. */
+function archNote(a: Arch): string | null {
+  if (a === x86_64) return null;
+  const b = leafBytesOf(a);
+  const cont = [a.contPtes ? `CONT_PTE ${sizeLabel(b.pte * a.contPtes)}` : '', a.contPmds ? `CONT_PMD ${sizeLabel(b.pmd * a.contPmds)}` : ''].filter(Boolean).join(' and ');
+  return `${a.name}: ${sizeLabel(b.pte)} pages, PMD leaves of ${sizeLabel(b.pmd)} are the largest a pfnmap gets (no PUD pfnmaps on arm64)` +
+    (cont ? `; ${cont} ranges are proposed for pfnmaps, in no kernel` : '');
+}
 
 function compareCmd(args: string[]): number {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {
     device: { type: 'string' }, bdf: { type: 'string' }, kernels: { type: 'string', default: 'linux-6.18,v1,v2' }, bar: { type: 'string' },
-    offset: { type: 'string' }, len: { type: 'string' }, thp: { type: 'string' }, json: { type: 'boolean' }, svg: { type: 'string' } } });
+    offset: { type: 'string' }, len: { type: 'string' }, thp: { type: 'string' }, arch: { type: 'string' }, json: { type: 'boolean' }, svg: { type: 'string' } } });
+  const arch = archOption(values.arch);
   if (positionals.length > 0) throw new UsageError(`compare: unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.device === undefined) throw new UsageError('compare: --device is required');
   const dev = loadDevice(values.device, values.bdf);
@@ -331,26 +354,30 @@ function compareCmd(args: string[]): number {
   const { offset, len } = windowOf(dev, bar, values.offset ?? '', values.len ?? '', { bar: '--bar', offset: '--offset', len: '--len' });
   const thp = thpOf(values.thp);
   let rows: MapResult[];
+  if (values.svg !== undefined && arch !== x86_64) throw new UsageError('--svg: the drawing shows x86_64 page tables only; leave out --arch or --svg');
   if (values.svg !== undefined) {
     // the drawing needs the whole address space, so each variant runs once through analyze()
     const an = kernels.map((k) => analyze({ variant: k, device: dev, bar, offset, len, thp }));
     rows = an.map((a) => a.result);
     const title = `${dev.name}: BAR${bar} from 0x${offset.toString(16)}, 0x${len.toString(16)} bytes, THP "${thp}"`;
     writeOutput(values.svg, addressSpaceSvg(title, an), 'svg');
-  } else rows = kernels.map((k) => mapAndTouch(k, dev, bar, offset, len, { thpEnabled: thp }));
+  } else rows = kernels.map((k) => mapAndTouch(k, dev, bar, offset, len, { thpEnabled: thp }, undefined, arch === x86_64 ? undefined : arch));
   if (values.json) {
-    console.log(JSON.stringify({ device: dev.name, bar, offset, len, thp, rows }));
+    console.log(JSON.stringify({ device: dev.name, bar, offset, len, thp, ...(arch === x86_64 ? {} : { arch: arch.name }), rows }));
     return 0;
   }
-  console.log(`${dev.name}: BAR${bar} [0x${offset.toString(16)}, +0x${len.toString(16)}) of ${sizeLabel(region.size)}, THP "${thp}"\n`);
+  console.log(`${dev.name}: BAR${bar} [0x${offset.toString(16)}, +0x${len.toString(16)}) of ${sizeLabel(region.size)}, THP "${thp}"${arch === x86_64 ? '' : `, ${arch.name}`}\n`);
   const vw = Math.max(11, ...rows.map((r) => r.variant.length + 1));
   console.log(['variant'.padEnd(vw), 'address'.padStart(16), 'aligned'.padStart(8), 'faults'.padStart(12), 'fallbacks'.padStart(11), 'TLB'.padStart(12), '  leaves'].join(''));
   for (const r of rows) {
     const fb = r.fallback.pud + r.fallback.pmd;
     console.log([r.variant.padEnd(vw), (r.addr ?? r.error ?? '-').padStart(16), (r.addr ? sizeLabel(r.alignment) : '-').padStart(8),
-      r.faults.toLocaleString('en-US').padStart(12), fb.toLocaleString('en-US').padStart(11), r.tlbEntries.toLocaleString('en-US').padStart(12), '  ' + fmtLeaves(r.leaves)].join(''));
+      r.faults.toLocaleString('en-US').padStart(12), fb.toLocaleString('en-US').padStart(11), r.tlbEntries.toLocaleString('en-US').padStart(12), '  ' + fmtLeaves(r.leaves, r.leafBytes)].join(''));
   }
-  console.log('\n(fallbacks: ->huge_fault calls that returned VM_FAULT_FALLBACK, 1 GiB and 2 MiB attempts together)');
+  const lb = leafBytesOf(arch);
+  console.log(`\n(fallbacks: ->huge_fault calls that returned VM_FAULT_FALLBACK, ${arch.pfnmapPud ? `${sizeLabel(lb.pud)} and ` : ''}${sizeLabel(lb.pmd)} attempts together)`);
+  const note = archNote(arch);
+  if (note !== null) console.log(`(${note})`);
   return 0;
 }
 
@@ -413,8 +440,10 @@ function inspectCmd(args: string[]): number {
 
 function planCmd(args: string[]): number {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {
-    device: { type: 'string' }, lspci: { type: 'string' }, sysfs: { type: 'string' }, bdf: { type: 'string' }, kernel: { type: 'string' }, thp: { type: 'string' }, json: { type: 'boolean' } } });
+    device: { type: 'string' }, lspci: { type: 'string' }, sysfs: { type: 'string' }, bdf: { type: 'string' }, kernel: { type: 'string' }, thp: { type: 'string' },
+    arch: { type: 'string' }, json: { type: 'boolean' } } });
   if (positionals.length > 0) throw new UsageError(`plan: unexpected argument ${JSON.stringify(positionals[0])}`);
+  const arch = archOption(values.arch);
   const given = [values.device, values.lspci, values.sysfs].filter((x) => x !== undefined);
   if (given.length !== 1) throw new UsageError('plan: give exactly one of --device D, --lspci FILE, --sysfs DIR');
   // a malformed --bdf is refused before anything is read, whichever source it goes with
@@ -438,34 +467,37 @@ function planCmd(args: string[]): number {
   if (values.kernel !== undefined) {
     released = variantList(values.kernel, 'kernel');
   }
-  const plans = devs.map((dev) => ({ dev, plan: planDevice(dev, released, thp) }));
+  const plans = devs.map((dev) => ({ dev, plan: planDevice(dev, released, thp, arch) }));
   if (values.json) {
     // one device: the object as before; several: one per line
-    for (const { dev, plan } of plans) console.log(JSON.stringify({ device: dev.name, ...(dev.bdf ? { bdf: dev.bdf } : {}), thp, plan }));
+    for (const { dev, plan } of plans) console.log(JSON.stringify({ device: dev.name, ...(dev.bdf ? { bdf: dev.bdf } : {}), thp, ...(arch === x86_64 ? {} : { arch: arch.name }), plan }));
     return 0;
   }
   plans.forEach(({ dev, plan }, k) => {
     if (k > 0) console.log('');
-    printPlan(dev, plan, thp);
+    printPlan(dev, plan, thp, arch);
   });
+  const note = archNote(arch);
+  if (note !== null) console.log(`\n(${note})`);
   return 0;
 }
 
-function planDevice(dev: Device, released: readonly string[], thp: ThpMode) {
+function planDevice(dev: Device, released: readonly string[], thp: ThpMode, arch: Arch = x86_64) {
+  const other = arch === x86_64 ? undefined : arch;
   const bars = dev.regions.filter((r) => r.kind === 'bar' && (r.size > 0 || r.status !== undefined));
   return bars.map((r) => {
     const head = { bar: r.index, size: r.size, ...(r.status ? { status: r.status } : {}) };
     if (!r.mmap) return { ...head, mmap: false, kernels: [], recipe: null, recipeYields: [] };
-    const kernels = released.map((k) => mapAndTouch(k, dev, r.index, 0, r.size, { thpEnabled: thp }));
-    const rc = recipe(DEFAULT_CONFIG, r.index, 0, r.size);
-    const recipeYields = rc.align > 4096 ? released.map((k) => recipeOnKernel(k, dev, r.index, { thpEnabled: thp })) : [];
+    const kernels = released.map((k) => mapAndTouch(k, dev, r.index, 0, r.size, { thpEnabled: thp }, undefined, other));
+    const rc = recipe(DEFAULT_CONFIG, r.index, 0, r.size, arch);
+    const recipeYields = rc.align > arch.pageSize ? released.map((k) => recipeOnKernel(k, dev, r.index, { thpEnabled: thp }, other)) : [];
     return { ...head, mmap: true, kernels, recipe: rc, recipeYields };
   });
 }
 
-function printPlan(dev: Device, plan: ReturnType<typeof planDevice>, thp: ThpMode): void {
+function printPlan(dev: Device, plan: ReturnType<typeof planDevice>, thp: ThpMode, arch: Arch = x86_64): void {
   // the name already says what it is when lspci gave no better one than the address
-  console.log(`${dev.name}${dev.bdf && !dev.name.includes(dev.bdf) ? ` (${dev.bdf})` : ''}, THP "${thp}"`);
+  console.log(`${dev.name}${dev.bdf && !dev.name.includes(dev.bdf) ? ` (${dev.bdf})` : ''}, THP "${thp}"${arch === x86_64 ? '' : `, ${arch.name}`}`);
   if (plan.length === 0) console.log('  no BARs');
   for (const b of plan) {
     const r = dev.regions.find((x) => x.index === b.bar)!;
@@ -475,9 +507,9 @@ function printPlan(dev: Device, plan: ReturnType<typeof planDevice>, thp: ThpMod
       console.log(`  ${notMappable(r)}`);
       continue;
     }
-    for (const k of b.kernels) console.log(`  ${k.variant.padEnd(10)} ${fmtLeaves(k.leaves).padEnd(22)} ${countOf(k.faults, 'fault')}`);
+    for (const k of b.kernels) console.log(`  ${k.variant.padEnd(10)} ${fmtLeaves(k.leaves, k.leafBytes).padEnd(22)} ${countOf(k.faults, 'fault')}`);
     const rc = b.recipe!;
-    if (rc.align <= 4096) {
+    if (rc.align <= arch.pageSize) {
       console.log('  recipe: plain mmap(NULL, …) — the BAR is too small for a huge leaf');
       continue;
     }
@@ -487,7 +519,7 @@ function printPlan(dev: Device, plan: ReturnType<typeof planDevice>, thp: ThpMod
     console.log(`    mmap(va, 0x${b.size.toString(16)}, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, fd, 0x${rc.fileOffset.toString(16)})`);
     console.log('    madvise(va, len, MADV_HUGEPAGE) where THP is "madvise" and the kernel lacks the pfnmap bypass');
     console.log('  the recipe yields:');
-    for (const y of b.recipeYields) console.log(`  ${y.variant.padEnd(10)} ${fmtLeaves(y.leaves).padEnd(22)} ${countOf(y.faults, 'fault')}${y.madvise ? ' (with the madvise)' : ''}`);
+    for (const y of b.recipeYields) console.log(`  ${y.variant.padEnd(10)} ${fmtLeaves(y.leaves, y.leafBytes).padEnd(22)} ${countOf(y.faults, 'fault')}${y.madvise ? ' (with the madvise)' : ''}`);
   }
 }
 

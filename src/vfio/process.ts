@@ -5,6 +5,7 @@ import { MmStruct } from '../mm/mm.js';
 import { DEFAULT_CONFIG, type MmConfig } from '../mm/config.js';
 import { x86_64 } from '../arch/x86_64.js';
 import type { Arch, ArchGeometry } from '../arch/arch.js';
+import { archDefaults } from '../arch/index.js';
 import type { TraceVma } from '../trace/format.js';
 import { addInitialVmas, shmemZeroSetup } from '../kernels/linux-6.18.js';
 import { TYPICAL_PROCESS } from '../kernels/process-template.js';
@@ -24,10 +25,14 @@ export class VfioProcess {
    * (pfnmap inspect passes x86_64 with the mmap_base a /proc/PID/maps implies).
    */
   constructor(readonly variant: KernelVariant, config: Partial<MmConfig> = {}, layout?: { initial?: Iterable<TraceVma>; arch?: Arch }) {
-    const c: MmConfig = { ...DEFAULT_CONFIG, ...variant.config, ...config };
+    const arch = layout?.arch ?? x86_64;
+    const c: MmConfig = { ...DEFAULT_CONFIG, ...(arch === x86_64 ? {} : archDefaults(arch)), ...variant.config, ...config };
     if (config.hugePfnmap === undefined && c.hugePfnmap.arch === false) c.hugePfnmap = { arch: false, pmd: false, pud: false };
-    this.mm = new MmStruct(c, layout?.arch ?? x86_64);
-    addInitialVmas(this.mm, layout?.initial ?? TYPICAL_PROCESS.map(([start, end, perms, offset, backing]) => ({ start, end, perms, offset, backing })));
+    this.mm = new MmStruct(c, arch);
+    // the typical process is an x86_64 one; another arch starts from an empty layout
+    // unless one is given (its stack and libraries are not modelled yet)
+    const typical = arch === x86_64 ? TYPICAL_PROCESS.map(([start, end, perms, offset, backing]) => ({ start, end, perms, offset, backing })) : [];
+    addInitialVmas(this.mm, layout?.initial ?? typical);
   }
 
   /** open("/dev/vfio/devices/…") of a vfio-pci device under this variant. */
