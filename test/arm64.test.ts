@@ -115,3 +115,17 @@ test('arm64: a 128 GiB BAR gets PMD leaves at best, v1 and v2 never try a PUD, C
     assert.equal(l.pte + l.pmd * a.pmdPages, pages, name);
   }
 });
+
+test('arm64: THP alignment of anonymous memory follows the granule PMD (2M / 32M / 512M)', () => {
+  for (const name of ['arm64-4k', 'arm64-16k', 'arm64-64k'] as const) {
+    const a = ARCHES[name];
+    const p = new VfioProcess(VARIANTS['linux-7.2'], {}, { arch: a, initial: [] });
+    const z = { pg: 0, sub: 0 };
+    // a page first, so that mmap_base - len is not aligned by itself
+    sysMmap(p.mm, z, { pg: 1, sub: 0 }, 3, MAP_PRIVATE | MAP_ANONYMOUS, null, z, shmemZeroSetup);
+    const va = sysMmap(p.mm, z, { pg: 2 * a.pmdPages, sub: 0 }, 3, MAP_PRIVATE | MAP_ANONYMOUS, null, z, shmemZeroSetup);
+    assert.equal(va % a.pmdPages, 0, `${name}: a length of two PMDs is PMD aligned`);
+    const odd = sysMmap(p.mm, z, { pg: 2 * a.pmdPages + 1, sub: 0 }, 3, MAP_PRIVATE | MAP_ANONYMOUS, null, z, shmemZeroSetup);
+    assert.notEqual(odd % a.pmdPages, 0, `${name}: a length that is no PMD multiple is not aligned`);
+  }
+});
