@@ -40,7 +40,7 @@ import { oneLine, countOf } from '../lib/text.js';
 /** Each command's usage lines and what it does; `pfnmap CMD --help` prints its own entry. */
 const COMMANDS: Record<string, { usage: string; what: string }> = {
   '': {
-    usage: '[--device D] [--thp always|madvise|never] [--json] [--svg FILE]',
+    usage: '[--device D] [--thp always|madvise|never] [--arch A] [--json] [--svg FILE]',
     what: `map every BAR of a device (default: the gpu-128g preset) the way
 an unmodified program would, under every kernel variant; touch
 it and print address alignment, leaves, faults and TLB entries`,
@@ -277,13 +277,18 @@ function alignTestCmd(args: string[]): number {
 }
 
 function defaultJob(args: string[]): number {
-  const { values } = parseArgs({ args, strict: true, options: { device: { type: 'string' }, thp: { type: 'string' }, json: { type: 'boolean' }, svg: { type: 'string' } } });
+  const { values } = parseArgs({ args, strict: true, options: { device: { type: 'string' }, thp: { type: 'string' }, arch: { type: 'string' }, json: { type: 'boolean' }, svg: { type: 'string' } } });
   const thp = thpOf(values.thp);
+  const arch = archOption(values.arch);
   const dev = values.device === undefined ? preset('gpu-128g')! : loadDevice(values.device);
-  const rows = gpuTable(dev, VARIANT_NAMES, { thpEnabled: thp });
+  const rows = gpuTable(dev, VARIANT_NAMES, { thpEnabled: thp }, arch);
   if (values.svg !== undefined) writeOutput(values.svg, mappingSvg(`${dev.name}: every BAR, THP "${thp}"`, rows.map((r) => ({ ...r, variant: `${r.variant} BAR${r.bar}` as typeof r.variant }))), 'svg');
-  if (values.json) console.log(JSON.stringify({ device: dev.name, thp, rows }));
-  else printGpuTable(dev, rows, thp);
+  if (values.json) console.log(JSON.stringify({ device: dev.name, thp, ...(arch === x86_64 ? {} : { arch: arch.name }), rows }));
+  else {
+    printGpuTable(dev, rows, thp, arch);
+    const note = archNote(arch);
+    if (note !== null) console.log(`\n(${note})`);
+  }
   return 0;
 }
 
