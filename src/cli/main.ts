@@ -381,6 +381,9 @@ function compareCmd(args: string[]): number {
   }
   const lb = leafBytesOf(arch);
   console.log(`\n(fallbacks: ->huge_fault calls that returned VM_FAULT_FALLBACK, ${arch.pfnmapPud ? `${sizeLabel(lb.pud)} and ` : ''}${sizeLabel(lb.pmd)} attempts together)`);
+  if (offset % arch.pageSize !== 0 && rows.some((r) => r.error === 'EINVAL')) {
+    console.log(`(EINVAL: the offset 0x${offset.toString(16)} is not a multiple of the ${sizeLabel(arch.pageSize)} page, and mmap() takes page-aligned offsets only)`);
+  }
   const note = archNote(arch);
   if (note !== null) console.log(`(${note})`);
   return 0;
