@@ -320,12 +320,15 @@ function layoutScenario(spec: KernelSpec): RecScenario {
   // no-hint anonymous mmaps of many sizes (THP alignment shows at PMD-sized lengths)
   for (const len of [0x1000n, P, 2n * P, 3n * P, 64n * KiB, MiB, PMD - P, PMD, PMD + P, 2n * PMD, 3n * PMD, 4n * MiB, 64n * MiB, 512n * MiB + P, GiB]) push(anon('0x0', len));
   push(anon('0x0', 64n * GiB, ['NORESERVE'], 'none'));
-  // file mappings at PMD-sized lengths (memfd and tmpfs are huge=never; ext4 has THP for files?)
+  // file mappings at PMD-sized lengths (memfd and tmpfs are huge=never), each after a
+  // PMD + 3 pages anonymous mapping (too big for the gaps above), so that the top-down
+  // cursor is not PMD-aligned
   for (const fd of ['m0', 'f2', 'f3']) {
-    push(mm('0x0', PMD, 'rw', ['SHARED'], fd));
-    push(mm('0x0', 2n * PMD, 'r', ['PRIVATE'], fd));
+    push(anon('0x0', PMD + 3n * P, [], 'r'), mm('0x0', PMD, 'rw', ['SHARED'], fd));
+    push(anon('0x0', PMD + 3n * P, [], 'r'), mm('0x0', 2n * PMD, 'r', ['PRIVATE'], fd));
     push(mm('0x0', P, 'rw', ['SHARED'], fd, PMD));
   }
+  push(anon('0x0', PMD + 3n * P, [], 'r'), anon('0x0', 2n * PMD, [], 'rw')); // anonymous, same test
   // hints: low, ordinary, at and above 2^47, 2^48 (the default window), 2^52 (TASK_SIZE), 2^56
   for (const h of [0x1000n, 0x8000n, 0x10000n, 0x100000000n, 0x7ffff0000000n, 0x800000000000n, 0xfffff0000000n, 0xffffffffe000n,
     0x1000000000000n, 0x1000000001000n, 0x4000000000000n, 0xfffffff000000n, 0xffffffffff000n & ~(P - 1n), 0x10000000000000n, 0x100000000000000n,
