@@ -289,6 +289,8 @@ function configFixture(spec: KernelSpec, k: KernelFiles): Record<string, unknown
       vfio: value('VFIO'), vfioPci: value('VFIO_PCI'), vfioIommuType1: value('VFIO_IOMMU_TYPE1'), vfioContainer: value('VFIO_CONTAINER'),
       armSmmuV3: value('ARM_SMMU_V3'),
     },
+    /** asked-for options with no line at all in the config (def_bool options that are off are omitted, not "is not set") */
+    absent: CONFIG_KEYS.filter((key) => value(key) === null && !lines.some((l) => l.startsWith(`CONFIG_${key}_`) || l.startsWith(`# CONFIG_${key}_`))),
     config: keep,
   };
 }

@@ -1043,7 +1043,11 @@ async function main(): Promise<number> {
 }
 
 // Run only as a program: src/oracle/arm64-qemu.ts imports the helpers above.
-const isMain = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+const isMain = (() => {
+  const arg = process.argv[1];
+  if (arg === undefined) return false;
+  try { return fs.realpathSync(arg) === fs.realpathSync(fileURLToPath(import.meta.url)); } catch { return false; }
+})();
 if (isMain) main().then(
   (code) => process.exit(code),
   (e: unknown) => {
