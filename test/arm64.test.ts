@@ -129,3 +129,51 @@ test('arm64: THP alignment of anonymous memory follows the granule PMD (2M / 32M
     assert.notEqual(odd % a.pmdPages, 0, `${name}: a length that is no PMD multiple is not aligned`);
   }
 });
+
+test('arm64 traces that contradict themselves get one line naming the field; 4 KiB values on 16K are valid input', async () => {
+  const { validateTrace } = await import('../src/trace/load.js');
+  const { replay } = await import('../src/trace/replay.js');
+  const fs = await import('node:fs');
+  const zlib = await import('node:zlib');
+  const path = await import('node:path');
+  const { packageRoot } = await import('../src/cli/paths.js');
+  const base = JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(packageRoot(), 'fixtures', 'arm64', 'arm64-16k-layout.json.gz'))).toString('utf8'));
+  const bad = (mut: (t: any) => void, field: RegExp) => {
+    const t = structuredClone(base);
+    mut(t);
+    assert.throws(() => validateTrace(t), (e: Error) => field.test(e.message) && !e.message.includes('\n'), field.source);
+  };
+  bad((t) => (t.env.pageSize = 4096), /^env\.vaBitsActual|^env\.pgtableLevels/); // a 4K kernel has 5 levels, 48 bits of window
+  bad((t) => (t.env.pageSize = 8192), /^env\.pageSize: expected 4096, 16384 or 65536/);
+  bad((t) => (t.env.pgtableLevels = 3), /^env\.pgtableLevels: 16K pages with VA_BITS 52 have 4 levels/);
+  bad((t) => (t.env.vaBitsActual = 48), /^env\.vaBitsActual: expected 52 or 47/);
+  bad((t) => (t.env.la57 = false), /^env\.la57/);
+  bad((t) => (t.arch = 'x86_64'), /^env\.pageSize: x86_64 has 4096-byte pages/);
+  bad((t) => (t.arch = 'aarch64'), /^arch: expected "x86_64" or "arm64"/);
+  bad((t) => (t.initial[0].end = '0x481000'), /^initial\[0\]\.end: expected a page-aligned value \(a multiple of the 16384-byte page of arm64-16k\)/);
+  bad((t) => (t.env.randomize = true), /^env\.randomize/);
+  // the layout list holds 4 KiB-aligned lengths and offsets on purpose: the kernel's EINVAL
+  // and round-ups are the answers, and the model gives the same
+  const v = validateTrace(base);
+  const r = replay(v);
+  assert.equal(r.firstMismatch, null);
+  assert.ok(base.results.some((x: { errno?: string }) => x.errno === 'EINVAL'));
+});
+
+test('--arch names an arch or is refused in one line, on every command that takes it', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const path = await import('node:path');
+  const { packageRoot } = await import('../src/cli/paths.js');
+  const cli = path.join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
+  for (const args of [['--arch', 'arm64'], ['compare', '--device', 'nvme-16k', '--arch', 'ARM64-4K'], ['plan', '--device', 'nvme-16k', '--arch', '']]) {
+    const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+    assert.equal(r.status, 2, args.join(' '));
+    assert.match(r.stderr, /^pfnmap: --arch: expected one of x86_64, arm64-4k, arm64-16k, arm64-64k, got "[^"]*"\n$/);
+  }
+  const ok = spawnSync(process.execPath, [cli, 'compare', '--device', 'gpu-128g', '--bar', '2', '--kernels', 'linux-7.2,v2', '--arch', 'arm64-64k', '--json'], { encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stderr);
+  const j = JSON.parse(ok.stdout);
+  assert.equal(j.arch, 'arm64-64k');
+  assert.deepEqual(j.rows[1].leafBytes, { pud: 2 ** 42, pmd: 512 * MiB, pte: 64 * KiB });
+  assert.deepEqual(j.rows[1].leaves, { pud: 0, pmd: 256, pte: 0 });
+});

@@ -57,7 +57,7 @@ Exit 0 all identical, 1 any mismatch, 2 any bad input (its row
 says why; the other traces still run)`,
   },
   'align-test': {
-    usage: '--device D [--bdf BDF] [--kernel K] [--loops N] [--group G] [--all-lines] [--json]',
+    usage: '--device D [--bdf BDF] [--kernel K] [--loops N] [--group G] [--arch A] [--all-lines] [--json]',
     what: `run the checks of vfio-pci-device-map-alignment against a
 device (preset, pfnmap-device/1 JSON, lspci -v text, a sysfs
 device directory, or /sys/bus/pci/devices or a whole-machine
@@ -90,7 +90,7 @@ each design, and where each BAR not mapped yet would land
 (docs/inspect.md)`,
   },
   sweep: {
-    usage: '[--count N] [--seed S] [--kernels …] [--thp MODE] [--shard I/N|auto] [--workers K] [--out FILE] [--svg FILE]',
+    usage: '[--count N] [--seed S] [--kernels …] [--thp MODE] [--arch A] [--shard I/N|auto] [--workers K] [--out FILE] [--svg FILE]',
     what: `random BARs, offsets and lengths under each variant: the share of
 memory each backs with 1G/2M/4K leaves (JSON on stdout or --out)`,
   },
@@ -255,8 +255,9 @@ function isDirectory(p: string): boolean {
 function alignTestCmd(args: string[]): number {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, strict: true,
-    options: { device: { type: 'string' }, bdf: { type: 'string' }, kernel: { type: 'string', default: 'v2' }, loops: { type: 'string' }, group: { type: 'string' }, json: { type: 'boolean' }, 'all-lines': { type: 'boolean' } },
+    options: { device: { type: 'string' }, bdf: { type: 'string' }, kernel: { type: 'string', default: 'v2' }, loops: { type: 'string' }, group: { type: 'string' }, arch: { type: 'string' }, json: { type: 'boolean' }, 'all-lines': { type: 'boolean' } },
   });
+  const arch = archOption(values.arch);
   if (positionals.length > 0) throw new UsageError(`align-test: unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.device === undefined) throw new UsageError('align-test: --device is required (a preset name, a JSON, lspci or sysfs path)');
   const variant = parseVariant(values.kernel!);
@@ -265,13 +266,14 @@ function alignTestCmd(args: string[]): number {
   const dev = loadDevice(values.device, values.bdf);
   const all = values['all-lines'] === true;
   const shown = all ? null : new RepeatElider(ALIGN_TEST_KEEP);
-  const r = runAlignTest(new VfioProcess(variant), dev, {
+  // the program is the same on every arch: its 4096-byte steps meet the kernel's page there
+  const r = runAlignTest(new VfioProcess(variant, {}, arch === x86_64 ? undefined : { arch }), dev, {
     loops: int(values.loops, 'loops', LOOPS, 1), group: int(values.group, 'group', 0, 0),
     out: values.json ? undefined : all ? (l) => console.log(l) : (l) => shown!.push(l, (x) => console.log(x)),
   });
   if (values.json) {
     const lines = all ? r.lines : elideRepeats(r.lines, ALIGN_TEST_KEEP);
-    console.log(JSON.stringify({ device: dev.name, kernel: variant.name, lines, ...(all ? {} : { linesOmitted: r.lines.length - lines.length + lines.filter(isElisionNote).length }), exitCode: r.exitCode }));
+    console.log(JSON.stringify({ device: dev.name, kernel: variant.name, ...(arch === x86_64 ? {} : { arch: arch.name }), lines, ...(all ? {} : { linesOmitted: r.lines.length - lines.length + lines.filter(isElisionNote).length }), exitCode: r.exitCode }));
   } else shown?.flush((x) => console.log(x));
   return r.exitCode;
 }
@@ -533,7 +535,7 @@ function printPlan(dev: Device, plan: ReturnType<typeof planDevice>, thp: ThpMod
 
 async function sweepCmd(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {
-    count: { type: 'string', default: '200' }, seed: { type: 'string', default: '1' }, kernels: { type: 'string' }, thp: { type: 'string' },
+    count: { type: 'string', default: '200' }, seed: { type: 'string', default: '1' }, kernels: { type: 'string' }, thp: { type: 'string' }, arch: { type: 'string' },
     shard: { type: 'string' }, workers: { type: 'string' }, out: { type: 'string' }, svg: { type: 'string' } } });
   if (positionals.length > 0) throw new UsageError(`sweep: unexpected argument ${JSON.stringify(positionals[0])}`);
   const int = intOption;
@@ -549,7 +551,7 @@ async function sweepCmd(args: string[]): Promise<number> {
   const count = int(values.count!, 'count', 1);
   const tty = process.stderr.isTTY === true;
   const res = await sweep({
-    seed: int(values.seed!, 'seed', 0), count, shard, variants, thp: thpOf(values.thp),
+    seed: int(values.seed!, 'seed', 0), count, shard, variants, thp: thpOf(values.thp), arch: archOption(values.arch).name,
     workers: values.workers === undefined ? defaultWorkers() : int(values.workers, 'workers', 1),
     progress: tty ? (done, total) => {
       const w = 30;

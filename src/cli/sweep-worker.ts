@@ -3,6 +3,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { runCases } from './sweep.js';
 
-const { seed, indices, variants, thp } = workerData as { seed: number; indices: number[]; variants: never[]; thp: 'always' | 'madvise' | 'never' };
-const totals = runCases(seed, indices, variants, { thpEnabled: thp }, () => parentPort!.postMessage({ tick: true }));
+const { seed, indices, variants, thp, arch } = workerData as { seed: number; indices: number[]; variants: never[]; thp: 'always' | 'madvise' | 'never'; arch: string };
+const totals = runCases(seed, indices, variants, { thpEnabled: thp }, () => parentPort!.postMessage({ tick: true }), arch);
 parentPort!.postMessage({ totals });

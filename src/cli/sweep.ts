@@ -7,8 +7,11 @@
 import { Worker } from 'node:worker_threads';
 import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseDevice, type Device } from '../devices/device.js';
-import { mapAndTouch } from './analyze.js';
+import { parseDevice, sizeLabel, type Device } from '../devices/device.js';
+import { mapAndTouch, leafBytesOf } from './analyze.js';
+import { x86_64 } from '../arch/x86_64.js';
+import { ARCH_NAMES, archByName } from '../arch/index.js';
+import type { ArchGeometry } from '../arch/arch.js';
 import type { MmConfig } from '../mm/config.js';
 import { InputError, show, oneLine } from '../trace/input-error.js';
 import { THP_MODES, type ThpMode } from '../mm/config.js';
@@ -42,6 +45,8 @@ export interface SweepResult {
   /** shards this result covers, as "I/N" */
   shards: string[];
   thp: string;
+  /** the arch the cases ran on; absent: x86_64 */
+  arch?: string;
   variants: Record<string, VariantTotals>;
   /** set by merge --partial when shards are missing: the totals cover only those present */
   partial?: true;
@@ -59,21 +64,25 @@ function rng(seed: number): () => number {
   };
 }
 
-/** Case i of a campaign: a BAR of 16 KiB–1 TiB, an offset and a length inside it. */
-export function sweepCase(seed: number, i: number): SweepCase {
+/**
+ * Case i of a campaign: a BAR of 16 KiB–1 TiB, an offset and a length inside it, in pages
+ * of the arch (offsets: half from 0, a quarter PMD aligned, a quarter any page). A BAR below
+ * the page size is one page (vfio-pci maps it whole).
+ */
+export function sweepCase(seed: number, i: number, g: ArchGeometry = x86_64): SweepCase {
   const r = rng((seed * 2654435761 + i * 40503) >>> 0);
   const barSize = 2 ** (14 + Math.floor(r() * 27)); // 16 KiB .. 1 TiB
   const slots = Math.floor(2 ** 46 / barSize);
   const barStart = Math.floor(r() * slots) * barSize;
-  const pages = barSize / 4096;
+  const ps = g.pageSize;
+  const pages = Math.max(1, barSize / ps);
   const pick = r();
-  // offsets: half from 0, a quarter 2 MiB aligned, a quarter any page
   let offPg = 0;
   if (pick > 0.5) offPg = Math.floor(r() * pages);
-  if (pick > 0.5 && pick <= 0.75) offPg -= offPg % 512;
+  if (pick > 0.5 && pick <= 0.75) offPg -= offPg % g.pmdPages;
   const room = pages - offPg;
   const lenPg = r() < 0.5 ? room : 1 + Math.floor(r() * room);
-  return { i, barSize, barStart, offset: offPg * 4096, len: lenPg * 4096 };
+  return { i, barSize, barStart, offset: offPg * ps, len: lenPg * ps };
 }
 
 function deviceOf(c: SweepCase): Device {
@@ -88,14 +97,15 @@ export function emptyTotals(): VariantTotals {
 }
 
 /** Run cases and add them up per variant. */
-export function runCases(seed: number, indices: number[], variants: readonly string[], config: Partial<MmConfig>, tick?: () => void): Record<string, VariantTotals> {
+export function runCases(seed: number, indices: number[], variants: readonly string[], config: Partial<MmConfig>, tick?: () => void, archName = 'x86_64'): Record<string, VariantTotals> {
   const out: Record<string, VariantTotals> = {};
+  const arch = archByName(archName)!;
   for (const v of variants) out[v] = emptyTotals();
   for (const i of indices) {
-    const c = sweepCase(seed, i);
+    const c = sweepCase(seed, i, arch);
     const dev = deviceOf(c);
     for (const v of variants) {
-      const r = mapAndTouch(v, dev, 0, c.offset, c.len, config);
+      const r = mapAndTouch(v, dev, 0, c.offset, c.len, config, undefined, arch === x86_64 ? undefined : arch);
       const t = out[v];
       t.cases++;
       if (r.addr === null || r.error !== null) {
@@ -103,9 +113,9 @@ export function runCases(seed: number, indices: number[], variants: readonly str
         continue;
       }
       t.bytes += c.len;
-      t.pudBytes += r.leaves.pud * 2 ** 30;
-      t.pmdBytes += r.leaves.pmd * 2 ** 21;
-      t.pteBytes += r.leaves.pte * 4096;
+      t.pudBytes += r.leaves.pud * r.leafBytes.pud;
+      t.pmdBytes += r.leaves.pmd * r.leafBytes.pmd;
+      t.pteBytes += r.leaves.pte * r.leafBytes.pte;
       t.faults += r.faults;
       t.tlbEntries += r.tlbEntries;
     }
@@ -142,7 +152,8 @@ export function parseShard(spec: string | undefined, env: NodeJS.ProcessEnv): { 
 }
 
 /** Run this shard's cases on `workers` threads. */
-export async function sweep(opts: { seed: number; count: number; shard: { index: number; count: number }; variants: readonly string[]; thp: MmConfig['thpEnabled']; workers: number; progress?: (done: number, total: number) => void }): Promise<SweepResult> {
+export async function sweep(opts: { seed: number; count: number; shard: { index: number; count: number }; variants: readonly string[]; thp: MmConfig['thpEnabled']; workers: number; arch?: string; progress?: (done: number, total: number) => void }): Promise<SweepResult> {
+  const archName = opts.arch ?? 'x86_64';
   const mine: number[] = [];
   for (let i = opts.shard.index; i < opts.count; i += opts.shard.count) mine.push(i);
   const totals: Record<string, VariantTotals> = {};
@@ -150,12 +161,12 @@ export async function sweep(opts: { seed: number; count: number; shard: { index:
   const n = Math.max(1, Math.min(opts.workers, mine.length));
   let done = 0;
   if (n === 1) {
-    addTotals(totals, runCases(opts.seed, mine, opts.variants, { thpEnabled: opts.thp }, () => opts.progress?.(++done, mine.length)));
+    addTotals(totals, runCases(opts.seed, mine, opts.variants, { thpEnabled: opts.thp }, () => opts.progress?.(++done, mine.length), archName));
   } else {
     const script = fileURLToPath(new URL('./sweep-worker.js', import.meta.url));
     await Promise.all(Array.from({ length: n }, (_, w) => new Promise<void>((resolve, reject) => {
       const part = mine.filter((_, k) => k % n === w);
-      const worker = new Worker(script, { workerData: { seed: opts.seed, indices: part, variants: opts.variants, thp: opts.thp } });
+      const worker = new Worker(script, { workerData: { seed: opts.seed, indices: part, variants: opts.variants, thp: opts.thp, arch: archName } });
       worker.on('message', (m: { tick?: true; totals?: Record<string, VariantTotals> }) => {
         if (m.tick) opts.progress?.(++done, mine.length);
         if (m.totals) addTotals(totals, m.totals);
@@ -164,7 +175,7 @@ export async function sweep(opts: { seed: number; count: number; shard: { index:
       worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`sweep worker exited with ${code}`))));
     })));
   }
-  return { format: SWEEP_FORMAT, seed: opts.seed, count: opts.count, shards: [`${opts.shard.index}/${opts.shard.count}`], thp: opts.thp, variants: totals };
+  return { format: SWEEP_FORMAT, seed: opts.seed, count: opts.count, shards: [`${opts.shard.index}/${opts.shard.count}`], thp: opts.thp, ...(archName === 'x86_64' ? {} : { arch: archName }), variants: totals };
 }
 
 const TOTAL_KEYS: (keyof VariantTotals)[] = ['cases', 'failed', 'bytes', 'pudBytes', 'pmdBytes', 'pteBytes', 'faults', 'tlbEntries'];
@@ -198,6 +209,11 @@ export function parseSweepResult(data: unknown, file: string): SweepResult {
   }
   const count = d.count as number;
   if (typeof d.thp !== 'string' || !THP_MODES.includes(d.thp as ThpMode)) throw new InputError(f('thp'), `expected ${THP_MODES.join(', ')}, got ${show(d.thp)}`);
+  if (d.arch !== undefined && (typeof d.arch !== 'string' || archByName(d.arch) === undefined || d.arch === 'x86_64')) {
+    throw new InputError(f('arch'), `expected one of ${ARCH_NAMES.filter((a) => a !== 'x86_64').join(', ')} (absent for x86_64), got ${show(d.arch)}`);
+  }
+  const arch = archByName((d.arch as string | undefined) ?? 'x86_64')!;
+  const lb = leafBytesOf(arch);
   if (!Array.isArray(d.shards) || d.shards.length === 0) throw new InputError(f('shards'), 'expected a non-empty array of "I/N"');
   const indices = new Set<number>();
   let n = 0;
@@ -227,12 +243,12 @@ export function parseSweepResult(data: unknown, file: string): SweepResult {
     }
     if (tt.cases !== cases) throw new InputError(g('.cases'), `${tt.cases} cases, but shards ${(d.shards as string[]).join(', ')} of a ${count}-case sweep hold ${cases}`);
     if (tt.failed > tt.cases) throw new InputError(g('.failed'), `${tt.failed} failed of ${tt.cases} cases`);
-    if (tt.bytes % 4096 !== 0) throw new InputError(g('.bytes'), `${tt.bytes} is not a whole number of pages`);
-    if (tt.pudBytes % 2 ** 30 !== 0 || tt.pmdBytes % 2 ** 21 !== 0 || tt.pteBytes % 4096 !== 0) throw new InputError(g(''), 'leaf bytes are not whole leaves (1 GiB, 2 MiB, 4 KiB)');
+    if (tt.bytes % lb.pte !== 0) throw new InputError(g('.bytes'), `${tt.bytes} is not a whole number of pages`);
+    if (tt.pudBytes % lb.pud !== 0 || tt.pmdBytes % lb.pmd !== 0 || tt.pteBytes % lb.pte !== 0) throw new InputError(g(''), `leaf bytes are not whole leaves (${sizeLabel(lb.pud)}, ${sizeLabel(lb.pmd)}, ${sizeLabel(lb.pte)})`);
     if (tt.pudBytes + tt.pmdBytes + tt.pteBytes > tt.bytes) throw new InputError(g(''), `leaves cover ${tt.pudBytes + tt.pmdBytes + tt.pteBytes} bytes of the ${tt.bytes} mapped`);
     variants[name] = tt;
   }
-  return { format: SWEEP_FORMAT, seed: d.seed as number, count, shards: (d.shards as string[]).slice(), thp: d.thp, variants };
+  return { format: SWEEP_FORMAT, seed: d.seed as number, count, shards: (d.shards as string[]).slice(), thp: d.thp, ...(d.arch === undefined ? {} : { arch: d.arch as string }), variants };
 }
 
 /**
@@ -249,7 +265,7 @@ export function mergeResults(parts: SweepResult[], partial = false, files?: stri
   let n = 0;
   for (const [k, p] of parts.entries()) {
     if (p.format !== SWEEP_FORMAT) throw new InputError('merge', `${name(k)} is not a ${SWEEP_FORMAT} result`);
-    if (p.seed !== first.seed || p.count !== first.count || p.thp !== first.thp) throw new InputError('merge', `${name(k)} is from another campaign (seed, count or thp differ)`);
+    if (p.seed !== first.seed || p.count !== first.count || p.thp !== first.thp || (p.arch ?? 'x86_64') !== (first.arch ?? 'x86_64')) throw new InputError('merge', `${name(k)} is from another campaign (seed, count, thp or arch differ)`);
     if (variantKey(p) !== variantKey(first)) throw new InputError('merge', `${name(k)} has other variants (${variantKey(p)}) than ${name(0)} (${variantKey(first)})`);
     for (const s of p.shards) {
       const sh = shardOf(s);
@@ -274,7 +290,7 @@ export function mergeResults(parts: SweepResult[], partial = false, files?: stri
     throw new InputError('merge', `shard${missing.length > 1 ? 's' : ''} ${list} missing (give --partial to add up what is here)`);
   }
   const shards = [...owner.keys()].sort((a, b) => a - b).map((i) => `${i}/${n}`);
-  const out: SweepResult = { format: SWEEP_FORMAT, seed: first.seed, count: first.count, shards, thp: first.thp, variants: totals };
+  const out: SweepResult = { format: SWEEP_FORMAT, seed: first.seed, count: first.count, shards, thp: first.thp, ...(first.arch === undefined ? {} : { arch: first.arch }), variants: totals };
   if (missing.length > 0) out.partial = true;
   return out;
 }

@@ -383,7 +383,11 @@ export function validateTrace(data: unknown): ValidatedTrace {
   checkVmaList(arr(t.initial, 'initial'), 'initial').forEach((vma, i) => {
     const f = `initial[${i}]`;
     // setUpProcess builds these: page-aligned, non-empty, backed by something it knows
-    for (const k of ['start', 'end', 'offset'] as const) if (hex(vma[k], `${f}.${k}`).sub !== 0) throw new InputError(`${f}.${k}`, `expected a page-aligned value, got ${vma[k]}`);
+    const per = arch.pageSize / 4096; // 4 KiB units per page of the arch
+    for (const k of ['start', 'end', 'offset'] as const) {
+      const v = hex(vma[k], `${f}.${k}`);
+      if (v.sub !== 0 || v.pg % per !== 0) throw new InputError(`${f}.${k}`, `expected a page-aligned value (a multiple of the ${arch.pageSize}-byte page of ${arch.name}), got ${vma[k]}`);
+    }
     const b = vma.backing;
     if (!['anon', 'shared-anon', '[stack]', '[heap]'].includes(b) && !b.startsWith('process:') && !fileIds.has(b)) {
       throw new InputError(`${f}.backing`, `no file with id ${show(b)} in "files" (nor anon, shared-anon, [stack], [heap], process:…)`);
@@ -393,7 +397,10 @@ export function validateTrace(data: unknown): ValidatedTrace {
   const results = arr(t.results, 'results');
   if (results.length !== ops.length) throw new InputError('results', `has ${results.length} entries for ${ops.length} ops`);
   const expected = results.map((r, i) => checkResult(r, `results[${i}]`));
-  checkVmaList(arr(t.final, 'final'), 'final');
+  checkVmaList(arr(t.final, 'final'), 'final').forEach((vma, i) => {
+    const per = arch.pageSize / 4096;
+    for (const k of ['start', 'end'] as const) if (hex(vma[k], `final[${i}].${k}`).pg % per !== 0) throw new InputError(`final[${i}].${k}`, `expected a page-aligned value (a multiple of the ${arch.pageSize}-byte page of ${arch.name}), got ${vma[k]}`);
+  });
   if (t.ns !== undefined) {
     const ns = arr(t.ns, 'ns');
     if (ns.length !== ops.length) throw new InputError('ns', `has ${ns.length} entries for ${ops.length} ops`);
