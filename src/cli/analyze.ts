@@ -26,6 +26,21 @@ export interface MapResult {
   installed: { pte: number; pmd: number; pud: number };
   fallback: { pmd: number; pud: number };
   tlbEntries: number;
+  /** a region with sparse mmap areas, mapped area by area: each area's own result */
+  areas?: AreaResult[];
+}
+
+/** One VFIO_REGION_INFO_CAP_SPARSE_MMAP area as mapped and touched. */
+export interface AreaResult {
+  offset: number;
+  size: number;
+  addr: string | null;
+  error: string | null;
+  alignment: number;
+  /** the VA's congruence with the area's file offset: the largest power of two (≤ 1 GiB) dividing VA − offset */
+  congruence: number;
+  leaves: { pud: number; pmd: number; pte: number };
+  faults: number;
 }
 
 export function alignmentOf(pages: number): number {
@@ -57,20 +72,52 @@ export function touchAndDescribe(proc: VfioProcess, a: number, base: Pick<MapRes
 }
 
 /**
+ * Map every mmap-able area of a region (its sparse mmap areas, or the whole region) the way
+ * a program under `v` does — each area its own mmap, as VMMs map them — touch each, and
+ * sum what they got. The row's address and alignment are the first area's.
+ */
+export function mapAreasAndTouch(v: string, dev: Device, bar: number, config: Partial<MmConfig> = {}, p?: VfioProcess): MapResult {
+  const proc = p ?? new VfioProcess(requireVariant(v), config);
+  const f = proc.openDevice(dev);
+  const region = dev.regions.find((r) => r.index === bar)!;
+  const list = region.sparse ?? [{ offset: 0, size: region.size }];
+  const rows = list.map((a) => touchAndDescribe(proc, mapBar(proc, f, bar, a.offset, a.size), { variant: v, bar, offset: a.offset, size: a.size }));
+  const sum = (g: (r: MapResult) => number) => rows.reduce((n, r) => n + g(r), 0);
+  const areas: AreaResult[] = rows.map((r) => {
+    const va = r.addr === null ? null : Number(BigInt(r.addr) / 4096n);
+    return {
+      offset: r.offset, size: r.size, addr: r.addr, error: r.error, alignment: r.alignment,
+      congruence: va === null ? 0 : alignmentOf(Math.abs(va - (bar * 2 ** 28 + r.offset / 4096)) || 2 ** 18),
+      leaves: r.leaves, faults: r.faults,
+    };
+  });
+  const first = rows[0];
+  return {
+    ...first, offset: list[0].offset, size: sum((r) => r.size), error: rows.find((r) => r.error !== null)?.error ?? null,
+    leaves: { pud: sum((r) => r.leaves.pud), pmd: sum((r) => r.leaves.pmd), pte: sum((r) => r.leaves.pte) },
+    faults: sum((r) => r.faults),
+    installed: { pte: sum((r) => r.installed.pte), pmd: sum((r) => r.installed.pmd), pud: sum((r) => r.installed.pud) },
+    fallback: { pmd: sum((r) => r.fallback.pmd), pud: sum((r) => r.fallback.pud) },
+    tlbEntries: sum((r) => r.tlbEntries), areas,
+  };
+}
+
+/**
  * What the reserve-and-MAP_FIXED recipe yields on kernel k: placed as the recipe places it,
  * faulted by k's rules. Where THP is "madvise" and k lacks the pfnmap bypass of the THP
  * tunables, the recipe must add madvise(MADV_HUGEPAGE) or it gets 4 KiB leaves: `madvise`
  * says whether it did.
  */
-export function recipeOnKernel(k: string, dev: Device, bar: number, config: Partial<MmConfig> = {}): MapResult & { madvise: boolean } {
-  const proc = new VfioProcess({ ...requireVariant(k), userspaceRecipe: true }, config);
+export function recipeOnKernel(k: string, dev: Device, bar: number, config: Partial<MmConfig> = {}, area?: { offset: number; size: number }): MapResult & { madvise: boolean } {
+  const proc = new VfioProcess({ ...requireVariant(k), userspaceRecipe: true, recipe: null }, config);
   const f = proc.openDevice(dev);
   const region = dev.regions.find((r) => r.index === bar)!;
-  const a = mapBar(proc, f, bar, 0, region.size);
+  const { offset, size } = area ?? { offset: 0, size: region.size };
+  const a = mapBar(proc, f, bar, offset, size);
   const c = proc.mm.config;
   const madvise = a >= 0 && c.thpEnabled === 'madvise' && !c.thpPfnmapBypass;
-  if (madvise) sysMadvise(proc.mm, { pg: a, sub: 0 }, { pg: Math.ceil(region.size / 4096), sub: 0 }, MADV_HUGEPAGE);
-  return { ...touchAndDescribe(proc, a, { variant: k, bar, offset: 0, size: region.size }), madvise };
+  if (madvise) sysMadvise(proc.mm, { pg: a, sub: 0 }, { pg: Math.ceil(size / 4096), sub: 0 }, MADV_HUGEPAGE);
+  return { ...touchAndDescribe(proc, a, { variant: k, bar, offset, size }), madvise };
 }
 
 /** The userspace recipe that gets the best leaves on a kernel without a placement hook. */

@@ -10,7 +10,7 @@ import { traceFilesOf, replayRow, replayTable, exitCodeOf, type ReplayRow } from
 import { loadDevice } from '../devices/load.js';
 import { importLspci, importLspciAll, normaliseBdf } from '../devices/lspci.js';
 import { importSysfs, importSysfsAll } from '../devices/sysfs.js';
-import { parseVariant, variantByName, variantHelp, VARIANT_NAMES, SHOWCASE_NAMES, SERIES_LIST } from '../kernels/variants.js';
+import { parseVariant, variantByName, variantHelp, VARIANT_NAMES, SHOWCASE_NAMES, SERIES_LIST, RECIPE_VARIANT_NAMES } from '../kernels/variants.js';
 import { switchTable, SERIES, SWITCHES } from '../kernels/bases.js';
 import { VfioProcess } from '../vfio/process.js';
 import { runAlignTest, LOOPS } from '../vfio/align-test.js';
@@ -19,7 +19,7 @@ import { RepeatElider, elideRepeats, isElisionNote } from './elide.js';
 /** how many lines of one kind in a row align-test shows before it counts the rest */
 const ALIGN_TEST_KEEP = 5;
 import { gpuTable, printGpuTable } from './gpu-table.js';
-import { mapAndTouch, recipe, recipeOnKernel, type MapResult } from './analyze.js';
+import { mapAndTouch, mapAreasAndTouch, recipe, recipeOnKernel, type MapResult } from './analyze.js';
 import { sizeLabel, type Device, type Region } from '../devices/device.js';
 import { DEFAULT_CONFIG, THP_MODES, type ThpMode } from '../mm/config.js';
 import * as fs from 'node:fs';
@@ -301,7 +301,7 @@ function thpOf(v: string | undefined): ThpMode {
 
 
 function largestBar(dev: Device): number {
-  const bars = dev.regions.filter((r) => r.kind === 'bar' && r.mmap);
+  const bars = dev.regions.filter((r) => (r.kind === 'bar' || r.kind === 'mmio') && r.mmap);
   if (bars.length === 0) throw new UsageError('--device: the device has no mmap-able BAR');
   return bars.reduce((a, b) => (b.size > a.size ? b : a)).index;
 }
@@ -311,7 +311,7 @@ const fmtLeaves = (l: { pud: number; pmd: number; pte: number }) =>
 
 function compareCmd(args: string[]): number {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {
-    device: { type: 'string' }, bdf: { type: 'string' }, kernels: { type: 'string', default: 'linux-6.18,v1,v2' }, bar: { type: 'string' },
+    device: { type: 'string' }, bdf: { type: 'string' }, kernels: { type: 'string', default: `linux-6.18,v1,v2,${RECIPE_VARIANT_NAMES.join(',')}` }, bar: { type: 'string' },
     offset: { type: 'string' }, len: { type: 'string' }, thp: { type: 'string' }, json: { type: 'boolean' }, svg: { type: 'string' } } });
   if (positionals.length > 0) throw new UsageError(`compare: unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.device === undefined) throw new UsageError('compare: --device is required');
@@ -323,7 +323,7 @@ function compareCmd(args: string[]): number {
   if (region === undefined && lower?.kind === 'bar' && lower.mem64 && lower.size > 0) {
     throw new UsageError(`--bar: BAR${bar} is the upper half of 64-bit BAR${bar - 1}: map BAR${bar - 1}`);
   }
-  if (region === undefined || region.kind !== 'bar' || (region.size === 0 && region.status === undefined)) throw new UsageError(`--bar: the device has no BAR${bar}`);
+  if (region === undefined || (region.kind !== 'bar' && region.kind !== 'mmio') || (region.size === 0 && region.status === undefined)) throw new UsageError(`--bar: the device has no ${dev.driver === 'vfio-platform' ? 'MMIO region ' : 'BAR'}${bar}`);
   if (!region.mmap) throw new UsageError(`--bar: BAR${bar} cannot be mmap()ed: ${notMappable(region)}`);
   // the page's checks, so both refuse the same windows with the same words; on the command
   // line a blank value is not "the default"
@@ -331,7 +331,12 @@ function compareCmd(args: string[]): number {
   const { offset, len } = windowOf(dev, bar, values.offset ?? '', values.len ?? '', { bar: '--bar', offset: '--offset', len: '--len' });
   const thp = thpOf(values.thp);
   let rows: MapResult[];
-  if (values.svg !== undefined) {
+  // no window given and the region has sparse mmap areas: every variant maps each area, as VMMs do
+  const byAreas = region.sparse !== undefined && values.offset === undefined && values.len === undefined;
+  if (byAreas) {
+    if (values.svg !== undefined) throw new UsageError('--svg: draws one window: give --offset and --len for a region with sparse mmap areas');
+    rows = kernels.map((k) => mapAreasAndTouch(k, dev, bar, { thpEnabled: thp }));
+  } else if (values.svg !== undefined) {
     // the drawing needs the whole address space, so each variant runs once through analyze()
     const an = kernels.map((k) => analyze({ variant: k, device: dev, bar, offset, len, thp }));
     rows = an.map((a) => a.result);
@@ -342,14 +347,26 @@ function compareCmd(args: string[]): number {
     console.log(JSON.stringify({ device: dev.name, bar, offset, len, thp, rows }));
     return 0;
   }
-  console.log(`${dev.name}: BAR${bar} [0x${offset.toString(16)}, +0x${len.toString(16)}) of ${sizeLabel(region.size)}, THP "${thp}"\n`);
+  const what = region.kind === 'mmio' ? `region ${bar}` : `BAR${bar}`;
+  if (byAreas) {
+    const areas = region.sparse!.map((a) => `[0x${a.offset.toString(16)}, +0x${a.size.toString(16)})`).join(' ');
+    console.log(`${dev.name}${dev.driver && !dev.name.includes(dev.driver) ? ` (${dev.driver})` : ''}: ${what} of ${sizeLabel(region.size)}, its sparse mmap areas ${areas} each mapped, THP "${thp}"\n`);
+  } else console.log(`${dev.name}${dev.driver && !dev.name.includes(dev.driver) ? ` (${dev.driver})` : ''}: ${what} [0x${offset.toString(16)}, +0x${len.toString(16)}) of ${sizeLabel(region.size)}, THP "${thp}"\n`);
   const vw = Math.max(11, ...rows.map((r) => r.variant.length + 1));
   console.log(['variant'.padEnd(vw), 'address'.padStart(16), 'aligned'.padStart(8), 'faults'.padStart(12), 'fallbacks'.padStart(11), 'TLB'.padStart(12), '  leaves'].join(''));
   for (const r of rows) {
     const fb = r.fallback.pud + r.fallback.pmd;
     console.log([r.variant.padEnd(vw), (r.addr ?? r.error ?? '-').padStart(16), (r.addr ? sizeLabel(r.alignment) : '-').padStart(8),
-      r.faults.toLocaleString('en-US').padStart(12), fb.toLocaleString('en-US').padStart(11), r.tlbEntries.toLocaleString('en-US').padStart(12), '  ' + fmtLeaves(r.leaves)].join(''));
+      r.faults.toLocaleString('en-US').padStart(12), fb.toLocaleString('en-US').padStart(11), r.tlbEntries.toLocaleString('en-US').padStart(12),
+      '  ' + fmtLeaves(r.leaves) + (r.areas?.length === 1 && r.areas[0].addr ? ` (VA ≡ offset mod ${sizeLabel(r.areas[0].congruence)})` : '')].join(''));
+    if (r.areas !== undefined && r.areas.length > 1) {
+      for (const a of r.areas) {
+        console.log(['  +0x' + a.offset.toString(16).padEnd(vw - 5), (a.addr ?? a.error ?? '-').padStart(16), (a.addr ? sizeLabel(a.alignment) : '-').padStart(8),
+          a.faults.toLocaleString('en-US').padStart(12), ''.padStart(11), ''.padStart(12), `  ${fmtLeaves(a.leaves)}${a.addr ? ` (VA ≡ offset mod ${sizeLabel(a.congruence)})` : ''}`].join(''));
+      }
+    }
   }
+  if (byAreas) console.log('\n(each sparse area is its own mmap; with several, "+0x…" rows are the areas by offset in the region. "VA ≡ offset mod": the VA\'s congruence with the area\'s file offset, what huge faults need where the driver keeps pgoff ≡ phys)');
   console.log('\n(fallbacks: ->huge_fault calls that returned VM_FAULT_FALLBACK, 1 GiB and 2 MiB attempts together)');
   return 0;
 }
@@ -456,9 +473,11 @@ function planDevice(dev: Device, released: readonly string[], thp: ThpMode) {
   return bars.map((r) => {
     const head = { bar: r.index, size: r.size, ...(r.status ? { status: r.status } : {}) };
     if (!r.mmap) return { ...head, mmap: false, kernels: [], recipe: null, recipeYields: [] };
-    const kernels = released.map((k) => mapAndTouch(k, dev, r.index, 0, r.size, { thpEnabled: thp }));
-    const rc = recipe(DEFAULT_CONFIG, r.index, 0, r.size);
-    const recipeYields = rc.align > 4096 ? released.map((k) => recipeOnKernel(k, dev, r.index, { thpEnabled: thp })) : [];
+    // a region with sparse mmap areas (nvgrace-gpu's fake BARs): the plan is for its first area
+    const area = r.sparse?.[0] ?? { offset: 0, size: r.size };
+    const kernels = released.map((k) => mapAndTouch(k, dev, r.index, area.offset, area.size, { thpEnabled: thp }));
+    const rc = recipe(DEFAULT_CONFIG, r.index, area.offset, area.size);
+    const recipeYields = rc.align > 4096 ? released.map((k) => recipeOnKernel(k, dev, r.index, { thpEnabled: thp }, area)) : [];
     return { ...head, mmap: true, kernels, recipe: rc, recipeYields };
   });
 }
@@ -481,10 +500,12 @@ function printPlan(dev: Device, plan: ReturnType<typeof planDevice>, thp: ThpMod
       console.log('  recipe: plain mmap(NULL, …) — the BAR is too small for a huge leaf');
       continue;
     }
+    const mapLen = r.sparse?.[0]?.size ?? b.size;
+    if (r.sparse) console.log(`  (mapped: its sparse mmap area [0x${r.sparse[0].offset.toString(16)}, +0x${mapLen.toString(16)}), all the driver lets mmap() cover)`);
     console.log(`  recipe for a kernel without a placement hook (${sizeLabel(rc.align)} leaves):`);
     console.log(`    base = mmap(NULL, 0x${rc.reserve.toString(16)}, PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE, -1, 0)`);
-    console.log(`    va   = the first address >= base with va % 0x${rc.align.toString(16)} == 0x${rc.residue.toString(16)}; munmap [base, va) and [va + 0x${b.size.toString(16)}, base + 0x${rc.reserve.toString(16)})`);
-    console.log(`    mmap(va, 0x${b.size.toString(16)}, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, fd, 0x${rc.fileOffset.toString(16)})`);
+    console.log(`    va   = the first address >= base with va % 0x${rc.align.toString(16)} == 0x${rc.residue.toString(16)}; munmap [base, va) and [va + 0x${mapLen.toString(16)}, base + 0x${rc.reserve.toString(16)})`);
+    console.log(`    mmap(va, 0x${mapLen.toString(16)}, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, fd, 0x${rc.fileOffset.toString(16)})`);
     console.log('    madvise(va, len, MADV_HUGEPAGE) where THP is "madvise" and the kernel lacks the pfnmap bypass');
     console.log('  the recipe yields:');
     for (const y of b.recipeYields) console.log(`  ${y.variant.padEnd(10)} ${fmtLeaves(y.leaves).padEnd(22)} ${countOf(y.faults, 'fault')}${y.madvise ? ' (with the madvise)' : ''}`);

@@ -12,6 +12,8 @@ import type { KFile } from '../fs/file.js';
 import type { Device } from '../devices/device.js';
 import { VfioPciDevice, REGION_PGOFF_PAGES } from './pci.js';
 import type { VfioDeviceFile } from './main.js';
+import { deviceOpsFor } from './drivers.js';
+import { mapWithRecipe } from './recipes.js';
 import type { Split } from '../lib/u64.js';
 import { sysMmap, sysMunmap } from '../mm/mmap.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../mm/uapi.js';
@@ -43,7 +45,8 @@ export class VfioProcess {
 /** open() of a vfio-pci device file under a variant, in a process configured by `c`. */
 export function openVfioDevice(variant: KernelVariant, c: MmConfig, dev: Device, id: string): KFile {
   const pdev = new VfioPciDevice(dev, variant.faultRules, c.thp && c.hugePfnmap.arch);
-  const privateData: VfioDeviceFile = { device: pdev, ops: variant.pciOps };
+  // the device's own vfio_device_ops: vfio_pci_ops, nvgrace_gpu_pci_ops, vfio_platform_ops
+  const privateData: VfioDeviceFile = { device: pdev, ops: deviceOpsFor(variant, dev) };
   return { id, kind: 'vfio-pci', fop: variant.fops(c), sizePages: 0, huge: 'never', privateData, noexec: c.anonInodeNoexec };
 }
 
@@ -78,6 +81,8 @@ export function mapBar(p: VfioProcess, file: KFile, index: number, offsetBytes: 
   const offsetPg = index * REGION_PGOFF_PAGES + Math.floor(offsetBytes / 4096);
   const lenPages = Math.ceil(lenBytes / 4096);
   const prot = PROT_READ | PROT_WRITE;
+  const rc = p.variant.recipe;
+  if (rc !== null && rc !== undefined && rc !== 'congruent') return mapWithRecipe(p, rc, file, lenPages, offsetPg, prot, 2 ** bestOrderFor(p.mm.config, lenPages));
   if (p.variant.userspaceRecipe) {
     const align = 2 ** bestOrderFor(p.mm.config, lenPages);
     return mmapReserveCongruent(p, file, lenPages, offsetPg, prot, align);

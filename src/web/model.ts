@@ -8,7 +8,7 @@ import { InputError } from '../trace/input-error.js';
 import { parseDevice, type Device, type Region } from '../devices/device.js';
 import { importLspci, importLspciAll } from '../devices/lspci.js';
 import { preset, PRESET_NAMES } from '../devices/presets.js';
-import { VARIANTS, VARIANT_NAMES, SHOWCASE_NAMES, requireVariant, variantByName, type VariantName } from '../kernels/variants.js';
+import { VARIANTS, VARIANT_NAMES, SHOWCASE_NAMES, RECIPE_VARIANT_NAMES, requireVariant, variantByName, type VariantName } from '../kernels/variants.js';
 import { VfioProcess } from '../vfio/process.js';
 import { mapAndTouch, type MapResult } from '../cli/analyze.js';
 import { permsOf } from '../mm/vma.js';
@@ -104,12 +104,14 @@ const PAGE_FIELDS: WindowFields = { bar: 'bar', offset: 'offset', len: 'length' 
  * EINVAL under every variant, so there is nothing to compare. Errors name the field.
  */
 export function windowOf(d: Device, bar: number, offsetText: string, lenText: string, f: WindowFields = PAGE_FIELDS): BarWindow {
-  const r = d.regions.find((x) => x.index === bar && x.kind === 'bar');
+  const r = d.regions.find((x) => x.index === bar && (x.kind === 'bar' || x.kind === 'mmio'));
   if (!r || r.size === 0) throw new InputError(f.bar, `the device has no BAR${bar}`);
   if (r.io) throw new InputError(f.bar, `BAR${bar} is an I/O-port BAR: it cannot be mmap()ed`);
   const offset = offsetText.trim() === '' ? 0 : parseBytes(offsetText, f.offset);
   if (offset >= r.size) throw new InputError(f.offset, `0x${offset.toString(16)} is past the end of BAR${bar} (${bytesLabel(r.size)}); vfio-pci refuses such a mapping with EINVAL under every variant`);
-  const len = lenText.trim() === '' ? r.size - offset : parseBytes(lenText, f.len);
+  // no length: to the end of the region, or of the sparse mmap area the offset is in
+  const area = r.sparse?.find((a) => offset >= a.offset && offset < a.offset + a.size);
+  const len = lenText.trim() === '' ? (area ? area.offset + area.size : r.size) - offset : parseBytes(lenText, f.len);
   if (len === 0) throw new InputError(f.len, 'a mapping needs at least one byte');
   if (offset + len > r.size) {
     throw new InputError(f.len, `offset + length = 0x${(offset + len).toString(16)} runs past the end of BAR${bar} (0x${r.size.toString(16)}); vfio-pci refuses such a mapping with EINVAL under every variant`);
@@ -248,5 +250,5 @@ export function analyze(req: Request): Analysis {
   return { result, startPg, pages, vmas, runs, ms: t1 - t0 };
 }
 
-export { VARIANTS, VARIANT_NAMES, SHOWCASE_NAMES, variantByName, PRESET_NAMES, InputError, mapAndTouch };
+export { VARIANTS, VARIANT_NAMES, SHOWCASE_NAMES, RECIPE_VARIANT_NAMES, variantByName, PRESET_NAMES, InputError, mapAndTouch };
 export type { VariantName, Device, Region, MapResult };
