@@ -3,6 +3,7 @@
 
 import { requireVariant } from '../kernels/variants.js';
 import { VfioProcess, mapBar, bestOrderFor } from '../vfio/process.js';
+import { REGION_PGOFF_PAGES } from '../vfio/pci.js';
 import { touchRange } from '../mm/memory.js';
 import { errnoName } from '../mm/uapi.js';
 import { sysMadvise, MADV_HUGEPAGE } from '../mm/madvise.js';
@@ -87,7 +88,7 @@ export function mapAreasAndTouch(v: string, dev: Device, bar: number, config: Pa
     const va = r.addr === null ? null : Number(BigInt(r.addr) / 4096n);
     return {
       offset: r.offset, size: r.size, addr: r.addr, error: r.error, alignment: r.alignment,
-      congruence: va === null ? 0 : alignmentOf(Math.abs(va - (bar * 2 ** 28 + r.offset / 4096)) || 2 ** 18),
+      congruence: va === null ? 0 : alignmentOf(Math.abs(va - (bar * REGION_PGOFF_PAGES + r.offset / 4096)) || 2 ** 18),
       leaves: r.leaves, faults: r.faults,
     };
   });

@@ -24,6 +24,7 @@ import { sizeLabel, type Device, type Region } from '../devices/device.js';
 import { DEFAULT_CONFIG, THP_MODES, type ThpMode } from '../mm/config.js';
 import * as fs from 'node:fs';
 import { sweepSummary } from './sweep-summary.js';
+import { RECIPES } from '../vfio/recipes.js';
 import { sweep, mergeResults, parseShard, parseSweepResult, defaultWorkers } from './sweep.js';
 import { mappingSvg, coverageSvg, addressSpaceSvg } from './svg.js';
 import { analyze, windowOf } from '../web/model.js';
@@ -556,7 +557,8 @@ function kernelsCmd(args: string[]): number {
   if (positionals.length > 0) throw new UsageError(`kernels: unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.json) {
     console.log(JSON.stringify({ bases: SERIES.map((s) => ({ name: `linux-${s.series}`, means: `linux-${s.series}.${s.defaultPoint}`, lowestPoint: s.lowestKnownPoint, checked: s.checked })),
-      series: SERIES_LIST.map((s) => ({ name: s.name, status: s.status, title: s.title })), aliases: Object.fromEntries(VARIANT_NAMES.map((n) => [n, aliasMeaning(n)])), switches: SWITCHES }));
+      series: SERIES_LIST.map((s) => ({ name: s.name, status: s.status, title: s.title })), aliases: Object.fromEntries(VARIANT_NAMES.map((n) => [n, aliasMeaning(n)])),
+      recipes: RECIPES.map((r) => ({ name: r.name, absolute: r.absolute, title: r.title })), switches: SWITCHES }));
     return 0;
   }
   console.log('bases (BASE or BASE.N, a point release; the bare name means the release in brackets):');
@@ -565,6 +567,8 @@ function kernelsCmd(args: string[]): number {
   for (const s of SERIES_LIST) console.log(`  ${s.name.padEnd(10)} ${s.status.padEnd(9)} ${s.title}`);
   console.log('\naliases (the names of before):');
   for (const n of VARIANT_NAMES) console.log(`  ${n.padEnd(10)} = ${aliasMeaning(n)}`);
+  console.log('\nuserspace recipes (RECIPE = RECIPE@linux-6.18, or RECIPE@KERNEL):');
+  for (const r of RECIPES) console.log(`  ${r.name.padEnd(17)} ${r.title}`);
   console.log(`\nswitches, per stable series:\n${switchTable().split('\n').map((l) => `  ${l}`).join('\n')}`);
   console.log('\n(sources of each cell: pfnmap kernels --json, docs/model.md)');
   return 0;
@@ -573,7 +577,7 @@ function kernelsCmd(args: string[]): number {
 function aliasMeaning(n: string): string {
   const v = variantByName(n)!;
   const b = `linux-${v.base.series.series}.${v.base.point}`;
-  return v.userspaceRecipe ? `${b} with the reserve-and-MAP_FIXED recipe` : v.series ? `${b}+${v.series}` : b;
+  return v.userspaceRecipe ? `congruent@${b} (the reserve-and-MAP_FIXED recipe congruent with the offset)` : v.series ? `${b}+${v.series}` : b;
 }
 
 function mergeCmd(args: string[]): number {
