@@ -233,6 +233,7 @@ export const VARIANT_NAMES = Object.keys(VARIANTS) as VariantName[];
  */
 export const SHOWCASE_NAMES: readonly string[] = [
   'linux-6.18.54', 'linux-7.3', 'linux-6.12+v2', 'linux-7.2+v1', 'linux-7.2+v2', 'linux-7.2+thp-fops', 'linux-7.2+v3-rule',
+  'linux-7.2+v2-export', 'qemu@linux-7.2', 'congruent@linux-7.2',
 ];
 
 /** A name's variant, or the one line that says why it names none. */
