@@ -271,6 +271,10 @@ test('CLI: compare lists the recipes beside the designs, nvgrace-gpu and a spars
   assert.match(text.stdout, /sparse mmap areas \[0x10000, \+0xffff0000\)/);
   assert.match(text.stdout, /congruent .*3×1G \+ 511×2M \+ 496×4K/);
   assert.match(text.stdout, /VA ≡ offset mod 1G/);
+  const svg = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pfnmap-svg-')), 'sparse.svg');
+  const drawn = run(['compare', '--device', path.join(root, 'fixtures', 'devices', 'sparse-msix-bar.json'), '--kernels', 'qemu,congruent', '--svg', svg]);
+  assert.equal(drawn.status, 0, drawn.stderr);
+  assert.match(fs.readFileSync(svg, 'utf8'), /^<svg[^>]*>[\s\S]*its sparse area from 0x10000/);
   const kernels = run(['kernels']);
   assert.match(kernels.stdout, /huge_fault in nvgrace-gpu\s+no\s+no\s+no\s+yes\s+yes/);
   assert.match(kernels.stdout, /v2-export\s+what-if/);

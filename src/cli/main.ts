@@ -335,8 +335,13 @@ function compareCmd(args: string[]): number {
   // no window given and the region has sparse mmap areas: every variant maps each area, as VMMs do
   const byAreas = region.sparse !== undefined && values.offset === undefined && values.len === undefined;
   if (byAreas) {
-    if (values.svg !== undefined) throw new UsageError('--svg: draws one window: give --offset and --len for a region with sparse mmap areas');
     rows = kernels.map((k) => mapAreasAndTouch(k, dev, bar, { thpEnabled: thp }));
+    if (values.svg !== undefined) {
+      // the drawing shows one window: the region's first sparse area
+      const a = region.sparse![0];
+      const an = kernels.map((k) => analyze({ variant: k, device: dev, bar, offset: a.offset, len: a.size, thp }));
+      writeOutput(values.svg, addressSpaceSvg(`${dev.name}: BAR${bar}, its sparse area from 0x${a.offset.toString(16)}, 0x${a.size.toString(16)} bytes, THP "${thp}"`, an), 'svg');
+    }
   } else if (values.svg !== undefined) {
     // the drawing needs the whole address space, so each variant runs once through analyze()
     const an = kernels.map((k) => analyze({ variant: k, device: dev, bar, offset, len, thp }));
