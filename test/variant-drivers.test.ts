@@ -278,6 +278,12 @@ test('CLI: compare lists the recipes beside the designs, nvgrace-gpu and a spars
   const kernels = run(['kernels']);
   assert.match(kernels.stdout, /huge_fault in nvgrace-gpu\s+no\s+no\s+no\s+yes\s+yes/);
   assert.match(kernels.stdout, /v2-export\s+what-if/);
+  const planned = run(['plan', '--device', path.join(root, 'fixtures', 'devices', 'platform-mmio.json'), '--kernel', 'linux-7.2']);
+  assert.equal(planned.status, 0, planned.stderr);
+  assert.match(planned.stdout, /region 0: 64M at 0x40000000, MMIO \(vfio-platform\)\n  linux-7\.2 +16,384×4K +0 faults/);
+  const nvplan = run(['plan', '--device', 'gh200-96g', '--kernel', 'linux-7.2']);
+  assert.match(nvplan.stdout, /its sparse mmap area \[0x0, \+0x17c0000000\)/);
+  assert.match(nvplan.stdout, /the recipe yields:\n  linux-7\.2 +95×1G +95 faults/);
   const plat = run(['compare', '--device', path.join(root, 'fixtures', 'devices', 'platform-mmio.json'), '--bar', '2']);
   assert.equal(plat.status, 2);
   assert.match(plat.stderr, /cannot be mmap\(\)ed/);

@@ -380,7 +380,7 @@ function compareCmd(args: string[]): number {
 /** "64-bit, prefetchable", "32-bit, non-prefetchable", "I/O ports", and lspci's status. */
 function barLabel(r: Region): string {
   const where = r.io ? 'I/O ports' : r.status === 'ignored' || r.status === 'unassigned' || r.status === 'broken' ? `<${r.status === 'broken' ? 'broken-64-bit-slot' : r.status}>` : `at 0x${r.start.toString(16)}`;
-  const kind = r.io ? '' : `, ${r.mem64 ? '64-bit' : '32-bit'}, ${r.prefetchable ? 'prefetchable' : 'non-prefetchable'}`;
+  const kind = r.io ? '' : r.kind === 'mmio' ? ', MMIO (vfio-platform)' : `, ${r.mem64 ? '64-bit' : '32-bit'}, ${r.prefetchable ? 'prefetchable' : 'non-prefetchable'}`;
   return `${r.size > 0 ? sizeLabel(r.size) : 'size unknown'} ${where}${kind}`;
 }
 
@@ -475,7 +475,7 @@ function planCmd(args: string[]): number {
 }
 
 function planDevice(dev: Device, released: readonly string[], thp: ThpMode) {
-  const bars = dev.regions.filter((r) => r.kind === 'bar' && (r.size > 0 || r.status !== undefined));
+  const bars = dev.regions.filter((r) => (r.kind === 'bar' || r.kind === 'mmio') && (r.size > 0 || r.status !== undefined));
   return bars.map((r) => {
     const head = { bar: r.index, size: r.size, ...(r.status ? { status: r.status } : {}) };
     if (!r.mmap) return { ...head, mmap: false, kernels: [], recipe: null, recipeYields: [] };
@@ -491,11 +491,11 @@ function planDevice(dev: Device, released: readonly string[], thp: ThpMode) {
 function printPlan(dev: Device, plan: ReturnType<typeof planDevice>, thp: ThpMode): void {
   // the name already says what it is when lspci gave no better one than the address
   console.log(`${dev.name}${dev.bdf && !dev.name.includes(dev.bdf) ? ` (${dev.bdf})` : ''}, THP "${thp}"`);
-  if (plan.length === 0) console.log('  no BARs');
+  if (plan.length === 0) console.log(dev.driver === 'vfio-platform' ? '  no MMIO regions' : '  no BARs');
   for (const b of plan) {
     const r = dev.regions.find((x) => x.index === b.bar)!;
     const upper = r.mem64 ? ` (with BAR${b.bar + 1}, its upper half)` : '';
-    console.log(`\nBAR${b.bar}: ${barLabel(r)}${upper}${r.status === 'disabled' ? ' [disabled: memory decoding is off; vfio-pci turns it on when the device is opened]' : r.status === 'virtual' ? ' [virtual: an SR-IOV VF BAR]' : ''}`);
+    console.log(`\n${r.kind === 'mmio' ? 'region ' : 'BAR'}${b.bar}: ${barLabel(r)}${upper}${r.status === 'disabled' ? ' [disabled: memory decoding is off; vfio-pci turns it on when the device is opened]' : r.status === 'virtual' ? ' [virtual: an SR-IOV VF BAR]' : ''}`);
     if (!b.mmap) {
       console.log(`  ${notMappable(r)}`);
       continue;
@@ -506,6 +506,7 @@ function printPlan(dev: Device, plan: ReturnType<typeof planDevice>, thp: ThpMod
       console.log('  recipe: plain mmap(NULL, …) — the BAR is too small for a huge leaf');
       continue;
     }
+    if (r.kind === 'mmio') console.log('  (vfio-platform remap_pfn_range()s the region at mmap: 4 KiB PTEs whatever the address, so the recipe buys nothing)');
     const mapLen = r.sparse?.[0]?.size ?? b.size;
     if (r.sparse) console.log(`  (mapped: its sparse mmap area [0x${r.sparse[0].offset.toString(16)}, +0x${mapLen.toString(16)}), all the driver lets mmap() cover)`);
     console.log(`  recipe for a kernel without a placement hook (${sizeLabel(rc.align)} leaves):`);
