@@ -53,12 +53,24 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-#define PAGE 4096ULL
+/* The base page size: 4096 on x86_64; on arm64 4096, 16384 or 65536 (read_env sets it). */
+static uint64_t oplist_page = 4096;
+#define PAGE oplist_page
 #define PAGE_MASK_LOW (PAGE - 1)
 #define TASK_SIZE_47 0x7ffffffff000ULL
 #define TASK_SIZE_56 0xfffffffffff000ULL /* (1<<56) - PAGE */
+/* arm64: the largest TASK_SIZE of any config (VA_BITS=52); the safety guard only needs an
+ * upper bound (a larger one lets more ops reach the overlap check, never fewer). */
+#define TASK_SIZE_ARM64_MAX (1ULL << 52)
 
 #define MAX_INITIAL_VMAS 65536
+
+/* aarch64 has no open(2) */
+#ifdef SYS_open
+#define OPLIST_OPEN(path, flags) syscall(SYS_open, (path), (flags))
+#else
+#define OPLIST_OPEN(path, flags) syscall(SYS_openat, AT_FDCWD, (path), (flags))
+#endif
 
 /* ---- static storage: all reserved before the initial snapshot ---------- */
 
@@ -103,7 +115,11 @@ static int n_files;
 static struct op *ops;
 static struct result *results;
 static long n_ops;
+#ifdef __aarch64__
+static uint64_t task_size = TASK_SIZE_ARM64_MAX;
+#else
 static uint64_t task_size = TASK_SIZE_47;
+#endif
 
 /* Defined by the including program. */
 static void parse_file_line(char **tok, int nt);
@@ -344,10 +360,15 @@ struct env {
 	unsigned long long commit_pages;
 	char shmem_enabled[64];
 	int la57;
+	long long page_size;
 };
 
 static void read_env(struct env *e)
 {
+	long ps = sysconf(_SC_PAGESIZE);
+	if (ps > 0)
+		oplist_page = (uint64_t)ps;
+	e->page_size = (long long)oplist_page;
 	e->mmap_min_addr = read_long_file("/proc/sys/vm/mmap_min_addr");
 	e->max_map_count = read_long_file("/proc/sys/vm/max_map_count");
 	e->overcommit_memory = read_long_file("/proc/sys/vm/overcommit_memory");
@@ -363,7 +384,7 @@ static void read_env(struct env *e)
 		}
 		free(mi);
 	}
-	e->commit_pages = kb / 4;
+	e->commit_pages = kb / (oplist_page / 1024);
 	read_bracketed("/sys/kernel/mm/transparent_hugepage/shmem_enabled", e->shmem_enabled, sizeof e->shmem_enabled);
 
 	e->la57 = 0;
@@ -380,8 +401,10 @@ static void read_env(struct env *e)
 		}
 		free(ci);
 	}
+#ifndef __aarch64__
 	if (e->la57)
 		task_size = TASK_SIZE_56;
+#endif
 }
 
 /* ---- snapshots ----------------------------------------------------------- */
@@ -398,7 +421,7 @@ static __attribute__((noinline)) void pretouch_stack(void)
 /* Raw read of /proc/self/maps: no stdio, no allocation. */
 static size_t snapshot_maps(char *buf, size_t cap)
 {
-	long fd = syscall(SYS_open, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	long fd = OPLIST_OPEN("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return (size_t)-1;
 	size_t len = 0;
@@ -677,9 +700,9 @@ static void print_ns(void)
 static void print_env(const struct env *e)
 {
 	printf("env mmap_min_addr %lld max_map_count %lld overcommit_memory %lld commit_pages %llu "
-	       "shmem_enabled %s la57 %d",
+	       "shmem_enabled %s la57 %d page_size %lld",
 	       e->mmap_min_addr, e->max_map_count, e->overcommit_memory, e->commit_pages,
-	       e->shmem_enabled, e->la57);
+	       e->shmem_enabled, e->la57, e->page_size);
 }
 
 #endif /* PFNMAP_OPLIST_H */

@@ -10,8 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { VARIANTS, VARIANT_NAMES, SHOWCASE_NAMES, parseVariant, variantByName, requireVariant, type KernelVariant } from '../src/kernels/variants.js';
 import { parseBase, SWITCHES, SERIES } from '../src/kernels/bases.js';
 import { DEFAULT_CONFIG, type MmConfig } from '../src/mm/config.js';
-import { FAULT_RULES, VfioPciDevice, vfioPciCoreGetNaturalOrder, REGION_PGOFF_PAGES } from '../src/vfio/pci.js';
+import { FAULT_RULES, VfioPciDevice, vfioPciCoreGetNaturalOrder, regionPgoffPages } from '../src/vfio/pci.js';
 import { archBestMappingOrder } from '../src/mm/mapping-order.js';
+import { x86_64 } from '../src/arch/x86_64.js';
 import { VfioProcess, mapBar } from '../src/vfio/process.js';
 import { mapAndTouch } from '../src/cli/analyze.js';
 import { runCases } from '../src/cli/sweep.js';
@@ -188,19 +189,19 @@ test('thp-fops: VA ≡ pgoff modulo 2 MiB when the window holds a whole 2 MiB bl
 });
 
 test('v3-rule: the driver reports its BAR\'s order, core mm caps it to the arch\'s leaves, and falls back leaf by leaf', () => {
-  const pdev = new VfioPciDevice(gpu, FAULT_RULES['align-6.15'], true);
+  const pdev = new VfioPciDevice(gpu, FAULT_RULES['align-6.15'], true, x86_64);
   // the driver: the order of the BAR's size, whatever the window — it knows no leaf sizes
-  assert.equal(vfioPciCoreGetNaturalOrder(pdev, 2 * REGION_PGOFF_PAGES), 25); // 128 GiB
-  assert.equal(vfioPciCoreGetNaturalOrder(pdev, 2 * REGION_PGOFF_PAGES + 0x201), 25);
+  assert.equal(vfioPciCoreGetNaturalOrder(pdev, 2 * regionPgoffPages(x86_64)), 25); // 128 GiB
+  assert.equal(vfioPciCoreGetNaturalOrder(pdev, 2 * regionPgoffPages(x86_64) + 0x201), 25);
   assert.equal(vfioPciCoreGetNaturalOrder(pdev, 0), 12); // 16 MiB
-  assert.equal(vfioPciCoreGetNaturalOrder(pdev, 6 * REGION_PGOFF_PAGES), 0); // ROM: no BAR
-  assert.equal(vfioPciCoreGetNaturalOrder(pdev, 2 * REGION_PGOFF_PAGES + 2 ** 25), 0); // past the BAR
+  assert.equal(vfioPciCoreGetNaturalOrder(pdev, 6 * regionPgoffPages(x86_64)), 0); // ROM: no BAR
+  assert.equal(vfioPciCoreGetNaturalOrder(pdev, 2 * regionPgoffPages(x86_64) + 2 ** 25), 0); // past the BAR
   // core mm: the largest arch leaf at or below the order
-  assert.equal(archBestMappingOrder(DEFAULT_CONFIG, 25), 18);
-  assert.equal(archBestMappingOrder(DEFAULT_CONFIG, 17), 9);
-  assert.equal(archBestMappingOrder(DEFAULT_CONFIG, 8), 0);
-  assert.equal(archBestMappingOrder({ ...DEFAULT_CONFIG, hugePfnmap: { arch: true, pmd: true, pud: false } }, 25), 9);
-  assert.equal(archBestMappingOrder({ ...DEFAULT_CONFIG, hugePfnmap: { arch: false, pmd: false, pud: false } }, 25), 0);
+  assert.equal(archBestMappingOrder(DEFAULT_CONFIG, x86_64, 25), 18);
+  assert.equal(archBestMappingOrder(DEFAULT_CONFIG, x86_64, 17), 9);
+  assert.equal(archBestMappingOrder(DEFAULT_CONFIG, x86_64, 8), 0);
+  assert.equal(archBestMappingOrder({ ...DEFAULT_CONFIG, hugePfnmap: { arch: true, pmd: true, pud: false } }, x86_64, 25), 9);
+  assert.equal(archBestMappingOrder({ ...DEFAULT_CONFIG, hugePfnmap: { arch: false, pmd: false, pud: false } }, x86_64, 25), 0);
   for (const base of ['linux-6.18', 'linux-7.2', 'linux-6.12']) {
     const n = `${base}+v3-rule`;
     // the whole BAR: 1 GiB aligned, 128 PUD faults

@@ -156,7 +156,7 @@ test('a PTE table keeps a linear run compact and answers like an entry array', (
   const S = 3; // any slot of a PMD table
   fc.assert(
     fc.property(fc.array(fc.tuple(fc.boolean(), fc.nat(511), fc.nat(511), fc.nat(1000)), { maxLength: 30 }), (steps) => {
-      const t = new PmdTable();
+      const t = new PmdTable(512);
       t.newTable(S);
       const ref = new Float64Array(512);
       for (const [fill, x, y, pfn] of steps) {
@@ -187,7 +187,7 @@ test('a PTE table keeps a linear run compact and answers like an entry array', (
     { numRuns: 300, seed: 7 },
   );
   // one run stays one run: no per-entry array
-  const t = new PmdTable();
+  const t = new PmdTable(512);
   t.newTable(S);
   t.fill(S, 0, 100, 5000);
   t.fill(S, 100, 512, 5100);

@@ -14,7 +14,10 @@ import { parseBase } from '../src/kernels/bases.js';
 import { parseDevice, deviceToJson, type Device } from '../src/devices/device.js';
 import { preset } from '../src/devices/presets.js';
 import { VfioProcess, mapBar } from '../src/vfio/process.js';
-import { REGION_PGOFF_PAGES } from '../src/vfio/pci.js';
+import { regionPgoffPages } from '../src/vfio/pci.js';
+import { x86_64 } from '../src/arch/x86_64.js';
+
+const REGION_PGOFF_PAGES = regionPgoffPages(x86_64);
 import { mapAndTouch, mapAreasAndTouch } from '../src/cli/analyze.js';
 import { recipeAlignPages } from '../src/vfio/recipes.js';
 import { touchRange } from '../src/mm/memory.js';

@@ -12,7 +12,7 @@
  *   op munmap <addrSpec> <lenHex>
  *   op mprotect <addrSpec> <lenHex> <protNum>
  *   op madvise <addrSpec> <lenHex> HUGEPAGE|NOHUGEPAGE
- *   op touch <addrSpec> <lenHex>          read one byte of every 4 KiB page, ascending
+ *   op touch <addrSpec> <lenHex>          read one byte of every page (the kernel's page size), ascending
  * addrSpec: 0x… absolute; @K, @K+0x…, @K-0x… (K = earlier op index; its returned
  * address, 0 if it failed or was skipped; arithmetic mod 2^64); and
  * @K^0xA, @K^0xA+0x…, @K^0xA-0x…: the first multiple of A (a power of two) that is

@@ -2,10 +2,11 @@
 // (arch/x86/kernel/sys_x86_64.c, arch/x86/mm/mmap.c). All addresses are page numbers.
 
 import type { MmStruct } from '../mm/mm.js';
+import { geometry, type Arch } from './arch.js';
 import type { KFile } from '../fs/file.js';
 import { unmappedArea, unmappedAreaTopdown } from '../mm/unmapped.js';
 import { VM_SHADOW_STACK } from '../mm/vma.js';
-import { MAP_32BIT, MAP_FIXED, ENOMEM } from '../mm/uapi.js';
+import { MAP_32BIT, MAP_ABOVE4G, MAP_FIXED, ENOMEM } from '../mm/uapi.js';
 import { Undecidable } from '../mm/undecidable.js';
 
 /** DEFAULT_MAP_WINDOW = 2^47 - 4096, in pages. */
@@ -20,18 +21,7 @@ const MAP32_RANDOM_PAGES = 0x2000;
 /** __STACK_RND_MASK of a 64-bit task: stack_maxrandom_size() is this many pages. */
 const STACK_RND_MASK_64 = 0x3fffffn;
 
-export interface ArchOps {
-  name: string;
-  /** TASK_SIZE of a 64-bit task, pages. */
-  taskSize(la57: boolean): number;
-  /**
-   * arch_pick_mmap_layout(): mmap_base and mmap_legacy_base, pages. `rnd` is the random
-   * factor in pages when the task has PF_RANDOMIZE, null without it.
-   */
-  mmapBases(rlimitStack: bigint, stackGuardGap: bigint, rnd?: number | null): { base: number; legacyBase: number };
-  getUnmappedArea(mm: MmStruct, file: KFile | null, addr: number, len: number, pgoff: number, flags: number, vmFlags: number): number;
-  getUnmappedAreaTopdown(mm: MmStruct, file: KFile | null, addr: number, len: number, pgoff: number, flags: number, vmFlags: number): number;
-}
+export type { ArchOps } from './arch.js';
 
 const SIZE_128M = 128n << 20n;
 const DMW_BYTES = (1n << 47n) - 4096n;
@@ -136,8 +126,16 @@ function getUnmappedAreaTopdown(mm: MmStruct, file: KFile | null, addr0: number,
   return getUnmappedArea(mm, file, addr0, len, pgoff, flags, 0);
 }
 
-export const x86_64: ArchOps = {
+/**
+ * x86_64: 4 KiB pages, 4-level paging (5-level with la57 changes only the task size here),
+ * PMD and PUD pfnmaps (ARCH_SUPPORTS_PMD_PFNMAP, ARCH_SUPPORTS_PUD_PFNMAP), no contiguous
+ * bit.
+ */
+export const x86_64: Arch = {
+  ...geometry(12, 4, { pmd: true, pud: true }),
   name: 'x86_64',
+  defaultMapWindow: DEFAULT_MAP_WINDOW,
+  legacyMapFlags: MAP_32BIT | MAP_ABOVE4G,
   taskSize: (la57) => (la57 ? TASK_SIZE_MAX_5L : TASK_SIZE_MAX_4L),
   mmapBases: x86MmapBases,
   getUnmappedArea,

@@ -3,12 +3,14 @@
 
 import { requireVariant } from '../kernels/variants.js';
 import { VfioProcess, mapBar, bestOrderFor } from '../vfio/process.js';
-import { REGION_PGOFF_PAGES } from '../vfio/pci.js';
+import { regionPgoffPages } from '../vfio/pci.js';
 import { touchRange } from '../mm/memory.js';
 import { errnoName } from '../mm/uapi.js';
 import { sysMadvise, MADV_HUGEPAGE } from '../mm/madvise.js';
 import type { Device } from '../devices/device.js';
 import type { MmConfig } from '../mm/config.js';
+import type { Arch, ArchGeometry } from '../arch/arch.js';
+import { x86_64 } from '../arch/x86_64.js';
 
 export interface MapResult {
   /** the variant's name as asked for (an alias, or BASE[+SERIES]) */
@@ -19,9 +21,12 @@ export interface MapResult {
   addr: string | null;
   /** errno of the mmap, or the signal a touch stopped with */
   error: string | null;
-  /** the largest power of two dividing the address, in bytes (capped at 1 GiB) */
+  /** the largest power of two dividing the address, in bytes (capped at the largest leaf) */
   alignment: number;
   leaves: { pud: number; pmd: number; pte: number };
+  /** the arch, and the bytes one leaf of each level maps there (x86_64: 1G, 2M, 4K) */
+  arch: string;
+  leafBytes: { pud: number; pmd: number; pte: number };
   faults: number;
   /** what the faults did: leaves installed by order, ->huge_fault attempts that fell back */
   installed: { pte: number; pmd: number; pud: number };
@@ -44,30 +49,39 @@ export interface AreaResult {
   faults: number;
 }
 
-export function alignmentOf(pages: number): number {
-  let a = 4096;
-  while (a < 2 ** 30 && pages % ((a * 2) / 4096) === 0) a *= 2;
+/** The alignment of page number `pages` in bytes, up to the arch's largest pfnmap leaf. */
+export function alignmentOf(pages: number, g: ArchGeometry = x86_64): number {
+  const cap = (g.pfnmapPud ? g.pudPages : g.pmdPages) * g.pageSize;
+  let a = g.pageSize;
+  while (a < cap && pages % ((a * 2) / g.pageSize) === 0) a *= 2;
   return a;
 }
 
+/** The bytes a PUD, a PMD and a PTE leaf map on the arch. */
+export function leafBytesOf(g: ArchGeometry): MapResult['leafBytes'] {
+  return { pud: g.pudPages * g.pageSize, pmd: g.pmdPages * g.pageSize, pte: g.pageSize };
+}
+
 /** mmap [offset, offset+len) of BAR `bar` the way a program under `v` does, then touch it. */
-export function mapAndTouch(v: string, dev: Device, bar: number, offset: number, len: number, config: Partial<MmConfig> = {}, p?: VfioProcess): MapResult {
-  const proc = p ?? new VfioProcess(requireVariant(v), config);
+export function mapAndTouch(v: string, dev: Device, bar: number, offset: number, len: number, config: Partial<MmConfig> = {}, p?: VfioProcess, arch?: Arch): MapResult {
+  const proc = p ?? new VfioProcess(requireVariant(v), config, arch === undefined ? undefined : { arch });
   const f = proc.openDevice(dev);
   return touchAndDescribe(proc, mapBar(proc, f, bar, offset, len), { variant: v, bar, offset, size: len });
 }
 
 /** Touch the mapping at page a (or report the mmap's -errno) and describe what it got. */
 export function touchAndDescribe(proc: VfioProcess, a: number, base: Pick<MapResult, 'variant' | 'bar' | 'offset' | 'size'>): MapResult {
+  const g = proc.mm.arch;
+  const arch = { arch: g.name, leafBytes: leafBytesOf(g) };
   if (a < 0) {
-    return { ...base, addr: null, error: errnoName(-a), alignment: 0, leaves: { pud: 0, pmd: 0, pte: 0 }, faults: 0,
+    return { ...base, addr: null, error: errnoName(-a), alignment: 0, leaves: { pud: 0, pmd: 0, pte: 0 }, ...arch, faults: 0,
       installed: { pte: 0, pmd: 0, pud: 0 }, fallback: { pmd: 0, pud: 0 }, tlbEntries: 0 };
   }
-  const pages = Math.ceil(base.size / 4096);
+  const pages = Math.ceil(base.size / g.pageSize);
   const t = touchRange(proc.mm, a, a + pages);
   const leaves = proc.mm.pgtables.leaves(a, a + pages);
   return {
-    ...base, addr: '0x' + (a * 4096).toString(16), error: t.signal, alignment: alignmentOf(a), leaves, faults: t.faults,
+    ...base, addr: '0x' + (a * g.pageSize).toString(16), error: t.signal, alignment: alignmentOf(a, g), leaves, ...arch, faults: t.faults,
     installed: t.installed, fallback: t.fallback, tlbEntries: leaves.pud + leaves.pmd + leaves.pte,
   };
 }
@@ -77,18 +91,20 @@ export function touchAndDescribe(proc: VfioProcess, a: number, base: Pick<MapRes
  * a program under `v` does — each area its own mmap, as VMMs map them — touch each, and
  * sum what they got. The row's address and alignment are the first area's.
  */
-export function mapAreasAndTouch(v: string, dev: Device, bar: number, config: Partial<MmConfig> = {}, p?: VfioProcess): MapResult {
-  const proc = p ?? new VfioProcess(requireVariant(v), config);
+export function mapAreasAndTouch(v: string, dev: Device, bar: number, config: Partial<MmConfig> = {}, p?: VfioProcess, arch?: Arch): MapResult {
+  const proc = p ?? new VfioProcess(requireVariant(v), config, arch === undefined ? undefined : { arch });
+  const g = proc.mm.arch;
   const f = proc.openDevice(dev);
   const region = dev.regions.find((r) => r.index === bar)!;
   const list = region.sparse ?? [{ offset: 0, size: region.size }];
   const rows = list.map((a) => touchAndDescribe(proc, mapBar(proc, f, bar, a.offset, a.size), { variant: v, bar, offset: a.offset, size: a.size }));
-  const sum = (g: (r: MapResult) => number) => rows.reduce((n, r) => n + g(r), 0);
+  const sum = (h: (r: MapResult) => number) => rows.reduce((n, r) => n + h(r), 0);
   const areas: AreaResult[] = rows.map((r) => {
-    const va = r.addr === null ? null : Number(BigInt(r.addr) / 4096n);
+    const va = r.addr === null ? null : Number(BigInt(r.addr) / BigInt(g.pageSize));
+    const pgoff = bar * regionPgoffPages(g) + Math.floor(r.offset / g.pageSize);
     return {
       offset: r.offset, size: r.size, addr: r.addr, error: r.error, alignment: r.alignment,
-      congruence: va === null ? 0 : alignmentOf(Math.abs(va - (bar * REGION_PGOFF_PAGES + r.offset / 4096)) || 2 ** 18),
+      congruence: va === null ? 0 : alignmentOf(Math.abs(va - pgoff) || g.pudPages, g),
       leaves: r.leaves, faults: r.faults,
     };
   });
@@ -109,21 +125,21 @@ export function mapAreasAndTouch(v: string, dev: Device, bar: number, config: Pa
  * tunables, the recipe must add madvise(MADV_HUGEPAGE) or it gets 4 KiB leaves: `madvise`
  * says whether it did.
  */
-export function recipeOnKernel(k: string, dev: Device, bar: number, config: Partial<MmConfig> = {}, area?: { offset: number; size: number }): MapResult & { madvise: boolean } {
-  const proc = new VfioProcess({ ...requireVariant(k), userspaceRecipe: true, recipe: null }, config);
+export function recipeOnKernel(k: string, dev: Device, bar: number, config: Partial<MmConfig> = {}, arch?: Arch, area?: { offset: number; size: number }): MapResult & { madvise: boolean } {
+  const proc = new VfioProcess({ ...requireVariant(k), userspaceRecipe: true, recipe: null }, config, arch === undefined ? undefined : { arch });
   const f = proc.openDevice(dev);
   const region = dev.regions.find((r) => r.index === bar)!;
   const { offset, size } = area ?? { offset: 0, size: region.size };
   const a = mapBar(proc, f, bar, offset, size);
   const c = proc.mm.config;
   const madvise = a >= 0 && c.thpEnabled === 'madvise' && !c.thpPfnmapBypass;
-  if (madvise) sysMadvise(proc.mm, { pg: a, sub: 0 }, { pg: Math.ceil(size / 4096), sub: 0 }, MADV_HUGEPAGE);
+  if (madvise) sysMadvise(proc.mm, { pg: a, sub: 0 }, { pg: Math.ceil(size / proc.mm.arch.pageSize), sub: 0 }, MADV_HUGEPAGE);
   return { ...touchAndDescribe(proc, a, { variant: k, bar, offset, size }), madvise };
 }
 
 /** The userspace recipe that gets the best leaves on a kernel without a placement hook. */
-export function recipe(config: MmConfig, bar: number, offset: number, len: number): { align: number; reserve: number; residue: number; fileOffset: number } {
-  const align = 2 ** bestOrderFor(config, Math.ceil(len / 4096)) * 4096;
+export function recipe(config: MmConfig, bar: number, offset: number, len: number, g: ArchGeometry = x86_64): { align: number; reserve: number; residue: number; fileOffset: number } {
+  const align = 2 ** bestOrderFor(config, Math.ceil(len / g.pageSize), g) * g.pageSize;
   const fileOffset = bar * 2 ** 40 + offset;
-  return { align, reserve: len + (align > 4096 ? align : 0), residue: fileOffset % align, fileOffset };
+  return { align, reserve: len + (align > g.pageSize ? align : 0), residue: fileOffset % align, fileOffset };
 }

@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { VARIANTS, VARIANT_NAMES, parseVariant, requireVariant, type VariantName } from '../kernels/variants.js';
 import { VfioProcess } from '../vfio/process.js';
-import { x86_64, x86MmapBases, type ArchOps } from '../arch/x86_64.js';
+import { x86_64, x86MmapBases } from '../arch/x86_64.js';
+import type { Arch } from '../arch/arch.js';
 import { addInitialVmas } from '../kernels/linux-6.18.js';
 import { DEFAULT_CONFIG, type ThpMode } from '../mm/config.js';
 import { MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE } from '../mm/uapi.js';
@@ -137,7 +138,7 @@ interface Built {
  * VFIO lines (all but `skip`) mapped again with MAP_FIXED on the device; a line the model
  * refuses, or every VFIO line without a device, takes its room as a plain file VMA.
  */
-function build(v: string, lines: MapsLine[], dev: Device | undefined, thp: ThpMode, arch: ArchOps, skip: number | null): Built {
+function build(v: string, lines: MapsLine[], dev: Device | undefined, thp: ThpMode, arch: Arch, skip: number | null): Built {
   const vfio = lines.map((l) => vfioKind(l) !== null);
   const initial = lines.filter((_l, i) => !vfio[i] || (dev === undefined && i !== skip)).map(initialVmaOf);
   const proc = new VfioProcess(requireVariant(v), { thpEnabled: thp }, { initial, arch });
@@ -161,7 +162,7 @@ export function inspect(text: string, source: string, opts: { device?: Device; k
   const lines = parseMaps(text, source);
   const { device: dev, kernels, thp } = opts;
   const mb = mmapBaseOf(lines);
-  const arch: ArchOps = mb.exact ? x86_64 : { ...x86_64, mmapBases: (r, g) => ({ ...x86MmapBases(r, g), base: mb.base }) };
+  const arch: Arch = mb.exact ? x86_64 : { ...x86_64, mmapBases: (r, g) => ({ ...x86MmapBases(r, g), base: mb.base }) };
   const notes: string[] = [];
   if (!mb.exact) notes.push(`the maps show a randomised layout: mmap_base is taken as 0x${(mb.base * 4096).toString(16)}, the end of the highest mapping below the stack`);
   const variants: string[] = [...kernels, ...DESIGNS.filter((d) => !kernels.includes(d))];

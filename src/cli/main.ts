@@ -19,7 +19,10 @@ import { RepeatElider, elideRepeats, isElisionNote } from './elide.js';
 /** how many lines of one kind in a row align-test shows before it counts the rest */
 const ALIGN_TEST_KEEP = 5;
 import { gpuTable, printGpuTable } from './gpu-table.js';
-import { mapAndTouch, mapAreasAndTouch, recipe, recipeOnKernel, type MapResult } from './analyze.js';
+import { mapAndTouch, mapAreasAndTouch, recipe, recipeOnKernel, leafBytesOf, type MapResult } from './analyze.js';
+import { x86_64 } from '../arch/x86_64.js';
+import { ARCH_NAMES, archByName } from '../arch/index.js';
+import type { Arch } from '../arch/arch.js';
 import { sizeLabel, type Device, type Region } from '../devices/device.js';
 import { DEFAULT_CONFIG, THP_MODES, type ThpMode } from '../mm/config.js';
 import * as fs from 'node:fs';
@@ -38,7 +41,7 @@ import { oneLine, countOf } from '../lib/text.js';
 /** Each command's usage lines and what it does; `pfnmap CMD --help` prints its own entry. */
 const COMMANDS: Record<string, { usage: string; what: string }> = {
   '': {
-    usage: '[--device D] [--thp always|madvise|never] [--json] [--svg FILE]',
+    usage: '[--device D] [--thp always|madvise|never] [--arch A] [--json] [--svg FILE]',
     what: `map every BAR of a device (default: the gpu-128g preset) the way
 an unmodified program would, under every kernel variant; touch
 it and print address alignment, leaves, faults and TLB entries`,
@@ -63,13 +66,13 @@ listing with --bdf) under a kernel variant (default v2); a run of
 more than 5 lines of one kind is counted, --all-lines prints all`,
   },
   compare: {
-    usage: '--device D [--bdf BDF] [--kernels K1,K2,…] [--bar N] [--offset X] [--len X] [--thp MODE] [--json] [--svg FILE]',
+    usage: '--device D [--bdf BDF] [--kernels K1,K2,…] [--bar N] [--offset X] [--len X] [--thp MODE] [--arch A] [--json] [--svg FILE]',
     what: `one BAR (default: the largest) under several variants, side by
 side; --bdf picks the device of a whole-machine lspci listing or
 of a /sys/bus/pci/devices directory`,
   },
   plan: {
-    usage: '--device D | --lspci FILE | --sysfs DIR [--bdf BDF] [--kernel K1,K2] [--thp MODE] [--json]',
+    usage: '--device D | --lspci FILE | --sysfs DIR [--bdf BDF] [--kernel K1,K2] [--thp MODE] [--arch A] [--json]',
     what: `per BAR of every device (or the one at --bdf): what each kernel
 gives, and the userspace recipe that gets the best leaves on
 today's kernels, with what it yields on each; --sysfs takes a
@@ -275,13 +278,18 @@ function alignTestCmd(args: string[]): number {
 }
 
 function defaultJob(args: string[]): number {
-  const { values } = parseArgs({ args, strict: true, options: { device: { type: 'string' }, thp: { type: 'string' }, json: { type: 'boolean' }, svg: { type: 'string' } } });
+  const { values } = parseArgs({ args, strict: true, options: { device: { type: 'string' }, thp: { type: 'string' }, arch: { type: 'string' }, json: { type: 'boolean' }, svg: { type: 'string' } } });
   const thp = thpOf(values.thp);
+  const arch = archOption(values.arch);
   const dev = values.device === undefined ? preset('gpu-128g')! : loadDevice(values.device);
-  const rows = gpuTable(dev, VARIANT_NAMES, { thpEnabled: thp });
+  const rows = gpuTable(dev, VARIANT_NAMES, { thpEnabled: thp }, arch);
   if (values.svg !== undefined) writeOutput(values.svg, mappingSvg(`${dev.name}: every BAR, THP "${thp}"`, rows.map((r) => ({ ...r, variant: `${r.variant} BAR${r.bar}` as typeof r.variant }))), 'svg');
-  if (values.json) console.log(JSON.stringify({ device: dev.name, thp, rows }));
-  else printGpuTable(dev, rows, thp);
+  if (values.json) console.log(JSON.stringify({ device: dev.name, thp, ...(arch === x86_64 ? {} : { arch: arch.name }), rows }));
+  else {
+    printGpuTable(dev, rows, thp, arch);
+    const note = archNote(arch);
+    if (note !== null) console.log(`\n(${note})`);
+  }
   return 0;
 }
 
@@ -307,13 +315,33 @@ function largestBar(dev: Device): number {
   return bars.reduce((a, b) => (b.size > a.size ? b : a)).index;
 }
 
-const fmtLeaves = (l: { pud: number; pmd: number; pte: number }) =>
-  [l.pud ? `${l.pud.toLocaleString('en-US')}×1G` : '', l.pmd ? `${l.pmd.toLocaleString('en-US')}×2M` : '', l.pte ? `${l.pte.toLocaleString('en-US')}×4K` : ''].filter(Boolean).join(' + ') || '-';
+/** "128×1G", "65,536×2M + 512×4K", "256×512M" (arm64 64K): counts by the arch's leaf sizes. */
+const fmtLeaves = (l: { pud: number; pmd: number; pte: number }, b: { pud: number; pmd: number; pte: number } = X86_LEAVES) =>
+  (['pud', 'pmd', 'pte'] as const).filter((k) => l[k] > 0).map((k) => `${l[k].toLocaleString('en-US')}×${sizeLabel(b[k])}`).join(' + ') || '-';
+const X86_LEAVES = leafBytesOf(x86_64);
+
+/** --arch NAME: x86_64 (the default) or an arm64 granule. */
+function archOption(v: string | undefined): Arch {
+  if (v === undefined) return x86_64;
+  const a = archByName(v);
+  if (a === undefined) throw new UsageError(`--arch: expected one of ${ARCH_NAMES.join(', ')}, got ${JSON.stringify(v)}`);
+  return a;
+}
+
+/** What an arm64 table does not show: the contiguous-bit sizes, proposed for pfnmaps in no kernel. */
+function archNote(a: Arch): string | null {
+  if (a === x86_64) return null;
+  const b = leafBytesOf(a);
+  const cont = [a.contPtes ? `CONT_PTE ${sizeLabel(b.pte * a.contPtes)}` : '', a.contPmds ? `CONT_PMD ${sizeLabel(b.pmd * a.contPmds)}` : ''].filter(Boolean).join(' and ');
+  return `${a.name}: ${sizeLabel(b.pte)} pages, PMD leaves of ${sizeLabel(b.pmd)} are the largest a pfnmap gets (no PUD pfnmaps on arm64)` +
+    (cont ? `; ${cont} ranges are proposed for pfnmaps, in no kernel` : '');
+}
 
 function compareCmd(args: string[]): number {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {
     device: { type: 'string' }, bdf: { type: 'string' }, kernels: { type: 'string', default: `linux-6.18,v1,v2,${RECIPE_VARIANT_NAMES.join(',')}` }, bar: { type: 'string' },
-    offset: { type: 'string' }, len: { type: 'string' }, thp: { type: 'string' }, json: { type: 'boolean' }, svg: { type: 'string' } } });
+    offset: { type: 'string' }, len: { type: 'string' }, thp: { type: 'string' }, arch: { type: 'string' }, json: { type: 'boolean' }, svg: { type: 'string' } } });
+  const arch = archOption(values.arch);
   if (positionals.length > 0) throw new UsageError(`compare: unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.device === undefined) throw new UsageError('compare: --device is required');
   const dev = loadDevice(values.device, values.bdf);
@@ -332,10 +360,11 @@ function compareCmd(args: string[]): number {
   const { offset, len } = windowOf(dev, bar, values.offset ?? '', values.len ?? '', { bar: '--bar', offset: '--offset', len: '--len' });
   const thp = thpOf(values.thp);
   let rows: MapResult[];
+  if (values.svg !== undefined && arch !== x86_64) throw new UsageError('--svg: the drawing shows x86_64 page tables only; leave out --arch or --svg');
   // no window given and the region has sparse mmap areas: every variant maps each area, as VMMs do
   const byAreas = region.sparse !== undefined && values.offset === undefined && values.len === undefined;
   if (byAreas) {
-    rows = kernels.map((k) => mapAreasAndTouch(k, dev, bar, { thpEnabled: thp }));
+    rows = kernels.map((k) => mapAreasAndTouch(k, dev, bar, { thpEnabled: thp }, undefined, arch === x86_64 ? undefined : arch));
     if (values.svg !== undefined) {
       // the drawing shows one window: the region's first sparse area
       const a = region.sparse![0];
@@ -348,32 +377,40 @@ function compareCmd(args: string[]): number {
     rows = an.map((a) => a.result);
     const title = `${dev.name}: BAR${bar} from 0x${offset.toString(16)}, 0x${len.toString(16)} bytes, THP "${thp}"`;
     writeOutput(values.svg, addressSpaceSvg(title, an), 'svg');
-  } else rows = kernels.map((k) => mapAndTouch(k, dev, bar, offset, len, { thpEnabled: thp }));
+  } else rows = kernels.map((k) => mapAndTouch(k, dev, bar, offset, len, { thpEnabled: thp }, undefined, arch === x86_64 ? undefined : arch));
   if (values.json) {
-    console.log(JSON.stringify({ device: dev.name, bar, offset, len, thp, rows }));
+    console.log(JSON.stringify({ device: dev.name, bar, offset, len, thp, ...(arch === x86_64 ? {} : { arch: arch.name }), rows }));
     return 0;
   }
   const what = region.kind === 'mmio' ? `region ${bar}` : `BAR${bar}`;
+  const drv = dev.driver && !dev.name.includes(dev.driver) ? ` (${dev.driver})` : '';
+  const onArch = arch === x86_64 ? '' : `, ${arch.name}`;
   if (byAreas) {
     const areas = region.sparse!.map((a) => `[0x${a.offset.toString(16)}, +0x${a.size.toString(16)})`).join(' ');
-    console.log(`${dev.name}${dev.driver && !dev.name.includes(dev.driver) ? ` (${dev.driver})` : ''}: ${what} of ${sizeLabel(region.size)}, its sparse mmap areas ${areas} each mapped, THP "${thp}"\n`);
-  } else console.log(`${dev.name}${dev.driver && !dev.name.includes(dev.driver) ? ` (${dev.driver})` : ''}: ${what} [0x${offset.toString(16)}, +0x${len.toString(16)}) of ${sizeLabel(region.size)}, THP "${thp}"\n`);
+    console.log(`${dev.name}${drv}: ${what} of ${sizeLabel(region.size)}, its sparse mmap areas ${areas} each mapped, THP "${thp}"${onArch}\n`);
+  } else console.log(`${dev.name}${drv}: ${what} [0x${offset.toString(16)}, +0x${len.toString(16)}) of ${sizeLabel(region.size)}, THP "${thp}"${onArch}\n`);
   const vw = Math.max(11, ...rows.map((r) => r.variant.length + 1));
   console.log(['variant'.padEnd(vw), 'address'.padStart(16), 'aligned'.padStart(8), 'faults'.padStart(12), 'fallbacks'.padStart(11), 'TLB'.padStart(12), '  leaves'].join(''));
   for (const r of rows) {
     const fb = r.fallback.pud + r.fallback.pmd;
     console.log([r.variant.padEnd(vw), (r.addr ?? r.error ?? '-').padStart(16), (r.addr ? sizeLabel(r.alignment) : '-').padStart(8),
       r.faults.toLocaleString('en-US').padStart(12), fb.toLocaleString('en-US').padStart(11), r.tlbEntries.toLocaleString('en-US').padStart(12),
-      '  ' + fmtLeaves(r.leaves) + (r.areas?.length === 1 && r.areas[0].addr ? ` (VA ≡ offset mod ${sizeLabel(r.areas[0].congruence)})` : '')].join(''));
+      '  ' + fmtLeaves(r.leaves, r.leafBytes) + (r.areas?.length === 1 && r.areas[0].addr ? ` (VA ≡ offset mod ${sizeLabel(r.areas[0].congruence)})` : '')].join(''));
     if (r.areas !== undefined && r.areas.length > 1) {
       for (const a of r.areas) {
         console.log(['  +0x' + a.offset.toString(16).padEnd(vw - 5), (a.addr ?? a.error ?? '-').padStart(16), (a.addr ? sizeLabel(a.alignment) : '-').padStart(8),
-          a.faults.toLocaleString('en-US').padStart(12), ''.padStart(11), ''.padStart(12), `  ${fmtLeaves(a.leaves)}${a.addr ? ` (VA ≡ offset mod ${sizeLabel(a.congruence)})` : ''}`].join(''));
+          a.faults.toLocaleString('en-US').padStart(12), ''.padStart(11), ''.padStart(12), `  ${fmtLeaves(a.leaves, r.leafBytes)}${a.addr ? ` (VA ≡ offset mod ${sizeLabel(a.congruence)})` : ''}`].join(''));
       }
     }
   }
   if (byAreas) console.log('\n(each sparse area is its own mmap; with several, "+0x…" rows are the areas by offset in the region. "VA ≡ offset mod": the VA\'s congruence with the area\'s file offset, what huge faults need where the driver keeps pgoff ≡ phys)');
-  console.log('\n(fallbacks: ->huge_fault calls that returned VM_FAULT_FALLBACK, 1 GiB and 2 MiB attempts together)');
+  const lb = leafBytesOf(arch);
+  console.log(`\n(fallbacks: ->huge_fault calls that returned VM_FAULT_FALLBACK, ${arch.pfnmapPud ? `${sizeLabel(lb.pud)} and ` : ''}${sizeLabel(lb.pmd)} attempts together)`);
+  if (offset % arch.pageSize !== 0 && rows.some((r) => r.error === 'EINVAL')) {
+    console.log(`(EINVAL: the offset 0x${offset.toString(16)} is not a multiple of the ${sizeLabel(arch.pageSize)} page, and mmap() takes page-aligned offsets only)`);
+  }
+  const note = archNote(arch);
+  if (note !== null) console.log(`(${note})`);
   return 0;
 }
 
@@ -436,8 +473,10 @@ function inspectCmd(args: string[]): number {
 
 function planCmd(args: string[]): number {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {
-    device: { type: 'string' }, lspci: { type: 'string' }, sysfs: { type: 'string' }, bdf: { type: 'string' }, kernel: { type: 'string' }, thp: { type: 'string' }, json: { type: 'boolean' } } });
+    device: { type: 'string' }, lspci: { type: 'string' }, sysfs: { type: 'string' }, bdf: { type: 'string' }, kernel: { type: 'string' }, thp: { type: 'string' },
+    arch: { type: 'string' }, json: { type: 'boolean' } } });
   if (positionals.length > 0) throw new UsageError(`plan: unexpected argument ${JSON.stringify(positionals[0])}`);
+  const arch = archOption(values.arch);
   const given = [values.device, values.lspci, values.sysfs].filter((x) => x !== undefined);
   if (given.length !== 1) throw new UsageError('plan: give exactly one of --device D, --lspci FILE, --sysfs DIR');
   // a malformed --bdf is refused before anything is read, whichever source it goes with
@@ -461,36 +500,39 @@ function planCmd(args: string[]): number {
   if (values.kernel !== undefined) {
     released = variantList(values.kernel, 'kernel');
   }
-  const plans = devs.map((dev) => ({ dev, plan: planDevice(dev, released, thp) }));
+  const plans = devs.map((dev) => ({ dev, plan: planDevice(dev, released, thp, arch) }));
   if (values.json) {
     // one device: the object as before; several: one per line
-    for (const { dev, plan } of plans) console.log(JSON.stringify({ device: dev.name, ...(dev.bdf ? { bdf: dev.bdf } : {}), thp, plan }));
+    for (const { dev, plan } of plans) console.log(JSON.stringify({ device: dev.name, ...(dev.bdf ? { bdf: dev.bdf } : {}), thp, ...(arch === x86_64 ? {} : { arch: arch.name }), plan }));
     return 0;
   }
   plans.forEach(({ dev, plan }, k) => {
     if (k > 0) console.log('');
-    printPlan(dev, plan, thp);
+    printPlan(dev, plan, thp, arch);
   });
+  const note = archNote(arch);
+  if (note !== null) console.log(`\n(${note})`);
   return 0;
 }
 
-function planDevice(dev: Device, released: readonly string[], thp: ThpMode) {
+function planDevice(dev: Device, released: readonly string[], thp: ThpMode, arch: Arch = x86_64) {
+  const other = arch === x86_64 ? undefined : arch;
   const bars = dev.regions.filter((r) => (r.kind === 'bar' || r.kind === 'mmio') && (r.size > 0 || r.status !== undefined));
   return bars.map((r) => {
     const head = { bar: r.index, size: r.size, ...(r.status ? { status: r.status } : {}) };
     if (!r.mmap) return { ...head, mmap: false, kernels: [], recipe: null, recipeYields: [] };
     // a region with sparse mmap areas (nvgrace-gpu's fake BARs): the plan is for its first area
     const area = r.sparse?.[0] ?? { offset: 0, size: r.size };
-    const kernels = released.map((k) => mapAndTouch(k, dev, r.index, area.offset, area.size, { thpEnabled: thp }));
-    const rc = recipe(DEFAULT_CONFIG, r.index, area.offset, area.size);
-    const recipeYields = rc.align > 4096 ? released.map((k) => recipeOnKernel(k, dev, r.index, { thpEnabled: thp }, area)) : [];
+    const kernels = released.map((k) => mapAndTouch(k, dev, r.index, area.offset, area.size, { thpEnabled: thp }, undefined, other));
+    const rc = recipe(DEFAULT_CONFIG, r.index, area.offset, area.size, arch);
+    const recipeYields = rc.align > arch.pageSize ? released.map((k) => recipeOnKernel(k, dev, r.index, { thpEnabled: thp }, other, area)) : [];
     return { ...head, mmap: true, kernels, recipe: rc, recipeYields };
   });
 }
 
-function printPlan(dev: Device, plan: ReturnType<typeof planDevice>, thp: ThpMode): void {
+function printPlan(dev: Device, plan: ReturnType<typeof planDevice>, thp: ThpMode, arch: Arch = x86_64): void {
   // the name already says what it is when lspci gave no better one than the address
-  console.log(`${dev.name}${dev.bdf && !dev.name.includes(dev.bdf) ? ` (${dev.bdf})` : ''}, THP "${thp}"`);
+  console.log(`${dev.name}${dev.bdf && !dev.name.includes(dev.bdf) ? ` (${dev.bdf})` : ''}, THP "${thp}"${arch === x86_64 ? '' : `, ${arch.name}`}`);
   if (plan.length === 0) console.log(dev.driver === 'vfio-platform' ? '  no MMIO regions' : '  no BARs');
   for (const b of plan) {
     const r = dev.regions.find((x) => x.index === b.bar)!;
@@ -500,9 +542,9 @@ function printPlan(dev: Device, plan: ReturnType<typeof planDevice>, thp: ThpMod
       console.log(`  ${notMappable(r)}`);
       continue;
     }
-    for (const k of b.kernels) console.log(`  ${k.variant.padEnd(10)} ${fmtLeaves(k.leaves).padEnd(22)} ${countOf(k.faults, 'fault')}`);
+    for (const k of b.kernels) console.log(`  ${k.variant.padEnd(10)} ${fmtLeaves(k.leaves, k.leafBytes).padEnd(22)} ${countOf(k.faults, 'fault')}`);
     const rc = b.recipe!;
-    if (rc.align <= 4096) {
+    if (rc.align <= arch.pageSize) {
       console.log('  recipe: plain mmap(NULL, …) — the BAR is too small for a huge leaf');
       continue;
     }
@@ -515,7 +557,7 @@ function printPlan(dev: Device, plan: ReturnType<typeof planDevice>, thp: ThpMod
     console.log(`    mmap(va, 0x${mapLen.toString(16)}, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, fd, 0x${rc.fileOffset.toString(16)})`);
     console.log('    madvise(va, len, MADV_HUGEPAGE) where THP is "madvise" and the kernel lacks the pfnmap bypass');
     console.log('  the recipe yields:');
-    for (const y of b.recipeYields) console.log(`  ${y.variant.padEnd(10)} ${fmtLeaves(y.leaves).padEnd(22)} ${countOf(y.faults, 'fault')}${y.madvise ? ' (with the madvise)' : ''}`);
+    for (const y of b.recipeYields) console.log(`  ${y.variant.padEnd(10)} ${fmtLeaves(y.leaves, y.leafBytes).padEnd(22)} ${countOf(y.faults, 'fault')}${y.madvise ? ' (with the madvise)' : ''}`);
   }
 }
 

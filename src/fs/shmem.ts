@@ -4,7 +4,6 @@
 import type { FileOperations, KFile } from './file.js';
 import type { MmStruct } from '../mm/mm.js';
 import { MAP_FIXED, ENOMEM } from '../mm/uapi.js';
-import { PMD_PAGES } from '../mm/pgtable.js';
 import { modPow2 } from '../lib/u64.js';
 
 /** shmem_get_unmapped_area(): a plain search, then an inflated one if huge pages apply. */
@@ -19,7 +18,7 @@ export function shmemGetUnmappedArea(mm: MmStruct, file: KFile | null, uaddr: nu
   if (flags & MAP_FIXED) return addr;
   if (uaddr === addr) return addr; // the hint was honoured
 
-  let hpage = PMD_PAGES;
+  let hpage = mm.arch.pmdPages;
   if (mm.config.shmemEnabled !== 'force') {
     let order = 0;
     if (file === null) {

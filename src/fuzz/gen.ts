@@ -706,14 +706,15 @@ export const mergeCase: fc.Arbitrary<FuzzCase> = fc.record({
 
 const valueArb = fc.oneof(
   fc.constantFrom('', ' ', '-1', '0', '1', '2', '0x10', '1e3', '007', '1.5', '99999999999999999', '0x1000', '-0x1000', 'v2', 'linux-6.18,v2', 'always', 'never',
-    '0/1', '1/2', 'auto', '2/2', 'gpu-128g', 'nvme-16k', '0000:02:00.0', '--', '-', '--json', '\n', 'a\u0000b', 'toString', '__proto__', ',', '$D', '$D/x.svg', '$D/no/such/x.json'),
+    '0/1', '1/2', 'auto', '2/2', 'gpu-128g', 'nvme-16k', 'arm64-64k', 'x86_64', 'linux-7.2+v2', '0000:02:00.0', '--', '-', '--json', '\n', 'a\u0000b', 'toString', '__proto__', ',', '$D', '$D/x.svg', '$D/no/such/x.json'),
   fc.string({ maxLength: 8 }),
 );
 const OPTS: Record<string, string[]> = {
   '': ['--device', '--thp', '--json', '--svg'], fidelity: ['--json'], replay: ['--json'],
   'align-test': ['--device', '--bdf', '--kernel', '--loops', '--group', '--json', '--all-lines'],
-  compare: ['--device', '--bdf', '--kernels', '--bar', '--offset', '--len', '--thp', '--json', '--svg'],
-  plan: ['--device', '--lspci', '--sysfs', '--bdf', '--kernel', '--thp', '--json'],
+  compare: ['--device', '--bdf', '--kernels', '--bar', '--offset', '--len', '--thp', '--arch', '--json', '--svg'],
+  plan: ['--device', '--lspci', '--sysfs', '--bdf', '--kernel', '--thp', '--arch', '--json'],
+  inspect: ['--maps', '--device', '--lspci', '--sysfs', '--bdf', '--kernel', '--thp', '--json'], kernels: ['--json'],
   sweep: ['--count', '--seed', '--kernels', '--thp', '--shard', '--workers', '--out', '--svg'], merge: ['--partial', '--svg'], help: [],
 };
 const BOOLS = new Set(['--json', '--all-lines', '--partial']);
@@ -726,6 +727,9 @@ const KNOWN_ARGV: [Expect, string[], number[]?][] = [
   ['valid', ['align-test', '--device', 'nvme-16k', '--loops', '2', '--kernel', 'linux-6.12'], [0, 255]], ['valid', ['compare', '--device', 'nvme-16k', '--bdf', '02:00.0']], ['valid', ['--device', 'nic-32m', '--thp', 'madvise']],
   ['valid', ['sweep', '--count', '3', '--workers', '1', '--seed', '5']], ['valid', ['sweep', '--count', '4', '--shard', '1/2', '--workers', '2', '--kernels', 'v2', '--out', '$D/o.json', '--svg', '$D/o.svg']],
   ['valid', ['replay', '$FIXTURE', '--json']],
+  ['valid', ['compare', '--device', 'gpu-128g', '--arch', 'arm64-64k', '--kernels', 'linux-7.2,v1,v2,userspace']], ['valid', ['plan', '--device', 'nic-32m', '--arch', 'arm64-16k', '--json']],
+  ['invalid', ['compare', '--device', 'nvme-16k', '--arch', 'arm64']], ['invalid', ['plan', '--device', 'nvme-16k', '--arch', '']], ['invalid', ['compare', '--device', 'nvme-16k', '--arch', 'arm64-4k', '--svg', '$D/x.svg']],
+  ['valid', ['kernels']], ['valid', ['kernels', '--json']], ['invalid', ['kernels', 'extra']], ['invalid', ['inspect']], ['invalid', ['inspect', '--maps', '']],
   ['invalid', ['bogus']], ['invalid', ['fidelity', 'extra']], ['invalid', ['fidelity', '--bogus']], ['invalid', ['replay']], ['invalid', ['replay', 'a', 'b']], ['invalid', ['replay', '$D/missing.json']],
   ['invalid', ['replay', '$D']], ['invalid', ['align-test']], ['invalid', ['align-test', '--device', 'nvme-16k', '--kernel', 'linux-9']], ['invalid', ['align-test', '--device', 'nvme-16k', '--group', '-1']],
   ['invalid', ['align-test', '--device', 'nvme-16k', '--loops', '']], ['invalid', ['align-test', '--device', 'nvme-16k', '--loops', ' 1']], ['invalid', ['align-test', '--device', 'nvme-16k', '--json=yes']],

@@ -72,7 +72,7 @@ export const DEFAULT_CONFIG: MmConfig = {
   dacMmapMinAddr: 0x1000n,
   lsmMmapMinAddr: 0x10000n,
   capSysRawio: true,
-  stackGuardGap: 256n * 4096n,
+  stackGuardGap: 256n * 4096n, // 256 pages (stack_guard_gap = 256UL << PAGE_SHIFT): 1 MiB on x86_64
   maxMapCount: 65530,
   overcommitMemory: 0,
   commitPages: 24683656 / 4,

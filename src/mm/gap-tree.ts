@@ -53,7 +53,8 @@ export class GapTree {
     return this.height + 1;
   }
 
-  constructor() {
+  /** one past the last page number of the address space: 2^64 bytes in pages */
+  constructor(readonly end: number = PAGES_2_64) {
     this.growLeaves(64);
     this.growInner(16);
     this.root = this.newLeaf();
@@ -572,7 +573,7 @@ export class GapTree {
    * holds at least `size` pages. False when none does.
    */
   lowestGap(lo: number, hi: number, size: number): boolean {
-    if (this.count === 0) return this.found(fits(0, PAGES_2_64, lo, hi, size), 0, PAGES_2_64, null);
+    if (this.count === 0) return this.found(fits(0, this.end, lo, hi, size), 0, this.end, null);
     this.summarize(this.root, this.height === 0);
     const min = S[0];
     const max = S[1];
@@ -582,16 +583,16 @@ export class GapTree {
     this.win[2] = size;
     const r = this.lowestIn(this.root, 0);
     if (r !== NONE) return r === FOUND;
-    return this.found(fits(max, PAGES_2_64, lo, hi, size), max, PAGES_2_64, null);
+    return this.found(fits(max, this.end, lo, hi, size), max, this.end, null);
   }
 
   /** mas_empty_area_rev(): the highest such interval. */
   highestGap(lo: number, hi: number, size: number): boolean {
-    if (this.count === 0) return this.found(fits(0, PAGES_2_64, lo, hi, size), 0, PAGES_2_64, null);
+    if (this.count === 0) return this.found(fits(0, this.end, lo, hi, size), 0, this.end, null);
     this.summarize(this.root, this.height === 0);
     const min = S[0];
     const max = S[1];
-    if (fits(max, PAGES_2_64, lo, hi, size)) return this.found(true, max, PAGES_2_64, null);
+    if (fits(max, this.end, lo, hi, size)) return this.found(true, max, this.end, null);
     this.win[0] = lo;
     this.win[1] = hi;
     this.win[2] = size;

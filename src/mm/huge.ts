@@ -2,9 +2,7 @@
 
 import type { MmStruct } from './mm.js';
 import type { KFile } from '../fs/file.js';
-import { PAGES_2_64, modPow2 } from '../lib/u64.js';
-
-import { PMD_PAGES } from './pgtable.js';
+import { modPow2 } from '../lib/u64.js';
 
 /**
  * __thp_get_unmapped_area(): search for len + size, then move the start up to the first
@@ -22,7 +20,7 @@ export function thpGetUnmappedAreaAligned(
   const offAlign = Math.ceil(off / size) * size;
   if (offEnd <= offAlign || offEnd - offAlign < size) return 0;
   const lenPad = len + size;
-  if (off + lenPad >= PAGES_2_64) return 0; // (off + len_pad) wrapped
+  if (off + lenPad >= mm.arch.pages2_64) return 0; // (off + len_pad) wrapped
   const ret = mm.getUnmappedAreaVmflags(file, addr, lenPad, off, flags, vmFlags);
   if (ret < 0) return 0; // the padding may be what failed: the caller retries without it
   if (ret === addr) return addr; // the hint was free for the padded length
@@ -36,7 +34,7 @@ export function thpGetUnmappedAreaAligned(
 export function thpGetUnmappedAreaVmflags(
   mm: MmStruct, file: KFile | null, addr: number, len: number, pgoff: number, flags: number, vmFlags: number,
 ): number {
-  const ret = thpGetUnmappedAreaAligned(mm, file, addr, len, pgoff, flags, PMD_PAGES, vmFlags);
+  const ret = thpGetUnmappedAreaAligned(mm, file, addr, len, pgoff, flags, mm.arch.pmdPages, vmFlags);
   if (ret !== 0) return ret;
   return mm.getUnmappedAreaVmflags(file, addr, len, pgoff, flags, vmFlags);
 }

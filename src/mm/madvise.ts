@@ -8,7 +8,7 @@ import type { Vma } from './vma.js';
 import { VM_HUGEPAGE, VM_NOHUGEPAGE } from './vma.js';
 import { vmaModifyFlags } from './mprotect.js';
 import { EINVAL, ENOMEM } from './uapi.js';
-import { PAGES_2_64, pageAlignUp, type Split } from '../lib/u64.js';
+import { pageAlignUp, type Split } from '../lib/u64.js';
 
 export const MADV_HUGEPAGE = 14;
 export const MADV_NOHUGEPAGE = 15;
@@ -17,10 +17,10 @@ export function sysMadvise(mm: MmStruct, startIn: Split, lenIn: Split, advice: n
   if (advice !== MADV_HUGEPAGE && advice !== MADV_NOHUGEPAGE) return -EINVAL;
   if (startIn.sub !== 0) return -EINVAL;
   const len = pageAlignUp(lenIn);
-  if ((lenIn.pg !== 0 || lenIn.sub !== 0) && len >= PAGES_2_64) return -EINVAL; // PAGE_ALIGN wrapped
+  if ((lenIn.pg !== 0 || lenIn.sub !== 0) && len >= mm.arch.pages2_64) return -EINVAL; // PAGE_ALIGN wrapped
   let start = startIn.pg;
   const end = start + len;
-  if (end >= PAGES_2_64) return -EINVAL; // end < start
+  if (end >= mm.arch.pages2_64) return -EINVAL; // end < start
   if (end === start) return 0;
   let vma = mm.tree.findVma(start);
   let prev: Vma | null = vma !== null && start > vma.start ? vma : mm.tree.prevOf(vma?.start ?? start);

@@ -14,20 +14,23 @@ import type { MmStruct } from './mm.js';
 import type { KFile } from '../fs/file.js';
 import type { MmConfig } from './config.js';
 import { thpGetUnmappedAreaAligned } from './huge.js';
-import { PMD_ORDER, PUD_ORDER } from './pgtable.js';
+import type { ArchGeometry } from '../arch/arch.js';
 
-/** The huge leaf orders the arch maps pfnmaps with, largest first (x86_64: PUD, PMD). */
-export function archPfnmapLeafOrders(c: MmConfig): number[] {
+/**
+ * The huge leaf orders the arch maps pfnmaps with, largest first (x86_64: PUD, PMD; arm64:
+ * PMD only), as the kernel's config enables them.
+ */
+export function archPfnmapLeafOrders(c: MmConfig, a: ArchGeometry): number[] {
   const out: number[] = [];
   if (!c.hugePfnmap.arch) return out;
-  if (c.hugePfnmap.pud) out.push(PUD_ORDER);
-  if (c.hugePfnmap.pmd) out.push(PMD_ORDER);
+  if (c.hugePfnmap.pud && a.pfnmapPud) out.push(a.pudOrder);
+  if (c.hugePfnmap.pmd && a.pfnmapPmd) out.push(a.pmdOrder);
   return out;
 }
 
 /** The unposted per-arch helper: the largest leaf order at or below `order` (0: a page). */
-export function archBestMappingOrder(c: MmConfig, order: number): number {
-  return archPfnmapLeafOrders(c).find((o) => o <= order) ?? 0;
+export function archBestMappingOrder(c: MmConfig, a: ArchGeometry, order: number): number {
+  return archPfnmapLeafOrders(c, a).find((o) => o <= order) ?? 0;
 }
 
 /**
@@ -36,9 +39,9 @@ export function archBestMappingOrder(c: MmConfig, order: number): number {
  * leaves, then try each leaf from the largest that fits down.
  */
 export function getUnmappedAreaByLeaf(mm: MmStruct, file: KFile, len: number, pgoff: number, flags: number, order: number, vmFlags: number): number {
-  if (!Number.isSafeInteger(order) || order < 0 || order >= 52) order = 0; // a bad order: no alignment
+  if (!Number.isSafeInteger(order) || order < 0 || order >= 64 - mm.arch.pageShift) order = 0; // a bad order: no alignment
   const cap = Math.min(order, Math.floor(Math.log2(Math.max(len, 1))));
-  for (const leaf of archPfnmapLeafOrders(mm.config)) {
+  for (const leaf of archPfnmapLeafOrders(mm.config, mm.arch)) {
     if (leaf > cap) continue;
     const r = thpGetUnmappedAreaAligned(mm, file, 0, len, pgoff, flags, 2 ** leaf, vmFlags);
     if (r !== 0) return r;

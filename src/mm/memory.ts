@@ -1,12 +1,13 @@
 // The fault path (mm/memory.c __handle_mm_fault): for a page that is not mapped, core mm
-// tries a 1 GiB ->huge_fault when the PUD slot is empty and PUD_ORDER is allowed, then a
-// 2 MiB one when the PMD slot is empty and PMD_ORDER is allowed, then the PTE-level
-// ->fault. Every handled fault counts once, whatever leaf it installed.
+// tries a PUD-sized ->huge_fault (1 GiB on x86_64) when the PUD slot is empty and PUD_ORDER
+// is allowed, then a PMD-sized one (2 MiB; 512 MiB on arm64 64K) when the PMD slot is empty
+// and PMD_ORDER is allowed, then the PTE-level ->fault. The sizes are the arch's
+// (mm.arch). Every handled fault counts once, whatever leaf it installed.
 
 import type { MmStruct } from './mm.js';
 import type { Vma } from './vma.js';
 import { VM_HUGEPAGE, VM_NOHUGEPAGE, VM_PFNMAP, VM_MIXEDMAP, VM_READ, VM_WRITE, VM_EXEC } from './vma.js';
-import { PMD_ORDER, PUD_ORDER, PMD_PAGES, PUD_PAGES, SLOT_NONE, SLOT_LEAF, type PmdTable } from './pgtable.js';
+import { SLOT_NONE, SLOT_LEAF, type PmdTable } from './pgtable.js';
 
 export const VM_FAULT_SIGBUS = 0x2;
 export const VM_FAULT_SIGSEGV = 0x40;
@@ -57,8 +58,9 @@ export function hugeOrderAllowed(mm: MmStruct, vma: Vma, order: number): boolean
     if (c.thpEnabled === 'never') return false;
     if (c.thpEnabled === 'madvise' && !(vma.flags & VM_HUGEPAGE)) return false;
   }
-  if (order === PUD_ORDER && !c.hugePfnmap.pud) return false;
-  if (order === PMD_ORDER && !c.hugePfnmap.pmd) return false;
+  const a = mm.arch;
+  if (order === a.pudOrder && !(c.hugePfnmap.pud && a.pfnmapPud)) return false;
+  if (order === a.pmdOrder && !(c.hugePfnmap.pmd && a.pfnmapPmd)) return false;
   return vma.ops !== null && vma.ops.hugeFault !== undefined;
 }
 
@@ -68,8 +70,9 @@ export function handleMmFault(mm: MmStruct, vma: Vma, addr: number, st: FaultSta
   st.faults++;
   const ops = vma.ops!;
   const slot = pt.pudSlot(addr);
-  if (slot === undefined && hugeOrderAllowed(mm, vma, PUD_ORDER)) {
-    const r = ops.hugeFault!(mm, vma, addr, PUD_ORDER);
+  const { pmdOrder, pudOrder } = mm.arch;
+  if (slot === undefined && hugeOrderAllowed(mm, vma, pudOrder)) {
+    const r = ops.hugeFault!(mm, vma, addr, pudOrder);
     if (!(r & VM_FAULT_FALLBACK)) {
       if (r === VM_FAULT_NOPAGE) st.installed.pud++;
       return r;
@@ -77,8 +80,8 @@ export function handleMmFault(mm: MmStruct, vma: Vma, addr: number, st: FaultSta
     st.fallback.pud++;
   }
   const pmdt = pt.pmdAlloc(addr);
-  if (pmdt.kind[Math.floor(addr / PMD_PAGES) % 512] === SLOT_NONE && hugeOrderAllowed(mm, vma, PMD_ORDER)) {
-    const r = ops.hugeFault!(mm, vma, addr, PMD_ORDER);
+  if (pmdt.kind[Math.floor(addr / pt.pmdPages) % pt.n] === SLOT_NONE && hugeOrderAllowed(mm, vma, pmdOrder)) {
+    const r = ops.hugeFault!(mm, vma, addr, pmdOrder);
     if (!(r & VM_FAULT_FALLBACK)) {
       if (r === VM_FAULT_NOPAGE) st.installed.pmd++;
       return r;
@@ -91,11 +94,12 @@ export function handleMmFault(mm: MmStruct, vma: Vma, addr: number, st: FaultSta
   return r;
 }
 
-/** vmf_insert_pfn(): map one 4 KiB page. */
+/** vmf_insert_pfn(): map one page. */
 export function insertPfn(mm: MmStruct, addr: number, pfn: number): number {
-  const t = mm.pgtables.pteFor(addr);
-  const s = Math.floor(addr / PMD_PAGES) % 512;
-  const i = addr % PMD_PAGES;
+  const pt = mm.pgtables;
+  const t = pt.pteFor(addr);
+  const s = Math.floor(addr / pt.pmdPages) % pt.n;
+  const i = addr % pt.pmdPages;
   if (t.get(s, i) < 0) t.fill(s, i, i + 1, pfn);
   return VM_FAULT_NOPAGE;
 }
@@ -105,14 +109,14 @@ export function insertPfnRun(mm: MmStruct, start: number, end: number, pfn: numb
   mm.pgtables.fillPtes(start, end, pfn);
 }
 
-/** vmf_insert_pfn_pmd(): map the 2 MiB block holding addr (a leaf in an empty PMD slot). */
+/** vmf_insert_pfn_pmd(): map the PMD-sized block holding addr (a leaf in an empty PMD slot). */
 export function insertPfnPmd(mm: MmStruct, addr: number, pfn: number): number {
   const pmdt = mm.pgtables.pmdAlloc(addr);
   mm.pgtables.setPmdLeaf(pmdt, addr, pfn);
   return VM_FAULT_NOPAGE;
 }
 
-/** vmf_insert_pfn_pud(): map the 1 GiB block holding addr. */
+/** vmf_insert_pfn_pud(): map the PUD-sized block holding addr. */
 export function insertPfnPud(mm: MmStruct, addr: number, pfn: number): number {
   mm.pgtables.setPudLeaf(addr, pfn);
   return VM_FAULT_NOPAGE;
@@ -154,17 +158,17 @@ export function touchRange(mm: MmStruct, start: number, end: number, byRuns = tr
     while (p < segEnd) {
       const g = pt.pudSlot(p);
       if (typeof g === 'number') {
-        p = nextBoundary(p, PUD_PAGES, segEnd);
+        p = nextBoundary(p, pt.pudPages, segEnd);
         continue;
       }
       if (g !== undefined) {
-        const k = g.kind[Math.floor(p / PMD_PAGES) % 512];
+        const k = g.kind[Math.floor(p / pt.pmdPages) % pt.n];
         if (k === SLOT_LEAF) {
-          p = nextBoundary(p, PMD_PAGES, segEnd);
+          p = nextBoundary(p, pt.pmdPages, segEnd);
           continue;
         }
         if (k !== SLOT_NONE) {
-          p = scanPtes(g, p, nextBoundary(p, PMD_PAGES, segEnd), mm, vma, st, byRuns);
+          p = scanPtes(g, p, nextBoundary(p, pt.pmdPages, segEnd), mm, vma, st, byRuns);
           if (p < 0) return { ...st, signal: 'SIGBUS', signalAt: -p - 1 };
           continue;
         }
@@ -189,8 +193,9 @@ function nextBoundary(p: number, size: number, limit: number): number {
  * page by page otherwise (the reference the runs are tested against).
  */
 function scanPtes(t: PmdTable, p: number, end: number, mm: MmStruct, vma: Vma, st: FaultStats, byRuns: boolean): number {
-  const base = Math.floor(p / PMD_PAGES) * PMD_PAGES;
-  const s = (base / PMD_PAGES) % 512;
+  const pmdPages = mm.pgtables.pmdPages;
+  const base = Math.floor(p / pmdPages) * pmdPages;
+  const s = (base / pmdPages) % mm.pgtables.n;
   const ops = vma.ops!;
   const run = byRuns ? ops.faultRun : undefined;
   const stop = end - base;

@@ -5,18 +5,20 @@ import { GapTree } from './gap-tree.js';
 import { PageTables } from './pgtable.js';
 import { Vma, VM_GROWSDOWN, VM_SHADOW_STACK } from './vma.js';
 import type { MmConfig } from './config.js';
-import type { ArchOps } from '../arch/x86_64.js';
+import type { Arch } from '../arch/arch.js';
 import type { KFile } from '../fs/file.js';
 
-function ceilPages(bytes: bigint): number {
-  return Number((bytes + 4095n) >> 12n);
+/** bytes in pages of 2^shift bytes, rounded up */
+function ceilPages(bytes: bigint, shift: number): number {
+  return Number((bytes + (1n << BigInt(shift)) - 1n) >> BigInt(shift));
 }
 
 export class MmStruct {
-  readonly tree = new GapTree();
-  readonly pgtables = new PageTables();
+  readonly tree: GapTree;
+  readonly pgtables: PageTables;
   readonly config: MmConfig;
-  readonly arch: ArchOps;
+  /** the architecture, as data: page size and table geometry, the layout hooks */
+  readonly arch: Arch;
   /** MMF_TOPDOWN */
   readonly topdown: boolean;
   readonly mmapBase: number;
@@ -46,19 +48,22 @@ export class MmStruct {
   /** Scratch list for vms_gather_munmap_vmas(). */
   readonly gathered: Vma[] = [];
 
-  constructor(config: MmConfig, arch: ArchOps) {
+  constructor(config: MmConfig, arch: Arch) {
     this.config = config;
     this.arch = arch;
+    this.tree = new GapTree(arch.pages2_64);
+    this.pgtables = new PageTables(arch);
     const bases = arch.mmapBases(config.rlimitStack, config.stackGuardGap, config.randomize ? config.mmapRnd : null);
-    this.topdown = !config.legacyLayout;
+    const legacy = arch.mmapIsLegacy ? arch.mmapIsLegacy(config.rlimitStack, config.legacyLayout) : config.legacyLayout;
+    this.topdown = !legacy;
     this.mmapLegacyBase = bases.legacyBase;
-    this.mmapBase = config.legacyLayout ? bases.legacyBase : bases.base;
+    this.mmapBase = legacy ? bases.legacyBase : bases.base;
     this.taskSize = arch.taskSize(config.la57);
     this.taskSizeMax = this.taskSize;
     const minAddr = config.dacMmapMinAddr > config.lsmMmapMinAddr ? config.dacMmapMinAddr : config.lsmMmapMinAddr;
-    this.mmapMinAddr = ceilPages(minAddr);
-    this.dacMmapMinAddr = ceilPages(config.dacMmapMinAddr);
-    this.stackGuardGap = ceilPages(config.stackGuardGap);
+    this.mmapMinAddr = ceilPages(minAddr, arch.pageShift);
+    this.dacMmapMinAddr = ceilPages(config.dacMmapMinAddr, arch.pageShift);
+    this.stackGuardGap = ceilPages(config.stackGuardGap, arch.pageShift);
     this.compat = config.compat;
   }
 

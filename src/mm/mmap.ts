@@ -7,7 +7,6 @@ import type { KFile } from '../fs/file.js';
 import { shmemGetUnmappedArea } from '../fs/shmem.js';
 import { thpGetUnmappedAreaVmflags, thpGetUnmappedAreaAligned } from './huge.js';
 import { getUnmappedAreaByLeaf } from './mapping-order.js';
-import { PMD_PAGES } from './pgtable.js';
 import { gatherMunmapVmas } from './vma-ops.js';
 import { canMergeAfter, canMergeBefore, anonVmaCompatible } from './vma-merge.js';
 import {
@@ -16,10 +15,10 @@ import {
 } from './vma.js';
 import {
   MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_LOCKED, MAP_NONBLOCK, MAP_NORESERVE,
-  MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_TYPE, LEGACY_MAP_MASK,
-  EBADF, EEXIST, EINVAL, ENOMEM, EOVERFLOW, EOPNOTSUPP, EPERM,
+  MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_TYPE, LEGACY_MAP_MASK_COMMON,
+  EBADF, EEXIST, EINVAL, ENOMEM, EOVERFLOW, EOPNOTSUPP, EPERM, MAX_ERRNO,
 } from './uapi.js';
-import { PAGES_2_64, pageAlignUp, type Split } from '../lib/u64.js';
+import { pageAlignUp, type Split } from '../lib/u64.js';
 
 /** Makes the shmem file behind a MAP_SHARED|MAP_ANONYMOUS mapping (shmem_zero_setup). */
 export type ShmemZeroSetup = (mm: MmStruct, pages: number) => KFile;
@@ -47,7 +46,7 @@ function doMmap(mm: MmStruct, file: KFile | null, addrIn: Split, lenIn: Split, p
     if (hint !== 0 && hint < mm.mmapMinAddr) hint = mm.mmapMinAddr;
   }
   const len = pageAlignUp(lenIn);
-  if (len >= PAGES_2_64) return -ENOMEM; // PAGE_ALIGN wrapped to 0
+  if (len >= mm.arch.pages2_64) return -ENOMEM; // PAGE_ALIGN wrapped to 0
   // pgoff + (len >> PAGE_SHIFT) cannot wrap: both are below 2^52.
   if (mm.mapCount > mm.config.maxMapCount) return -ENOMEM;
 
@@ -64,14 +63,15 @@ function doMmap(mm: MmStruct, file: KFile | null, addrIn: Split, lenIn: Split, p
 
   if (file !== null) {
     // file_mmap_ok(): offset + length within MAX_LFS_FILESIZE (2^63 - 1)
-    if (pgoff + len >= 2 ** 51) return -EOVERFLOW;
+    if (pgoff + len >= 2 ** (63 - mm.arch.pageShift)) return -EOVERFLOW;
     // switch (flags & MAP_TYPE) with the kernel's fall-throughs:
     // MAP_SHARED → MAP_SHARED_VALIDATE → MAP_PRIVATE
     const type = flags & MAP_TYPE;
     if (type !== MAP_SHARED && type !== MAP_SHARED_VALIDATE && type !== MAP_PRIVATE) return -EINVAL;
-    if (type === MAP_SHARED) flags &= LEGACY_MAP_MASK; // unknown flags are dropped quietly
+    const legacy = LEGACY_MAP_MASK_COMMON | mm.arch.legacyMapFlags;
+    if (type === MAP_SHARED) flags &= legacy; // unknown flags are dropped quietly
     if (type !== MAP_PRIVATE) {
-      if (flags & ~LEGACY_MAP_MASK) return -EOPNOTSUPP;
+      if (flags & ~legacy) return -EOPNOTSUPP;
       // Files are open read-write here, so VM_MAYWRITE and VM_SHARED stay.
       vmFlags |= VM_SHARED | VM_MAYSHARE;
     }
@@ -114,7 +114,7 @@ export function getUnmappedArea(mm: MmStruct, file: KFile | null, addrPg: number
     r = fop.getUnmappedArea(mm, file, addrPg, len, pgoff, flags);
   } else if (file === null && flags & MAP_SHARED) {
     r = shmemGetUnmappedArea(mm, null, addrPg, len, 0, flags);
-  } else if ((file === null || (mm.config.thpAlignFilesWithoutHook && !fop?.getMappingOrder && !fop?.getMaxMappingOrder)) && mm.config.thp && addrPg === 0 && addrSub === 0 && len % PMD_PAGES === 0) {
+  } else if ((file === null || (mm.config.thpAlignFilesWithoutHook && !fop?.getMappingOrder && !fop?.getMaxMappingOrder)) && mm.config.thp && addrPg === 0 && addrSub === 0 && len % mm.arch.pmdPages === 0) {
     // (a series backported to 6.12 consults the file's order first: v2's mmap_should_align)
     r = thpGetUnmappedAreaVmflags(mm, file, 0, len, file === null ? 0 : pgoff, flags, vmFlags);
   } else if (fop?.getMaxMappingOrder && mm.config.thp && addrPg === 0 && addrSub === 0) {
@@ -123,7 +123,7 @@ export function getUnmappedArea(mm: MmStruct, file: KFile | null, addrPg: number
     // the v2 series (mmap_should_align): a hint-less mapping of a file that reports an
     // order is placed with VA ≡ pgoff modulo PAGE_SIZE << order; order 0 pads by one page
     let order = fop.getMappingOrder(mm, file!, pgoff, len);
-    if (order < 0 || order >= 52) order = 0; // negative, or PAGE_SIZE << order overflows
+    if (order < 0 || order >= 64 - mm.arch.pageShift) order = 0; // negative, or PAGE_SIZE << order overflows
     r = thpGetUnmappedAreaAligned(mm, file, 0, len, pgoff, flags, 2 ** order, vmFlags);
     if (r === 0) r = mm.getUnmappedAreaVmflags(file, 0, len, pgoff, flags, vmFlags);
   } else {
@@ -133,8 +133,8 @@ export function getUnmappedArea(mm: MmStruct, file: KFile | null, addrPg: number
   let sub = 0;
   if (flags & MAP_FIXED) {
     sub = addrSub;
-    // IS_ERR_VALUE(): the last 4095 bytes of the address space read as an error code
-    if (r === PAGES_2_64 - 1 && sub !== 0) return -(4096 - sub);
+    // IS_ERR_VALUE(): the last MAX_ERRNO bytes of the address space read as an error code
+    if (r === mm.arch.pages2_64 - 1 && sub !== 0 && mm.arch.pageSize - sub <= MAX_ERRNO) return -(mm.arch.pageSize - sub);
   }
   if (r > mm.taskSize - len || (r === mm.taskSize - len && sub !== 0)) return -ENOMEM;
   if (sub !== 0) return -EINVAL;

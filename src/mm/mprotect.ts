@@ -6,7 +6,7 @@ import { Vma, VM_ACCESS_FLAGS, VM_ACCOUNT, VM_HUGETLB, VM_NORESERVE, VM_SHARED, 
 import { canMergeAfter, canMergeBefore, anonVmaCompatible } from './vma-merge.js';
 import { splitVma } from './vma-ops.js';
 import { EACCES, EINVAL, ENOMEM } from './uapi.js';
-import { PAGES_2_64, pageAlignUp, type Split } from '../lib/u64.js';
+import { pageAlignUp, type Split } from '../lib/u64.js';
 
 /** sys_mprotect() → do_mprotect_pkey(). VMAs before a hole keep their new protection. */
 export function sysMprotect(mm: MmStruct, startIn: Split, lenIn: Split, prot: number): number {
@@ -15,7 +15,7 @@ export function sysMprotect(mm: MmStruct, startIn: Split, lenIn: Split, prot: nu
   const start = startIn.pg;
   const len = pageAlignUp(lenIn);
   const end = start + len;
-  if (len >= PAGES_2_64 || end >= PAGES_2_64) return -ENOMEM; // end <= start: wrapped
+  if (len >= mm.arch.pages2_64 || end >= mm.arch.pages2_64) return -ENOMEM; // end <= start: wrapped
   if (prot & ~7) return -EINVAL; // arch_validate_prot(); PROT_SEM etc. are not modelled
 
   let vma = mm.findVmaIntersection(start, end);

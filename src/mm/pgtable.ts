@@ -1,14 +1,12 @@
-// Page tables of one address space: x86_64 4-level paging seen from the PUD level down.
-// A 1 GiB PUD slot is empty, a PUD leaf, or a PMD table; a 2 MiB PMD slot is empty, a PMD
-// leaf, or a PTE table; a PTE table records which 4 KiB entries are present. Tables are
+// Page tables of one address space, seen from the PUD level down, in the arch's geometry
+// (x86_64: 512 entries, 1 GiB PUD and 2 MiB PMD entries, 4 KiB pages; arm64 64K: 8192
+// entries, 4 TiB and 512 MiB). A PUD slot is empty, a PUD leaf, or a PMD table; a PMD
+// slot is empty, a PMD leaf, or a PTE table; a PTE table records which entries are present. Tables are
 // shared by every VMA that overlaps their range, as real page tables are — which is why a
 // neighbour's table in the same 1 GiB stops a later 1 GiB fault from being tried at all.
 // Addresses are page numbers; leaves remember the pfn they map.
 
-export const PMD_ORDER = 9;
-export const PUD_ORDER = 18;
-export const PMD_PAGES = 1 << PMD_ORDER;
-export const PUD_PAGES = 1 << PUD_ORDER;
+import type { ArchGeometry } from '../arch/arch.js';
 
 /** What a 2 MiB slot of a PMD table holds. */
 export const SLOT_NONE = 0;
@@ -16,7 +14,8 @@ export const SLOT_LEAF = 1;
 export const SLOT_TABLE = 2;
 
 /**
- * A PMD table: 512 slots of 2 MiB, each empty, a PMD leaf, or a PTE table, kept as columns
+ * A PMD table: one slot per PMD entry (512 of 2 MiB on x86_64), each empty, a PMD leaf,
+ * or a PTE table, kept as columns
  * (no object per PTE table). A PTE table filled by one linear run of faults (the common
  * case: a device mapping touched in order) is kept as that run: entries [lo, hi) present,
  * entry lo mapping `pfn`. Any other content switches that table to one entry per slot
@@ -25,20 +24,30 @@ export const SLOT_TABLE = 2;
  */
 export class PmdTable {
   /** SLOT_NONE, SLOT_LEAF or SLOT_TABLE, per slot */
-  readonly kind = new Uint8Array(512);
+  readonly kind: Uint8Array;
   /** a leaf: its pfn; a PTE table in run form: the pfn entry lo maps */
-  readonly pfn = new Float64Array(512);
-  readonly lo = new Uint16Array(512);
-  readonly hi = new Uint16Array(512);
-  /** present entries of each PTE table */
-  readonly present = new Uint16Array(512);
+  readonly pfn: Float64Array;
+  /** run bounds and present entries of each PTE table (at most 8192: 64K pages) */
+  readonly lo: Uint16Array;
+  readonly hi: Uint16Array;
+  readonly present: Uint16Array;
   /** a PTE table not in run form: pfn + 1 per entry, 0 when none */
-  readonly ent: (Float64Array | null)[] = new Array<Float64Array | null>(512).fill(null);
+  readonly ent: (Float64Array | null)[];
   /** slots that are not empty */
   used = 0;
   /** PMD leaves, and present PTEs over all PTE tables */
   leafCount = 0;
   ptes = 0;
+
+  /** n: entries per table (PTRS_PER_PMD = PTRS_PER_PTE) */
+  constructor(readonly n: number) {
+    this.kind = new Uint8Array(n);
+    this.pfn = new Float64Array(n);
+    this.lo = new Uint16Array(n);
+    this.hi = new Uint16Array(n);
+    this.present = new Uint16Array(n);
+    this.ent = new Array<Float64Array | null>(n).fill(null);
+  }
 
   /** The pfn entry i of slot s's PTE table maps, or -1 when it is empty. */
   get(s: number, i: number): number {
@@ -73,7 +82,7 @@ export class PmdTable {
 
   /** Present entries of slot s in [a, b). */
   count(s: number, a: number, b: number): number {
-    if (a === 0 && b === 512) return this.present[s];
+    if (a === 0 && b === this.n) return this.present[s];
     const e = this.ent[s];
     if (e === null) {
       const x = a > this.lo[s] ? a : this.lo[s];
@@ -193,7 +202,7 @@ export class PmdTable {
   }
 
   private toEntries(s: number): void {
-    const e = new Float64Array(512);
+    const e = new Float64Array(this.n);
     const lo = this.lo[s];
     const pfn = this.pfn[s];
     for (let i = lo; i < this.hi[s]; i++) e[i] = pfn + (i - lo) + 1;
@@ -209,7 +218,11 @@ export interface LeafCount {
 }
 
 export class PageTables {
-  /** per 1 GiB slot (address >> 30): a PMD table or a PUD leaf pfn */
+  /** entries per table, and the pages one PMD and one PUD entry map */
+  readonly n: number;
+  readonly pmdPages: number;
+  readonly pudPages: number;
+  /** per PUD slot (page >> pudOrder): a PMD table or a PUD leaf pfn */
   readonly pud = new Map<number, PmdTable | number>();
   /** page-table pages in use below the PUD level (PMD tables + PTE tables) */
   tables = 0;
@@ -217,9 +230,15 @@ export class PageTables {
   private cacheBlock = -1;
   private cachePmd: PmdTable | null = null;
 
+  constructor(geo: ArchGeometry) {
+    this.n = geo.ptrsPerTable;
+    this.pmdPages = geo.pmdPages;
+    this.pudPages = geo.pudPages;
+  }
+
   /** The PMD table whose slot for pg holds a PTE table, allocating both as needed. */
   pteFor(pg: number): PmdTable {
-    const b = Math.floor(pg / PMD_PAGES);
+    const b = Math.floor(pg / this.pmdPages);
     if (b === this.cacheBlock) return this.cachePmd!;
     const t = this.pmdAlloc(pg);
     this.pteAlloc(t, pg);
@@ -229,15 +248,15 @@ export class PageTables {
   }
 
   pudSlot(pg: number): PmdTable | number | undefined {
-    return this.pud.get(Math.floor(pg / PUD_PAGES));
+    return this.pud.get(Math.floor(pg / this.pudPages));
   }
 
   /** pmd_alloc(): the PMD table for pg's 1 GiB slot, allocated when the slot is empty. */
   pmdAlloc(pg: number): PmdTable {
-    const k = Math.floor(pg / PUD_PAGES);
+    const k = Math.floor(pg / this.pudPages);
     let e = this.pud.get(k);
     if (e === undefined) {
-      e = new PmdTable();
+      e = new PmdTable(this.n);
       this.pud.set(k, e);
       this.tables++;
     }
@@ -247,7 +266,7 @@ export class PageTables {
 
   /** pte_alloc(): a PTE table in pg's 2 MiB slot of t. */
   pteAlloc(t: PmdTable, pg: number): void {
-    const s = Math.floor(pg / PMD_PAGES) % 512;
+    const s = Math.floor(pg / this.pmdPages) % this.n;
     const k = t.kind[s];
     if (k === SLOT_NONE) {
       t.newTable(s);
@@ -262,10 +281,10 @@ export class PageTables {
   fillPtes(start: number, end: number, pfn: number): void {
     let p = start;
     while (p < end) {
-      const base = Math.floor(p / PMD_PAGES) * PMD_PAGES;
-      const stop = base + PMD_PAGES < end ? base + PMD_PAGES : end;
+      const base = Math.floor(p / this.pmdPages) * this.pmdPages;
+      const stop = base + this.pmdPages < end ? base + this.pmdPages : end;
       const t = this.pteFor(p);
-      const s = (base / PMD_PAGES) % 512;
+      const s = (base / this.pmdPages) % this.n;
       let i = p - base;
       const j = stop - base;
       while (i < j) {
@@ -281,41 +300,41 @@ export class PageTables {
 
   setPudLeaf(pg: number, pfn: number): void {
     this.cacheBlock = -1;
-    this.pud.set(Math.floor(pg / PUD_PAGES), pfn);
+    this.pud.set(Math.floor(pg / this.pudPages), pfn);
   }
 
   setPmdLeaf(t: PmdTable, pg: number, pfn: number): void {
-    t.setLeaf(Math.floor(pg / PMD_PAGES) % 512, pfn);
+    t.setLeaf(Math.floor(pg / this.pmdPages) % this.n, pfn);
   }
 
   /** The leaves that cover [start, end) (page numbers): one TLB entry each. */
   leaves(start: number, end: number): LeafCount {
     const c: LeafCount = { pud: 0, pmd: 0, pte: 0 };
-    for (let g = Math.floor(start / PUD_PAGES); g * PUD_PAGES < end; g++) {
+    for (let g = Math.floor(start / this.pudPages); g * this.pudPages < end; g++) {
       const e = this.pud.get(g);
       if (e === undefined) continue;
       if (typeof e === 'number') {
         c.pud++;
         continue;
       }
-      const gs = g * PUD_PAGES;
-      if (start <= gs && end >= gs + PUD_PAGES) {
+      const gs = g * this.pudPages;
+      if (start <= gs && end >= gs + this.pudPages) {
         c.pmd += e.leafCount;
         c.pte += e.ptes;
         continue;
       }
       const lo = Math.max(start, gs);
-      const hi = Math.min(end, gs + PUD_PAGES);
-      for (let m = Math.floor(lo / PMD_PAGES); m * PMD_PAGES < hi; m++) {
-        const s = m % 512;
+      const hi = Math.min(end, gs + this.pudPages);
+      for (let m = Math.floor(lo / this.pmdPages); m * this.pmdPages < hi; m++) {
+        const s = m % this.n;
         const k = e.kind[s];
         if (k === SLOT_NONE) continue;
         if (k === SLOT_LEAF) {
           c.pmd++;
           continue;
         }
-        const a = Math.max(lo, m * PMD_PAGES) - m * PMD_PAGES;
-        const b = Math.min(hi, (m + 1) * PMD_PAGES) - m * PMD_PAGES;
+        const a = Math.max(lo, m * this.pmdPages) - m * this.pmdPages;
+        const b = Math.min(hi, (m + 1) * this.pmdPages) - m * this.pmdPages;
         c.pte += e.count(s, a, b);
       }
     }
@@ -331,29 +350,29 @@ export class PageTables {
     this.cacheBlock = -1;
     let pudSplit = 0;
     let pmdSplit = 0;
-    for (let g = Math.floor(start / PUD_PAGES); g * PUD_PAGES < end; g++) {
+    for (let g = Math.floor(start / this.pudPages); g * this.pudPages < end; g++) {
       const e = this.pud.get(g);
       if (e === undefined) continue;
-      const gs = g * PUD_PAGES;
+      const gs = g * this.pudPages;
       if (typeof e === 'number') {
-        if (start > gs || end < gs + PUD_PAGES) pudSplit++;
+        if (start > gs || end < gs + this.pudPages) pudSplit++;
         this.pud.delete(g);
         continue;
       }
       if (e.leafCount === 0 && e.ptes === 0) continue;
       const lo = Math.max(start, gs);
-      const hi = Math.min(end, gs + PUD_PAGES);
-      for (let m = Math.floor(lo / PMD_PAGES); m * PMD_PAGES < hi; m++) {
-        const s = m % 512;
+      const hi = Math.min(end, gs + this.pudPages);
+      for (let m = Math.floor(lo / this.pmdPages); m * this.pmdPages < hi; m++) {
+        const s = m % this.n;
         const k = e.kind[s];
         if (k === SLOT_NONE) continue;
-        const ms = m * PMD_PAGES;
+        const ms = m * this.pmdPages;
         if (k === SLOT_LEAF) {
-          if (lo > ms || hi < ms + PMD_PAGES) pmdSplit++;
+          if (lo > ms || hi < ms + this.pmdPages) pmdSplit++;
           e.clearSlot(s);
           continue;
         }
-        e.clear(s, Math.max(lo, ms) - ms, Math.min(hi, ms + PMD_PAGES) - ms);
+        e.clear(s, Math.max(lo, ms) - ms, Math.min(hi, ms + this.pmdPages) - ms);
       }
     }
     return { pudSplit, pmdSplit };
@@ -367,32 +386,32 @@ export class PageTables {
   freePgtables(start: number, end: number, floor: number, ceiling: number): void {
     this.cacheBlock = -1;
     // PTE tables: whole 2 MiB blocks inside [round_up(floor), round_down(ceiling))
-    let lo = Math.floor(start / PMD_PAGES) * PMD_PAGES;
-    if (lo < floor) lo += PMD_PAGES;
-    let hi = Math.ceil(end / PMD_PAGES) * PMD_PAGES;
+    let lo = Math.floor(start / this.pmdPages) * this.pmdPages;
+    if (lo < floor) lo += this.pmdPages;
+    let hi = Math.ceil(end / this.pmdPages) * this.pmdPages;
     if (ceiling !== 0) {
-      const c = Math.floor(ceiling / PMD_PAGES) * PMD_PAGES;
-      if (hi > c) hi -= PMD_PAGES;
+      const c = Math.floor(ceiling / this.pmdPages) * this.pmdPages;
+      if (hi > c) hi -= this.pmdPages;
     }
-    for (let m = lo / PMD_PAGES; m * PMD_PAGES < hi; m++) {
-      const e = this.pud.get(Math.floor((m * PMD_PAGES) / PUD_PAGES));
+    for (let m = lo / this.pmdPages; m * this.pmdPages < hi; m++) {
+      const e = this.pud.get(Math.floor((m * this.pmdPages) / this.pudPages));
       if (e === undefined || typeof e === 'number') continue;
-      if (e.kind[m % 512] === SLOT_TABLE) {
-        e.clearSlot(m % 512);
+      if (e.kind[m % this.n] === SLOT_TABLE) {
+        e.clearSlot(m % this.n);
         this.tables--;
       }
     }
     // PMD tables (free_pmd_range): a 1 GiB block that starts at or above floor, where the
     // freed part ends at or below ceiling rounded down to 1 GiB
-    const pudCeiling = ceiling === 0 ? 0 : Math.floor(ceiling / PUD_PAGES) * PUD_PAGES;
-    for (let g = Math.floor(start / PUD_PAGES); g * PUD_PAGES < end; g++) {
-      const gs = g * PUD_PAGES;
+    const pudCeiling = ceiling === 0 ? 0 : Math.floor(ceiling / this.pudPages) * this.pudPages;
+    for (let g = Math.floor(start / this.pudPages); g * this.pudPages < end; g++) {
+      const gs = g * this.pudPages;
       if (gs < floor) continue;
-      if (ceiling !== 0 && (pudCeiling === 0 || Math.min(end, gs + PUD_PAGES) > pudCeiling)) continue;
+      if (ceiling !== 0 && (pudCeiling === 0 || Math.min(end, gs + this.pudPages) > pudCeiling)) continue;
       const e = this.pud.get(g);
       if (e === undefined || typeof e === 'number') continue;
       // any PTE tables still hanging here belong to the range being freed
-      for (let s = 0; s < 512; s++) if (e.kind[s] === SLOT_TABLE) this.tables--;
+      for (let s = 0; s < this.n; s++) if (e.kind[s] === SLOT_TABLE) this.tables--;
       this.pud.delete(g);
       this.tables--;
     }

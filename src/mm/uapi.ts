@@ -11,7 +11,9 @@ export const MAP_SHARED_VALIDATE = 0x03;
 export const MAP_TYPE = 0x0f;
 export const MAP_FIXED = 0x10;
 export const MAP_ANONYMOUS = 0x20;
+/** x86 only (arch/x86 uapi); other arches leave 0x40 and 0x80 undefined */
 export const MAP_32BIT = 0x40;
+export const MAP_ABOVE4G = 0x80;
 export const MAP_GROWSDOWN = 0x100;
 export const MAP_DENYWRITE = 0x800;
 export const MAP_EXECUTABLE = 0x1000;
@@ -25,11 +27,17 @@ export const MAP_SYNC = 0x80000;
 export const MAP_FIXED_NOREPLACE = 0x100000;
 export const MAP_UNINITIALIZED = 0x4000000;
 
-/** LEGACY_MAP_MASK (include/linux/mman.h): what MAP_SHARED_VALIDATE accepts on any file. */
-export const LEGACY_MAP_MASK =
+/**
+ * LEGACY_MAP_MASK (include/linux/mman.h) without the arch's own flags: with them
+ * (Arch.legacyMapFlags: MAP_32BIT | MAP_ABOVE4G on x86, nothing on arm64) it is what
+ * MAP_SHARED_VALIDATE accepts on any file.
+ */
+export const LEGACY_MAP_MASK_COMMON =
   MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE | MAP_EXECUTABLE |
   MAP_UNINITIALIZED | MAP_GROWSDOWN | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK |
-  MAP_STACK | MAP_HUGETLB | MAP_32BIT | 0x80 /* MAP_ABOVE4G */ | (0x3f << 26) /* MAP_HUGE_* */;
+  MAP_STACK | MAP_HUGETLB | (0x3f << 26) /* MAP_HUGE_* */;
+/** LEGACY_MAP_MASK of x86_64 */
+export const LEGACY_MAP_MASK = LEGACY_MAP_MASK_COMMON | MAP_32BIT | MAP_ABOVE4G;
 
 export const EPERM = 1;
 export const EBADF = 9;
@@ -72,3 +80,6 @@ const STRERROR: Record<number, string> = {
 export function strerror(e: number): string {
   return STRERROR[e] ?? `Unknown error ${e}`;
 }
+
+/** MAX_ERRNO: the top 4095 values of an address are error codes (IS_ERR_VALUE). */
+export const MAX_ERRNO = 4095;

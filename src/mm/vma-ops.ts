@@ -2,24 +2,25 @@
 
 import type { MmStruct } from './mm.js';
 import type { Vma } from './vma.js';
-import { PMD_PAGES, SLOT_LEAF } from './pgtable.js';
+import { SLOT_LEAF } from './pgtable.js';
 
 /**
  * vma_adjust_trans_huge() at a split address: a PMD leaf across it is zapped whole (the
- * rest refaults); inside a PUD leaf, a split that is not 2 MiB aligned walks the PUD leaf
+ * rest refaults); inside a PUD leaf, a split that is not PMD aligned walks the PUD leaf
  * as if it were a PMD table (split_huge_pmd_address → mm_find_pmd) — a kernel oops.
  */
 function splitHugeAt(mm: MmStruct, addr: number): void {
   const pt = mm.pgtables;
+  const pmd = pt.pmdPages;
   const slot = pt.pudSlot(addr);
   if (slot === undefined) return;
   if (typeof slot === 'number') {
-    if (addr % PMD_PAGES !== 0 && mm.config.hazards.pudSplit) mm.hazard = 'pmd-split-in-pud-leaf';
+    if (addr % pmd !== 0 && mm.config.hazards.pudSplit) mm.hazard = 'pmd-split-in-pud-leaf';
     return;
   }
-  if (slot.kind[Math.floor(addr / PMD_PAGES) % 512] === SLOT_LEAF && addr % PMD_PAGES !== 0) {
-    const b = Math.floor(addr / PMD_PAGES) * PMD_PAGES;
-    pt.zap(b, b + PMD_PAGES);
+  if (slot.kind[Math.floor(addr / pmd) % pt.n] === SLOT_LEAF && addr % pmd !== 0) {
+    const b = Math.floor(addr / pmd) * pmd;
+    pt.zap(b, b + pmd);
   }
 }
 

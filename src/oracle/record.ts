@@ -144,7 +144,7 @@ function checkAddr(a: string, index: number): string {
   return checkHex(a, 'address');
 }
 
-function encodeOps(files: TraceFile[], ops: TraceOp[]): string {
+export function encodeOps(files: TraceFile[], ops: TraceOp[]): string {
   const lines: string[] = [];
   const fileIndex = new Map<string, number>();
   files.forEach((f, i) => {
@@ -211,9 +211,9 @@ export function mapsLineToVma(line: string, ours: Map<string, string>): TraceVma
   };
 }
 
-type RawResult = { kind: 'ret'; value: bigint } | { kind: 'errno'; name: string } | { kind: 'skipped' };
+export type RawResult = { kind: 'ret'; value: bigint } | { kind: 'errno'; name: string } | { kind: 'skipped' };
 
-interface RawOutput {
+export interface RawOutput {
   filePaths: Map<string, string>; // id -> path
   initial: string[];
   final: string[];
@@ -224,7 +224,7 @@ interface RawOutput {
   aslr: Record<string, string>;
 }
 
-function parseOutput(out: string, nOps: number): RawOutput {
+export function parseOutput(out: string, nOps: number): RawOutput {
   const lines = out.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   const raw: RawOutput = { filePaths: new Map(), initial: [], final: [], results: new Array(nOps), ns: new Array(nOps), env: {}, aslr: {} };
@@ -281,7 +281,7 @@ function rlimitStackHex(): string {
 }
 
 /** Rewrites the kept ops: drops skipped ones, renumbers `@K` references. */
-function dropSkipped(ops: TraceOp[], raw: RawResult[]): { ops: TraceOp[]; results: TraceResult[]; keptIndex: number[] } {
+export function dropSkipped(ops: TraceOp[], raw: RawResult[]): { ops: TraceOp[]; results: TraceResult[]; keptIndex: number[] } {
   const newIndex: number[] = new Array(ops.length).fill(-1);
   const keptIndex: number[] = [];
   const outOps: TraceOp[] = [];

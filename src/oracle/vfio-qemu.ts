@@ -31,6 +31,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseDevice } from '../devices/device.js';
 import {
   type MmapFlagName,
@@ -111,7 +112,7 @@ const BAR2 = 2n << REGION_SHIFT;
 
 const hex = hexU64;
 
-class OracleError extends Error {}
+export class OracleError extends Error {}
 
 function fail(msg: string): never {
   throw new OracleError(`pfnmap vfio oracle: ${msg}`);
@@ -160,7 +161,7 @@ function checkTools(): { busybox: string } {
 // ---- kernel packages ------------------------------------------------------------
 
 /** The Debian mirror this machine uses (from /etc/apt/sources.list{,.d}). */
-function debianMirror(): string {
+export function debianMirror(): string {
   const texts: string[] = [];
   try { texts.push(fs.readFileSync('/etc/apt/sources.list', 'utf8')); } catch { /* absent */ }
   try {
@@ -241,10 +242,10 @@ interface KernelFiles {
 }
 
 /** Name of a module as the kernel sees it (dashes become underscores). */
-const modName = (file: string): string => path.basename(file).replace(/\.ko(\.(xz|zst|gz))?$/, '').replace(/-/g, '_');
+export const modName = (file: string): string => path.basename(file).replace(/\.ko(\.(xz|zst|gz))?$/, '').replace(/-/g, '_');
 
 /** The `depends=` entry of a module's .modinfo section. */
-function moduleDepends(ko: Buffer): string[] {
+export function moduleDepends(ko: Buffer): string[] {
   const key = Buffer.from('\0depends=');
   const at = ko.indexOf(key);
   if (at < 0) return [];
@@ -253,7 +254,7 @@ function moduleDepends(ko: Buffer): string[] {
   return v === '' ? [] : v.split(',').map((s) => s.replace(/-/g, '_'));
 }
 
-function decompressModule(file: string, dest: string): void {
+export function decompressModule(file: string, dest: string): void {
   if (file.endsWith('.xz')) sh(`xz -dc ${q(file)} > ${q(dest)}`);
   else if (file.endsWith('.zst')) sh(`zstd -qdc ${q(file)} > ${q(dest)}`);
   else if (file.endsWith('.gz')) sh(`gzip -dc ${q(file)} > ${q(dest)}`);
@@ -465,7 +466,7 @@ function randomScenarios(kernel: string, count: number, seed: number, k: number,
 
 const REL_RE = /^@(\d+)(\^0x[0-9a-f]+)?(?:([+-])(0x[0-9a-f]+))?$/;
 
-function encodeProbeOps(s: Scenario): string {
+export function encodeProbeOps(s: Pick<Scenario, 'name' | 'ops'> & { device: Pick<DeviceSpec, 'bdf'> }): string {
   const lines = [`file v0 vfio-pci ${s.device.bdf}`];
   s.ops.forEach((op, i) => {
     const m = REL_RE.exec(op.addr);
@@ -606,7 +607,7 @@ async function boot(opts: {
 // ---- parsing the probe output --------------------------------------------------------
 
 interface ProbeRegion { index: number; size: bigint; flags: number; offset: bigint }
-interface ProbeOutput {
+export interface ProbeOutput {
   mapsPath: string;
   group: number;
   regions: ProbeRegion[];
@@ -620,7 +621,7 @@ interface ProbeOutput {
   stderr: string[];
 }
 
-function splitScenarios(data: string): Map<string, { lines: string[]; rc: number | null }> {
+export function splitScenarios(data: string): Map<string, { lines: string[]; rc: number | null }> {
   const out = new Map<string, { lines: string[]; rc: number | null }>();
   let cur: { lines: string[]; rc: number | null } | null = null;
   for (const line of data.split('\n')) {
@@ -633,7 +634,7 @@ function splitScenarios(data: string): Map<string, { lines: string[]; rc: number
   return out;
 }
 
-function parseProbe(lines: string[], nOps: number, what: string): ProbeOutput {
+export function parseProbe(lines: string[], nOps: number, what: string): ProbeOutput {
   const p: ProbeOutput = { mapsPath: '', group: -1, regions: [], phys: [], initial: [], final: [], addr: [], results: new Array(nOps), ns: [], env: {}, stderr: [] };
   let section: 'initial' | 'final' | null = null;
   for (const line of lines) {
@@ -676,7 +677,7 @@ function parseProbe(lines: string[], nOps: number, what: string): ProbeOutput {
   return p;
 }
 
-function checkComplete(p: ProbeOutput, nOps: number, what: string): void {
+export function checkComplete(p: ProbeOutput, nOps: number, what: string): void {
   if (p.initial.length === 0 || p.final.length === 0) fail(`${what}: the probe printed no maps${p.stderr.length ? ` (stderr: ${p.stderr.join(' | ')})` : ''}`);
   for (let i = 0; i < nOps; i++) {
     if (!p.results[i]) fail(`${what}: no result for op ${i}`);
@@ -699,7 +700,7 @@ function sizeLabel(n: bigint): string {
   return `${n / 1024n}K`;
 }
 
-function deviceObject(p: ProbeOutput, d: DeviceSpec, source: string): Record<string, unknown> {
+export function deviceObject(p: ProbeOutput, d: Pick<DeviceSpec, 'size' | 'bdf'>, source: string): Record<string, unknown> {
   const regions: Record<string, unknown>[] = [];
   for (const r of [...p.regions].sort((a, b) => a.index - b.index)) {
     const mmap = (r.flags & VFIO_REGION_INFO_FLAG_MMAP) !== 0;
@@ -776,7 +777,7 @@ function toTrace(s: Scenario, p: ProbeOutput, spec: KernelSpec, source: string):
 }
 
 /** Compact JSON: one VMA / op / result per line. */
-function formatTrace(t: Trace): string {
+export function formatTrace(t: Trace): string {
   const lines: string[] = ['{'];
   const entries = Object.entries(t);
   entries.forEach(([k, v], i) => {
@@ -793,7 +794,7 @@ function formatTrace(t: Trace): string {
   return lines.join('\n') + '\n';
 }
 
-function describeResult(op: TraceOp, r: TraceResult): string {
+export function describeResult(op: TraceOp, r: TraceResult): string {
   const rr = r as Record<string, unknown>;
   if ('errno' in rr) return `${op.op} ${rr['errno']}`;
   if ('signal' in rr) return `${op.op} ${rr['signal']}`;
@@ -1041,7 +1042,13 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
+// Run only as a program: src/oracle/arm64-qemu.ts imports the helpers above.
+const isMain = (() => {
+  const arg = process.argv[1];
+  if (arg === undefined) return false;
+  try { return fs.realpathSync(arg) === fs.realpathSync(fileURLToPath(import.meta.url)); } catch { return false; }
+})();
+if (isMain) main().then(
   (code) => process.exit(code),
   (e: unknown) => {
     process.stderr.write(`${e instanceof OracleError ? e.message : (e as Error).stack ?? String(e)}\n`);

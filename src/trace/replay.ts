@@ -52,7 +52,7 @@ export function setUpProcess(t: ValidatedTrace): { mm: MmStruct; files: Map<stri
   for (const f of t.raw.files) {
     const dev = t.devices.get(f.id);
     // device files are opened through the trace's kernel variant (its vfio hooks)
-    if (dev !== undefined) files.set(f.id, openVfioDevice(t.variant, mm.config, dev, f.id));
+    if (dev !== undefined) files.set(f.id, openVfioDevice(t.variant, mm.config, dev, f.id, mm.arch));
     else files.set(f.id, makeFile(f.id, f.kind as FileKind, parseSplit(f.size).pg, mm.config));
   }
   addInitialVmas(mm, t.raw.initial, (id) => files.get(id));

@@ -7,7 +7,7 @@
 import type { Device } from '../devices/device.js';
 import { GlibcRandom } from '../lib/glibc-random.js';
 import { VfioProcess } from './process.js';
-import { REGION_PGOFF_PAGES } from './pci.js';
+import { VFIO_PCI_OFFSET_SHIFT } from './pci.js';
 import { sysMunmap } from '../mm/mmap.js';
 import { strerror, MAP_SHARED, PROT_READ, PROT_WRITE } from '../mm/uapi.js';
 import type { Split } from '../lib/u64.js';
@@ -25,13 +25,16 @@ export interface AlignTestResult {
   exitCode: number;
 }
 
-/** Trailing zero bits of the address of page number `pages` (64 for NULL). */
-const ctzPages = (pages: number) => (pages === 0 ? 64 : 12 + ctzNum(pages));
+/**
+ * The program's own page: it steps offsets and sizes by 4096 and counts pages as size >> 12
+ * whatever the kernel's page size (on a 16K or 64K kernel its unaligned offsets fail).
+ */
+const PROGRAM_PAGE = 4096;
+const PROGRAM_PAGE_SHIFT = 12;
 
 /** The program's alignment demand for a mapping of `bytes`: 12, 21 or 30 bits. */
 const needFor = (bytes: number) => (bytes < 2 ** 21 ? 12 : bytes < 2 ** 30 ? 21 : 30);
 
-const ptr = (pages: number) => (pages === 0 ? '(nil)' : '0x' + pages.toString(16) + '000');
 const hex = (n: number) => n.toString(16);
 
 function ctzNum(n: number): number {
@@ -65,6 +68,13 @@ export function runAlignTest(p: VfioProcess, dev: Device, opts: { loops?: number
   const extra = dev.regions.filter((r) => r.index >= VFIO_PCI_NUM_REGIONS).length;
   say(`Device ${bdf} supports ${VFIO_PCI_NUM_REGIONS + extra} regions, ${VFIO_PCI_NUM_IRQS} irqs`);
   const file = p.openDevice(dev);
+  // addresses come back as page numbers of the kernel's page size
+  const ps = p.mm.arch.pageSize;
+  const shift = p.mm.arch.pageShift;
+  /** trailing zero bits of the address of page number `pages` (64 for NULL) */
+  const ctzPages = (pages: number) => (pages === 0 ? 64 : shift + ctzNum(pages));
+  /** %p of that address */
+  const ptr = (pages: number) => (pages === 0 ? '(nil)' : '0x' + (pages * ps).toString(16));
   const rnd = new GlibcRandom();
   const addr: Split = { pg: 0, sub: 0 };
   const len: Split = { pg: 0, sub: 0 };
@@ -73,10 +83,10 @@ export function runAlignTest(p: VfioProcess, dev: Device, opts: { loops?: number
   const prot = PROT_READ | PROT_WRITE;
   /** mmap(NULL, size, RW, MAP_SHARED, fd, offset) then munmap; the address, or -errno */
   const mapOnce = (size: number, offset: number): number => {
-    len.pg = Math.floor(size / 4096);
-    len.sub = size % 4096;
-    off.pg = Math.floor(offset / 4096);
-    off.sub = offset % 4096;
+    len.pg = Math.floor(size / ps);
+    len.sub = size % ps;
+    off.pg = Math.floor(offset / ps);
+    off.sub = offset % ps;
     const va = p.mmap(addr, len, prot, MAP_SHARED, file, off);
     if (va >= 0) {
       at.pg = va;
@@ -93,11 +103,12 @@ export function runAlignTest(p: VfioProcess, dev: Device, opts: { loops?: number
     const r = dev.regions.find((x) => x.index === i);
     const size = r?.size ?? 0;
     if (size === 0) continue;
-    const regionOffset = i * REGION_PGOFF_PAGES * 4096; // VFIO_PCI_INDEX_TO_OFFSET(i)
+    const regionOffset = i * 2 ** VFIO_PCI_OFFSET_SHIFT; // VFIO_PCI_INDEX_TO_OFFSET(i)
     let flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
-    if (r!.kind === 'bar' && r!.mmap && !r!.io && size >= 4096) flags |= VFIO_REGION_INFO_FLAG_MMAP;
+    // the kernel's flag: a memory BAR vfio-pci lets you mmap, of at least a page
+    if (r!.kind === 'bar' && r!.mmap && !r!.io && size >= ps) flags |= VFIO_REGION_INFO_FLAG_MMAP;
     say(`[BAR${i}]: size 0x${hex(size)}, order ${ctzNum(size)}, offset 0x${hex(regionOffset)}, flags 0x${hex(flags)}`);
-    if (size < 4096 || !(flags & VFIO_REGION_INFO_FLAG_MMAP)) {
+    if (size < PROGRAM_PAGE || !(flags & VFIO_REGION_INFO_FLAG_MMAP)) {
       say('Skipped');
       continue;
     }
@@ -118,11 +129,11 @@ export function runAlignTest(p: VfioProcess, dev: Device, opts: { loops?: number
     }
     say(`[PASS] Minimum alignment ${ctzPages(orMask)}`);
 
-    const pgs = Math.floor(size / 4096);
+    const pgs = Math.floor(size / 2 ** PROGRAM_PAGE_SHIFT);
     if (pgs > 1) {
       // (b) random offsets, mapped to the end of the BAR
       for (let k = 0; k < loops; k++) {
-        const offset = (rnd.next() % pgs) * 4096;
+        const offset = (rnd.next() % pgs) * PROGRAM_PAGE;
         const sz = size - offset;
         let req = ctzNum(orBits(offset, sz));
         req = req > 30 ? 30 : req > 21 ? 21 : 12;
@@ -138,7 +149,7 @@ export function runAlignTest(p: VfioProcess, dev: Device, opts: { loops?: number
 
       // (c) random sizes from offset 0: a failure is reported, never fatal
       for (let k = 0; k < loops; k++) {
-        const unmapped = (rnd.next() % pgs) * 4096;
+        const unmapped = (rnd.next() % pgs) * PROGRAM_PAGE;
         const sz = size - unmapped;
         if (sz === 0) continue;
         const req = needFor(sz);

@@ -22,10 +22,9 @@ import type { MmConfig } from '../mm/config.js';
 import type { Device, DriverName, Region } from '../devices/device.js';
 import { VM_SHARED, VM_IO, VM_PFNMAP, VM_DONTEXPAND, VM_DONTDUMP } from '../mm/vma.js';
 import { VM_FAULT_FALLBACK, VM_FAULT_SIGBUS, insertPfn, insertPfnRun, insertPfnPmd, insertPfnPud, type VmOps } from '../mm/memory.js';
-import { PMD_ORDER, PUD_ORDER } from '../mm/pgtable.js';
 import { EINVAL, EOVERFLOW } from '../mm/uapi.js';
 import {
-  VfioPciDevice, REGION_PGOFF_PAGES, vfioPciCoreMmap, vfioPciCoreGetUnmappedArea, vfioPciCoreGetMappingOrder,
+  VfioPciDevice, vfioPciCoreMmap, vfioPciCoreGetUnmappedArea, vfioPciCoreGetMappingOrder,
 } from './pci.js';
 import type { VfioDeviceOps } from './main.js';
 
@@ -81,15 +80,15 @@ export function nvgraceGpuOps(hugeFault: boolean, hook: VariantDriverHook): Vfio
  * vfio_pci_core_mmap() it does not check VM_SHARED.
  */
 function nvgraceGpuMmap(mm: MmStruct, pdev: VfioPciDevice, vma: Vma, hugeFault: boolean): number {
-  const index = Math.floor(vma.pgoff / REGION_PGOFF_PAGES);
+  const index = Math.floor(vma.pgoff / pdev.regionPages);
   const r = memregion(pdev, index);
   if (r === undefined) return vfioPciCoreMmap(mm, pdev, vma);
-  const pgoff = vma.pgoff % REGION_PGOFF_PAGES;
+  const pgoff = vma.pgoff % pdev.regionPages;
   const reqPages = vma.end - vma.start;
-  if ((pgoff + reqPages) * 4096 > Number.MAX_SAFE_INTEGER) return -EOVERFLOW;
-  if ((pgoff + reqPages) * 4096 > r.memlength!) return -EINVAL;
+  if ((pgoff + reqPages) * pdev.pageSize > Number.MAX_SAFE_INTEGER) return -EOVERFLOW;
+  if ((pgoff + reqPages) * pdev.pageSize > r.memlength!) return -EINVAL;
   vma.flags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
-  const startPfn = r.start / 4096 + pgoff;
+  const startPfn = Math.floor(r.start / pdev.pageSize) + pgoff; // PHYS_PFN(memphys) + pgoff
   if (!hugeFault) {
     // before 9db65489b872: remap_pfn_range() of the whole request, then vm_pgoff = start_pfn
     insertPfnRun(mm, vma.start, vma.end, startPfn);
@@ -123,8 +122,8 @@ function nvgraceMmapOps(pdev: VfioPciDevice): VmOps {
 
 /** PHYS_PFN(memphys) + addr_to_pgoff(vma, addr): the page offset in the region, from memphys. */
 function pfnAt(pdev: VfioPciDevice, vma: Vma, addr: number): number {
-  const r = memregion(pdev, Math.floor(vma.pgoff / REGION_PGOFF_PAGES))!;
-  return r.start / 4096 + (vma.pgoff % REGION_PGOFF_PAGES) + (addr - vma.start);
+  const r = memregion(pdev, Math.floor(vma.pgoff / pdev.regionPages))!;
+  return Math.floor(r.start / pdev.pageSize) + (vma.pgoff % pdev.regionPages) + (addr - vma.start);
 }
 
 /**
@@ -134,14 +133,14 @@ function pfnAt(pdev: VfioPciDevice, vma: Vma, addr: number): number {
  * (the hardware returns ~0 rather than faulting), so a disabled device still maps.
  */
 function nvgraceHugeFault(mm: MmStruct, pdev: VfioPciDevice, vma: Vma, faultAddr: number, order: number): number {
-  if (memregion(pdev, Math.floor(vma.pgoff / REGION_PGOFF_PAGES)) === undefined) return VM_FAULT_SIGBUS;
+  if (memregion(pdev, Math.floor(vma.pgoff / pdev.regionPages)) === undefined) return VM_FAULT_SIGBUS;
   const size = 2 ** order;
   const addr = Math.floor(faultAddr / size) * size;
   const pfn = pfnAt(pdev, vma, addr);
   if (order !== 0 && (addr < vma.start || addr + size > vma.end || pfn % size !== 0)) return VM_FAULT_FALLBACK;
   if (order === 0) return insertPfn(mm, faultAddr, pfn);
-  if (order === PMD_ORDER) return insertPfnPmd(mm, addr, pfn);
-  if (order === PUD_ORDER) return insertPfnPud(mm, addr, pfn);
+  if (order === mm.arch.pmdOrder) return insertPfnPmd(mm, addr, pfn);
+  if (order === mm.arch.pudOrder) return insertPfnPud(mm, addr, pfn);
   return VM_FAULT_FALLBACK;
 }
 
@@ -153,14 +152,14 @@ function nvgraceHugeFault(mm: MmStruct, pdev: VfioPciDevice, vma: Vma, faultAddr
  * vm_pgoff = the region's pfn + the offset and remap_pfn_range() of the whole request.
  */
 function vfioPlatformMmap(mm: MmStruct, pdev: VfioPciDevice, vma: Vma): number {
-  const index = Math.floor(vma.pgoff / REGION_PGOFF_PAGES);
+  const index = Math.floor(vma.pgoff / pdev.regionPages);
   const r = pdev.region(index);
   if (!(vma.flags & VM_SHARED)) return -EINVAL;
   if (r === undefined || r.size === 0) return -EINVAL; // index >= num_regions
   if (!r.mmap) return -EINVAL;
-  const pgoff = vma.pgoff % REGION_PGOFF_PAGES;
-  if (r.size < 4096 || (pgoff + (vma.end - vma.start)) * 4096 > r.size) return -EINVAL;
-  vma.pgoff = r.start / 4096 + pgoff;
+  const pgoff = vma.pgoff % pdev.regionPages;
+  if (r.size < pdev.pageSize || (pgoff + (vma.end - vma.start)) * pdev.pageSize > r.size) return -EINVAL;
+  vma.pgoff = Math.floor(r.start / pdev.pageSize) + pgoff;
   vma.flags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP; // remap_pfn_range() sets these
   insertPfnRun(mm, vma.start, vma.end, vma.pgoff);
   vma.ops = remappedOps;

@@ -11,14 +11,20 @@ import { VM_SHARED, VM_IO, VM_PFNMAP, VM_DONTEXPAND, VM_DONTDUMP } from '../mm/v
 import {
   VM_FAULT_FALLBACK, VM_FAULT_NOPAGE, VM_FAULT_SIGBUS, insertPfn, insertPfnRun, insertPfnPmd, insertPfnPud, type VmOps,
 } from '../mm/memory.js';
-import { PMD_ORDER, PUD_ORDER } from '../mm/pgtable.js';
+import type { ArchGeometry } from '../arch/arch.js';
 import { thpGetUnmappedAreaAligned } from '../mm/huge.js';
 import { EINVAL } from '../mm/uapi.js';
 
-/** VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT: a region's pgoff space is 2^28 pages (1 TiB). */
-export const REGION_PGOFF_SHIFT = 40 - 12;
+/** VFIO_PCI_OFFSET_SHIFT: region i starts at file offset i << 40 (1 TiB of offsets each). */
+export const VFIO_PCI_OFFSET_SHIFT = 40;
+/** VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT: a region's pgoff space (2^28 pages of 4 KiB). */
+export function regionPgoffShift(a: ArchGeometry): number {
+  return VFIO_PCI_OFFSET_SHIFT - a.pageShift;
+}
 /** the file offset of region i, in pages: VFIO_PCI_INDEX_TO_OFFSET(i) >> PAGE_SHIFT */
-export const REGION_PGOFF_PAGES = 2 ** REGION_PGOFF_SHIFT;
+export function regionPgoffPages(a: ArchGeometry): number {
+  return 2 ** regionPgoffShift(a);
+}
 
 /** The rules of vfio_pci_mmap_huge_fault, which changed across kernels. */
 export interface FaultRules {
@@ -53,11 +59,22 @@ export class VfioPciDevice {
   readonly startPfn: number[] = [];
   private readonly byIndex: (Region | undefined)[] = [];
 
-  constructor(readonly dev: Device, readonly rules: FaultRules, readonly hugePfnmapBuilt: boolean) {
+  /** pages of one region's file-offset space, and the page size */
+  readonly regionPages: number;
+  readonly pageSize: number;
+
+  constructor(readonly dev: Device, readonly rules: FaultRules, readonly hugePfnmapBuilt: boolean, readonly arch: ArchGeometry) {
+    this.regionPages = regionPgoffPages(arch);
+    this.pageSize = arch.pageSize;
     for (const r of dev.regions) {
       this.byIndex[r.index] = r;
-      this.startPfn[r.index] = r.start / 4096;
+      this.startPfn[r.index] = Math.floor(r.start / arch.pageSize);
     }
+  }
+
+  /** A region's length in pages, PAGE_ALIGN()ed (pci_resource_len, vfio_pci_core_mmap). */
+  pagesOf(r: Region): number {
+    return Math.ceil(r.size / this.pageSize);
   }
 
   region(index: number): Region | undefined {
@@ -71,21 +88,26 @@ export class VfioPciDevice {
   }
 }
 
+/** CONFIG_ARCH_SUPPORTS_PUD_PFNMAP of the kernel: its config and the arch both allow it. */
+function pudPfnmap(mm: MmStruct): boolean {
+  return mm.config.hugePfnmap.pud && mm.arch.pfnmapPud;
+}
+
 /** vma_to_pfn(): the BAR's first pfn plus the VMA's page offset inside the region. */
 export function vmaToPfn(pdev: VfioPciDevice, vma: Vma): number {
-  const index = Math.floor(vma.pgoff / REGION_PGOFF_PAGES);
-  return pdev.startPfn[index] + (vma.pgoff % REGION_PGOFF_PAGES);
+  const index = Math.floor(vma.pgoff / pdev.regionPages);
+  return pdev.startPfn[index] + (vma.pgoff % pdev.regionPages);
 }
 
 /** vfio_pci_core_mmap(): check the request, mark the VMA as device memory, install vm_ops. */
 export function vfioPciCoreMmap(mm: MmStruct, pdev: VfioPciDevice, vma: Vma): number {
-  const index = Math.floor(vma.pgoff / REGION_PGOFF_PAGES);
+  const index = Math.floor(vma.pgoff / pdev.regionPages);
   if (!(vma.flags & VM_SHARED)) return -EINVAL;
   if (index >= VFIO_PCI_ROM_REGION_INDEX) return -EINVAL; // ROM, config, VGA and device regions
   if (!pdev.barMmapSupported(index)) return -EINVAL;
   const r = pdev.region(index)!;
-  const physPages = Math.ceil(r.size / 4096);
-  const reqStart = vma.pgoff % REGION_PGOFF_PAGES;
+  const physPages = pdev.pagesOf(r);
+  const reqStart = vma.pgoff % pdev.regionPages;
   if (reqStart + (vma.end - vma.start) > physPages) return -EINVAL;
   pdev.barmap.add(index);
   vma.flags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
@@ -121,16 +143,10 @@ function hugeFault(mm: MmStruct, pdev: VfioPciDevice, vma: Vma, faultAddr: numbe
     if (rules.pfnAligned && pfn % size !== 0) return VM_FAULT_FALLBACK;
   }
   if (!pdev.memoryEnabled) return VM_FAULT_SIGBUS;
-  switch (order) {
-    case 0:
-      return insertPfn(mm, faultAddr, pfn); // order 0: addr is faultAddr
-    case PMD_ORDER:
-      return insertPfnPmd(mm, addr, pfn);
-    case PUD_ORDER:
-      return insertPfnPud(mm, addr, pfn);
-    default:
-      return VM_FAULT_FALLBACK;
-  }
+  if (order === 0) return insertPfn(mm, faultAddr, pfn); // order 0: addr is faultAddr
+  if (order === mm.arch.pmdOrder) return insertPfnPmd(mm, addr, pfn);
+  if (order === mm.arch.pudOrder) return insertPfnPud(mm, addr, pfn);
+  return VM_FAULT_FALLBACK;
 }
 
 /**
@@ -155,11 +171,11 @@ function prefaultWholeVma(mm: MmStruct, pdev: VfioPciDevice, vma: Vma, addr: num
 
 /** What the BAR covers of a request: index, byte offset inside the region, and the BAR. */
 function barOf(pdev: VfioPciDevice, pgoff: number): { index: number; reqStart: number; r: Region } | null {
-  const index = Math.floor(pgoff / REGION_PGOFF_PAGES);
+  const index = Math.floor(pgoff / pdev.regionPages);
   if (index >= VFIO_PCI_ROM_REGION_INDEX) return null;
   const r = pdev.region(index);
   if (r === undefined || r.kind !== 'bar') return null;
-  return { index, reqStart: pgoff % REGION_PGOFF_PAGES, r };
+  return { index, reqStart: pgoff % pdev.regionPages, r };
 }
 
 /**
@@ -170,16 +186,17 @@ function barOf(pdev: VfioPciDevice, pgoff: number): { index: number; reqStart: n
 export function vfioPciCoreGetUnmappedArea(mm: MmStruct, pdev: VfioPciDevice, file: KFile, addr: number, len: number, pgoff: number, flags: number): number {
   const b = barOf(pdev, pgoff);
   if (b !== null) {
-    let physLen = Math.ceil(b.r.size / 4096);
+    let physLen = pdev.pagesOf(b.r);
     if (b.reqStart < physLen) {
       physLen = Math.min(physLen, len);
-      const physAddr = b.r.start / 4096 + b.reqStart;
-      if (mm.config.hugePfnmap.pud && physLen >= 2 ** PUD_ORDER) {
-        const ret = thpGetUnmappedAreaAligned(mm, file, addr, len, physAddr, flags, 2 ** PUD_ORDER, 0);
+      const physAddr = pdev.startPfn[b.index] + b.reqStart;
+      // IS_ENABLED(CONFIG_ARCH_SUPPORTS_PUD_PFNMAP): not on arm64, which has no PUD pfnmaps
+      if (pudPfnmap(mm) && physLen >= mm.arch.pudPages) {
+        const ret = thpGetUnmappedAreaAligned(mm, file, addr, len, physAddr, flags, mm.arch.pudPages, 0);
         if (ret !== 0) return ret;
       }
-      if (physLen >= 2 ** PMD_ORDER) {
-        const ret = thpGetUnmappedAreaAligned(mm, file, addr, len, physAddr, flags, 2 ** PMD_ORDER, 0);
+      if (physLen >= mm.arch.pmdPages) {
+        const ret = thpGetUnmappedAreaAligned(mm, file, addr, len, physAddr, flags, mm.arch.pmdPages, 0);
         if (ret !== 0) return ret;
       }
     }
@@ -189,16 +206,17 @@ export function vfioPciCoreGetUnmappedArea(mm: MmStruct, pdev: VfioPciDevice, fi
 
 /**
  * v2 (PATCH 4/4, vfio_pci_core_get_mapping_order): PUD_ORDER when the part of the BAR the
- * request covers is at least 1 GiB and PUD pfnmaps exist, PMD_ORDER for 2 MiB, else 0.
+ * request covers holds a PUD (1 GiB on x86_64) and the arch has PUD pfnmaps, PMD_ORDER for
+ * a PMD (2 MiB; 512 MiB on arm64 64K) with PMD pfnmaps, else 0.
  */
 export function vfioPciCoreGetMappingOrder(mm: MmStruct, pdev: VfioPciDevice, pgoff: number, len: number): number {
   const b = barOf(pdev, pgoff);
   if (b === null) return 0;
-  let physLen = Math.ceil(b.r.size / 4096);
+  let physLen = pdev.pagesOf(b.r);
   if (b.reqStart >= physLen) return 0;
   physLen = Math.min(physLen - b.reqStart, len);
-  if (mm.config.hugePfnmap.pud && physLen >= 2 ** PUD_ORDER) return PUD_ORDER;
-  if (mm.config.hugePfnmap.pmd && physLen >= 2 ** PMD_ORDER) return PMD_ORDER;
+  if (pudPfnmap(mm) && physLen >= mm.arch.pudPages) return mm.arch.pudOrder;
+  if (mm.config.hugePfnmap.pmd && mm.arch.pfnmapPmd && physLen >= mm.arch.pmdPages) return mm.arch.pmdOrder;
   return 0;
 }
 
@@ -211,9 +229,9 @@ export function vfioPciCoreGetMappingOrder(mm: MmStruct, pdev: VfioPciDevice, pg
 export function vfioPciCoreGetNaturalOrder(pdev: VfioPciDevice, pgoff: number): number {
   const b = barOf(pdev, pgoff);
   if (b === null) return 0;
-  const barPages = Math.ceil(b.r.size / 4096);
+  const barPages = pdev.pagesOf(b.r);
   if (b.reqStart >= barPages) return 0;
-  let order = Math.min(Math.floor(Math.log2(barPages)), REGION_PGOFF_SHIFT);
+  let order = Math.min(Math.floor(Math.log2(barPages)), regionPgoffShift(pdev.arch));
   // pgoff ≡ phys must hold: a BAR whose start is less aligned than its size gets less
   const start = pdev.startPfn[b.index];
   while (order > 0 && start % 2 ** order !== 0) order--;
@@ -223,5 +241,5 @@ export function vfioPciCoreGetNaturalOrder(pdev: VfioPciDevice, pgoff: number): 
 /** The physical page a region offset maps: for congruence with phys (v1, order-arg). */
 export function physPageOf(pdev: VfioPciDevice, pgoff: number): number | null {
   const b = barOf(pdev, pgoff);
-  return b === null ? null : b.r.start / 4096 + b.reqStart;
+  return b === null ? null : pdev.startPfn[b.index] + b.reqStart;
 }

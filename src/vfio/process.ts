@@ -3,21 +3,22 @@
 
 import { MmStruct } from '../mm/mm.js';
 import { DEFAULT_CONFIG, type MmConfig } from '../mm/config.js';
-import { x86_64, type ArchOps } from '../arch/x86_64.js';
+import { x86_64 } from '../arch/x86_64.js';
+import type { Arch, ArchGeometry } from '../arch/arch.js';
+import { archDefaults } from '../arch/index.js';
 import type { TraceVma } from '../trace/format.js';
 import { addInitialVmas, shmemZeroSetup } from '../kernels/linux-6.18.js';
 import { TYPICAL_PROCESS } from '../kernels/process-template.js';
 import type { KernelVariant } from '../kernels/variants.js';
 import type { KFile } from '../fs/file.js';
 import type { Device } from '../devices/device.js';
-import { VfioPciDevice, REGION_PGOFF_PAGES } from './pci.js';
+import { VfioPciDevice, regionPgoffPages } from './pci.js';
 import type { VfioDeviceFile } from './main.js';
 import { deviceOpsFor } from './drivers.js';
 import { mapWithRecipe } from './recipes.js';
 import type { Split } from '../lib/u64.js';
 import { sysMmap, sysMunmap } from '../mm/mmap.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../mm/uapi.js';
-import { PMD_ORDER, PUD_ORDER } from '../mm/pgtable.js';
 
 export class VfioProcess {
   readonly mm: MmStruct;
@@ -25,16 +26,20 @@ export class VfioProcess {
    * `layout` replaces the typical process: its VMAs (as a trace's `initial`) and the arch
    * (pfnmap inspect passes x86_64 with the mmap_base a /proc/PID/maps implies).
    */
-  constructor(readonly variant: KernelVariant, config: Partial<MmConfig> = {}, layout?: { initial: Iterable<TraceVma>; arch?: ArchOps }) {
-    const c: MmConfig = { ...DEFAULT_CONFIG, ...variant.config, ...config };
+  constructor(readonly variant: KernelVariant, config: Partial<MmConfig> = {}, layout?: { initial?: Iterable<TraceVma>; arch?: Arch }) {
+    const arch = layout?.arch ?? x86_64;
+    const c: MmConfig = { ...DEFAULT_CONFIG, ...(arch === x86_64 ? {} : archDefaults(arch)), ...variant.config, ...config };
     if (config.hugePfnmap === undefined && c.hugePfnmap.arch === false) c.hugePfnmap = { arch: false, pmd: false, pud: false };
-    this.mm = new MmStruct(c, layout?.arch ?? x86_64);
-    addInitialVmas(this.mm, layout?.initial ?? TYPICAL_PROCESS.map(([start, end, perms, offset, backing]) => ({ start, end, perms, offset, backing })));
+    this.mm = new MmStruct(c, arch);
+    // the typical process is an x86_64 one; another arch starts from an empty layout
+    // unless one is given (its stack and libraries are not modelled yet)
+    const typical = arch === x86_64 ? TYPICAL_PROCESS.map(([start, end, perms, offset, backing]) => ({ start, end, perms, offset, backing })) : [];
+    addInitialVmas(this.mm, layout?.initial ?? typical);
   }
 
   /** open("/dev/vfio/devices/…") of a vfio-pci device under this variant. */
   openDevice(dev: Device, id = 'v0'): KFile {
-    return openVfioDevice(this.variant, this.mm.config, dev, id);
+    return openVfioDevice(this.variant, this.mm.config, dev, id, this.mm.arch);
   }
 
   mmap(addr: Split, len: Split, prot: number, flags: number, file: KFile | null, offset: Split): number {
@@ -43,8 +48,8 @@ export class VfioProcess {
 }
 
 /** open() of a vfio-pci device file under a variant, in a process configured by `c`. */
-export function openVfioDevice(variant: KernelVariant, c: MmConfig, dev: Device, id: string): KFile {
-  const pdev = new VfioPciDevice(dev, variant.faultRules, c.thp && c.hugePfnmap.arch);
+export function openVfioDevice(variant: KernelVariant, c: MmConfig, dev: Device, id: string, arch: ArchGeometry): KFile {
+  const pdev = new VfioPciDevice(dev, variant.faultRules, c.thp && c.hugePfnmap.arch, arch);
   // the device's own vfio_device_ops: vfio_pci_ops, nvgrace_gpu_pci_ops, vfio_platform_ops
   const privateData: VfioDeviceFile = { device: pdev, ops: deviceOpsFor(variant, dev) };
   return { id, kind: 'vfio-pci', fop: variant.fops(c), sizePages: 0, huge: 'never', privateData, noexec: c.anonInodeNoexec };
@@ -53,9 +58,9 @@ export function openVfioDevice(variant: KernelVariant, c: MmConfig, dev: Device,
 const split = (pg: number, sub = 0): Split => ({ pg, sub });
 
 /** The largest leaf order (PUD, PMD, 0) the arch supports that a length of `pages` can use. */
-export function bestOrderFor(config: MmConfig, pages: number): number {
-  if (config.hugePfnmap.arch && config.hugePfnmap.pud && pages >= 2 ** PUD_ORDER) return PUD_ORDER;
-  if (config.hugePfnmap.arch && config.hugePfnmap.pmd && pages >= 2 ** PMD_ORDER) return PMD_ORDER;
+export function bestOrderFor(config: MmConfig, pages: number, a: ArchGeometry = x86_64): number {
+  if (config.hugePfnmap.arch && config.hugePfnmap.pud && a.pfnmapPud && pages >= a.pudPages) return a.pudOrder;
+  if (config.hugePfnmap.arch && config.hugePfnmap.pmd && a.pfnmapPmd && pages >= a.pmdPages) return a.pmdOrder;
   return 0;
 }
 
@@ -78,14 +83,15 @@ export function mmapReserveCongruent(p: VfioProcess, file: KFile, lenPages: numb
 
 /** mmap one BAR (or part of it) the way a program under this variant would. */
 export function mapBar(p: VfioProcess, file: KFile, index: number, offsetBytes: number, lenBytes: number): number {
-  const offsetPg = index * REGION_PGOFF_PAGES + Math.floor(offsetBytes / 4096);
-  const lenPages = Math.ceil(lenBytes / 4096);
+  const ps = p.mm.arch.pageSize;
+  const offsetPg = index * regionPgoffPages(p.mm.arch) + Math.floor(offsetBytes / ps);
+  const lenPages = Math.ceil(lenBytes / ps);
   const prot = PROT_READ | PROT_WRITE;
   const rc = p.variant.recipe;
-  if (rc !== null && rc !== undefined && rc !== 'congruent') return mapWithRecipe(p, rc, file, lenPages, offsetPg, prot, 2 ** bestOrderFor(p.mm.config, lenPages));
+  if (rc !== null && rc !== undefined && rc !== 'congruent') return mapWithRecipe(p, rc, file, lenPages, offsetPg, prot, 2 ** bestOrderFor(p.mm.config, lenPages, p.mm.arch));
   if (p.variant.userspaceRecipe) {
-    const align = 2 ** bestOrderFor(p.mm.config, lenPages);
+    const align = 2 ** bestOrderFor(p.mm.config, lenPages, p.mm.arch);
     return mmapReserveCongruent(p, file, lenPages, offsetPg, prot, align);
   }
-  return p.mmap(split(0), { pg: Math.floor(lenBytes / 4096), sub: lenBytes % 4096 }, prot, MAP_SHARED, file, { pg: offsetPg, sub: offsetBytes % 4096 });
+  return p.mmap(split(0), { pg: Math.floor(lenBytes / ps), sub: lenBytes % ps }, prot, MAP_SHARED, file, { pg: offsetPg, sub: offsetBytes % ps });
 }

@@ -70,13 +70,15 @@ function lowBit(n: number): number {
   return b;
 }
 
-/** The alignment, in pages, a recipe asks for an area of lenPages (1: a plain mmap). */
-export function recipeAlignPages(recipe: RecipeName, lenPages: number, bestLeafPages: number): number {
+/** The alignment, in pages of pageSize bytes, a recipe asks for an area of lenPages (1: a plain mmap). */
+export function recipeAlignPages(recipe: RecipeName, lenPages: number, bestLeafPages: number, pageSize = 4096): number {
+  const GIB = 2 ** 30 / pageSize;
+  const MIB2 = Math.max(1, 2 ** 21 / pageSize);
   switch (recipe) {
     case 'qemu':
-      return Math.min(lowBit(lenPages), 2 ** 18);
+      return Math.min(lowBit(lenPages), GIB);
     case 'cloud-hypervisor':
-      return lenPages % 512 === 0 ? 512 : 1;
+      return lenPages % MIB2 === 0 ? MIB2 : 1;
     case 'congruent':
       return bestLeafPages;
   }
@@ -100,7 +102,7 @@ export function mmapReserveAligned(p: VfioProcess, file: KFile, lenPages: number
 
 /** Map one area as the recipe's VMM does. */
 export function mapWithRecipe(p: VfioProcess, recipe: RecipeName, file: KFile, lenPages: number, offsetPg: number, prot: number, bestLeafPages: number): number {
-  const align = recipeAlignPages(recipe, lenPages, bestLeafPages);
+  const align = recipeAlignPages(recipe, lenPages, bestLeafPages, p.mm.arch.pageSize);
   switch (recipe) {
     case 'qemu':
       // QEMU reserves even when align is a page: mmap(0, size + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS)

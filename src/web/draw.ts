@@ -3,7 +3,11 @@
 
 import type { LeafRun, LeafSize, VmaView } from './model.js';
 import { bytesLabel } from './model.js';
-import { PMD_PAGES, PUD_PAGES } from '../mm/pgtable.js';
+import { x86_64 } from '../arch/x86_64.js';
+
+/** the page draws x86_64 page tables */
+const PMD_PAGES = x86_64.pmdPages;
+const PUD_PAGES = x86_64.pudPages;
 
 export const LEAF_COLOURS: Record<LeafSize, string> = { pud: '#2563eb', pmd: '#16a34a', pte: '#ea580c' };
 export const LEAF_LABELS: Record<LeafSize, string> = { pud: '1 GiB (PUD)', pmd: '2 MiB (PMD)', pte: '4 KiB (PTE)' };

@@ -12,7 +12,12 @@ import { VARIANTS, VARIANT_NAMES, SHOWCASE_NAMES, RECIPE_VARIANT_NAMES, requireV
 import { VfioProcess } from '../vfio/process.js';
 import { mapAndTouch, type MapResult } from '../cli/analyze.js';
 import { permsOf } from '../mm/vma.js';
-import { PMD_PAGES, PUD_PAGES, SLOT_NONE, SLOT_LEAF, type PageTables } from '../mm/pgtable.js';
+import { SLOT_NONE, SLOT_LEAF, type PageTables } from '../mm/pgtable.js';
+import { x86_64 } from '../arch/x86_64.js';
+
+/** the page draws x86_64 page tables */
+const PMD_PAGES = x86_64.pmdPages;
+const PUD_PAGES = x86_64.pudPages;
 import { parseSplit } from '../lib/u64.js';
 import type { ThpMode } from '../mm/config.js';
 export type { ThpMode };
