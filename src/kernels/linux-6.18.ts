@@ -4,6 +4,7 @@
 import { MmStruct } from '../mm/mm.js';
 import { DEFAULT_CONFIG, type MmConfig } from '../mm/config.js';
 import { x86_64 } from '../arch/x86_64.js';
+import type { Arch } from '../arch/arch.js';
 import { Vma, VM_ACCOUNT, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_SHARED, VM_WRITE } from '../mm/vma.js';
 import { plainFileOps, type FileOperations, type KFile, type FileKind } from '../fs/file.js';
 import { shmemFileOps } from '../fs/shmem.js';
@@ -12,8 +13,8 @@ import type { ShmemZeroSetup } from '../mm/mmap.js';
 import type { TraceVma } from '../trace/format.js';
 import { parsePages } from '../lib/u64.js';
 
-export function newMm(config: Partial<MmConfig> = {}): MmStruct {
-  return new MmStruct({ ...DEFAULT_CONFIG, ...config }, x86_64);
+export function newMm(config: Partial<MmConfig> = {}, arch: Arch = x86_64): MmStruct {
+  return new MmStruct({ ...DEFAULT_CONFIG, ...config }, arch);
 }
 
 export function makeFile(id: string, kind: FileKind, sizePages: number, config: MmConfig): KFile {
@@ -74,7 +75,14 @@ export function addInitialVmas(mm: MmStruct, rows: Iterable<TraceVma>, fileOf: (
       if (!f) throw new Error(`initial VMA backed by unknown file ${b}`);
       file = f;
     }
-    addInitialVma(mm, { start: parsePages(v.start), end: parsePages(v.end), perms: v.perms, pgoff: parsePages(v.offset), file, name });
+    // the rows are in 4 KiB units; the model's pages are the arch's
+    const f = mm.arch.pageSize / 4096;
+    const pg = (hex: string, what: string) => {
+      const n = parsePages(hex) / f;
+      if (!Number.isInteger(n)) throw new Error(`initial VMA ${what} ${hex} is not a multiple of the ${mm.arch.pageSize}-byte page`);
+      return n;
+    };
+    addInitialVma(mm, { start: pg(v.start, 'start'), end: pg(v.end, 'end'), perms: v.perms, pgoff: pg(v.offset, 'offset'), file, name });
   }
 }
 

@@ -29,3 +29,33 @@ export const TYPICAL_PROCESS: readonly (readonly [string, string, string, string
   ['0x7ffffffde000', '0x7ffffffff000', 'rw-p', '0x0', '[stack]'],
   ['0xffffffffff600000', '0xffffffffff601000', '--xp', '0x0', 'process:[vsyscall]'],
 ];
+
+/**
+ * The process the arm64 QEMU oracle's probe ran as (a static aarch64 binary, no ASLR) on
+ * Debian's 7.2.13 arm64 kernels, as /proc/self/maps showed it before its first op
+ * (fixtures/arm64/arm64-{4k,16k}-bar2-2g-nohint.json): program image, bss, heap, vDSO just
+ * below mmap_base, and the stack at the top of the default window (2^48 on 4K, 2^47 on 16K).
+ */
+export const ARM64_PROCESS: Readonly<Record<string, readonly (readonly [string, string, string, string, string])[]>> = {
+  'arm64-4k': [
+    ['0x400000', '0x481000', 'r-xp', '0x0', 'process:probe'],
+    ['0x49c000', '0x4a0000', 'r--p', '0x8c000', 'process:probe'],
+    ['0x4a0000', '0x4a3000', 'rw-p', '0x90000', 'process:probe'],
+    ['0x4a3000', '0xdac000', 'rw-p', '0x0', 'anon'],
+    ['0xdac000', '0xdce000', 'rw-p', '0x0', '[heap]'],
+    ['0xfffff7ffa000', '0xfffff7ffe000', 'r--p', '0x0', 'process:[vvar]'],
+    ['0xfffff7ffe000', '0xfffff8000000', 'r-xp', '0x0', 'process:[vdso]'],
+    ['0xfffffffbf000', '0x1000000000000', 'rw-p', '0x0', '[stack]'],
+  ],
+  'arm64-16k': [
+    ['0x400000', '0x484000', 'r-xp', '0x0', 'process:probe'],
+    ['0x49c000', '0x4a0000', 'r--p', '0x8c000', 'process:probe'],
+    ['0x4a0000', '0x4a4000', 'rw-p', '0x90000', 'process:probe'],
+    ['0x4a4000', '0xdac000', 'rw-p', '0x0', 'anon'],
+    ['0xdac000', '0xdd4000', 'rw-p', '0x0', '[heap]'],
+    ['0x7ffff7fec000', '0x7ffff7ffc000', 'r--p', '0x0', 'process:[vvar]'],
+    ['0x7ffff7ffc000', '0x7ffff8000000', 'r-xp', '0x0', 'process:[vdso]'],
+    ['0x7ffffffbc000', '0x800000000000', 'rw-p', '0x0', '[stack]'],
+  ],
+
+};

@@ -65,23 +65,23 @@ export function addSplit(a: Split, b: Split): Split {
   return { pg, sub };
 }
 
-/** dst = (a + b) mod 2^64, without allocating. */
-export function addSplitInto(dst: Split, a: Split, b: Split): Split {
+/** dst = (a + b) mod 2^64, without allocating; `size` and `pages` are the page size and 2^64 in pages. */
+export function addSplitInto(dst: Split, a: Split, b: Split, size = PAGE_SIZE, pages = PAGES_2_64): Split {
   let sub = a.sub + b.sub;
   let pg = a.pg + b.pg;
-  if (sub >= PAGE_SIZE) { sub -= PAGE_SIZE; pg += 1; }
-  if (pg >= PAGES_2_64) pg -= PAGES_2_64;
+  if (sub >= size) { sub -= size; pg += 1; }
+  if (pg >= pages) pg -= pages;
   dst.pg = pg;
   dst.sub = sub;
   return dst;
 }
 
 /** dst = (a - b) mod 2^64, without allocating. */
-export function subSplitInto(dst: Split, a: Split, b: Split): Split {
+export function subSplitInto(dst: Split, a: Split, b: Split, size = PAGE_SIZE, pages = PAGES_2_64): Split {
   let sub = a.sub - b.sub;
   let pg = a.pg - b.pg;
-  if (sub < 0) { sub += PAGE_SIZE; pg -= 1; }
-  if (pg < 0) pg += PAGES_2_64;
+  if (sub < 0) { sub += size; pg -= 1; }
+  if (pg < 0) pg += pages;
   dst.pg = pg;
   dst.sub = sub;
   return dst;

@@ -18,7 +18,12 @@ export function thpGetUnmappedAreaAligned(
   if (mm.compat) return 0;
   const offEnd = off + len;
   const offAlign = Math.ceil(off / size) * size;
-  if (offEnd <= offAlign || offEnd - offAlign < size) return 0;
+  // loff_t: an offset below 2^63 bytes whose round_up() reaches 2^63 makes off_align
+  // negative; then off_end > off_align, and off_end - off_align, compared as unsigned with
+  // size, is huge: both checks pass and the padded search goes ahead (seen on arm64 16K)
+  const signedTop = 2 ** (63 - mm.arch.pageShift);
+  const wrapped = off < signedTop && offAlign >= signedTop;
+  if (!wrapped && (offEnd <= offAlign || offEnd - offAlign < size)) return 0;
   const lenPad = len + size;
   if (off + lenPad >= mm.arch.pages2_64) return 0; // (off + len_pad) wrapped
   const ret = mm.getUnmappedAreaVmflags(file, addr, lenPad, off, flags, vmFlags);

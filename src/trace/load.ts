@@ -10,7 +10,10 @@ import { errnoFromName } from '../mm/uapi.js';
 import { parseDevice, type Device } from '../devices/device.js';
 import { preset, PRESET_NAMES } from '../devices/presets.js';
 import { parseVariant, variantByName, type KernelVariant } from '../kernels/variants.js';
-import { x86MmapBaseRange } from '../arch/x86_64.js';
+import { x86MmapBaseRange, x86_64 } from '../arch/x86_64.js';
+import { arm64, arm64PgtableLevels, type Granule } from '../arch/arm64.js';
+import { archDefaults } from '../arch/index.js';
+import type { Arch } from '../arch/arch.js';
 
 /** An op address: absolute, or relative to what op k returned. */
 export type AddrRef = { k: -1; off: Split; neg: false } | { k: number; off: Split; neg: boolean };
@@ -39,6 +42,12 @@ export interface LoadedTrace {
    * the trace was recorded without randomisation.
    */
   aslr: { rndBits: number; base: number | null } | null;
+  /**
+   * The recording kernel's architecture. Traces keep 4 KiB units in their hex fields; on a
+   * kernel with larger pages replay converts them to the arch's pages (exact: the values
+   * are integers of 4 KiB).
+   */
+  arch: Arch;
 }
 
 const PROTS: Record<string, number> = { none: 0, r: 1, w: 2, rw: 3, x: 4, rx: 5, wx: 6, rwx: 7 };
@@ -180,7 +189,7 @@ function configOf(env: Record<string, unknown>): MmConfig {
       if (env[k] !== undefined) throw new InputError(`env.${k}`, 'only a randomised trace (env.randomize true) has one');
     }
   }
-  if (env.pageSize !== 4096) throw new InputError('env.pageSize', `only 4096 is modelled, got ${show(env.pageSize)}`);
+  // env.pageSize is checked against the arch by archOf()
   if (env.mmapMinAddr !== undefined) c.dacMmapMinAddr = big(env.mmapMinAddr, 'mmapMinAddr');
   if (env.stackGuardGap !== undefined) c.stackGuardGap = big(env.stackGuardGap, 'stackGuardGap');
   if (env.maxMapCount !== undefined) {
@@ -298,14 +307,54 @@ export interface ValidatedTrace extends LoadedTrace {
   source?: string;
 }
 
+const GRANULES: Record<number, Granule> = { 4096: '4K', 16384: '16K', 65536: '64K' };
+
+/**
+ * The recording kernel's arch from `arch` and env: x86_64 (4 KiB pages), or arm64 with
+ * env.pageSize, env.vaBits (CONFIG_ARM64_VA_BITS), env.vaBitsActual (vabits_actual) and
+ * env.pgtableLevels (CONFIG_PGTABLE_LEVELS), which must agree with one another.
+ */
+function archOf(t: Record<string, unknown>, env: Record<string, unknown>): Arch {
+  if (t.arch === 'x86_64') {
+    if (env.pageSize !== 4096) throw new InputError('env.pageSize', `x86_64 has 4096-byte pages, got ${show(env.pageSize)}`);
+    for (const k of ['vaBits', 'vaBitsActual', 'pgtableLevels'] as const) if (env[k] !== undefined) throw new InputError(`env.${k}`, 'an arm64 field: not for an x86_64 trace');
+    return x86_64;
+  }
+  if (t.arch !== 'arm64') throw new InputError('arch', `expected "x86_64" or "arm64", got ${show(t.arch)}`);
+  const g = typeof env.pageSize === 'number' ? GRANULES[env.pageSize] : undefined;
+  if (g === undefined) throw new InputError('env.pageSize', `expected 4096, 16384 or 65536 on arm64, got ${show(env.pageSize)}`);
+  if (env.la57 !== undefined) throw new InputError('env.la57', 'x86-only: not for an arm64 trace');
+  const va = env.vaBits;
+  if (typeof va !== 'number' || ![36, 39, 42, 47, 48, 52].includes(va)) throw new InputError('env.vaBits', `expected CONFIG_ARM64_VA_BITS (39, 42, 47, 48 or 52), got ${show(va)}`);
+  const actual = env.vaBitsActual;
+  let a: Arch;
+  try {
+    a = arm64({ granule: g, vaBits: va, cpu52: actual === 52 });
+  } catch (e) {
+    throw new InputError('env.vaBits', (e as Error).message);
+  }
+  const want = va === 52 ? [52, va === 52 && g === '16K' ? 47 : 48] : [va];
+  if (typeof actual !== 'number' || !want.includes(actual)) throw new InputError('env.vaBitsActual', `expected ${want.join(' or ')} for VA_BITS ${va} with ${g} pages, got ${show(actual)}`);
+  if (env.pgtableLevels !== undefined && env.pgtableLevels !== arm64PgtableLevels(g, va)) {
+    throw new InputError('env.pgtableLevels', `${g} pages with VA_BITS ${va} have ${arm64PgtableLevels(g, va)} levels, got ${show(env.pgtableLevels)}`);
+  }
+  return a;
+}
+
 /** Validate a parsed trace object. */
 export function validateTrace(data: unknown): ValidatedTrace {
   const t = obj(data, 'trace');
   if (t.format !== 'pfnmap-trace/1') throw new InputError('format', `expected "pfnmap-trace/1", got ${show(t.format)}`);
   str(t.name, 'name');
-  if (t.arch !== 'x86_64') throw new InputError('arch', `only x86_64 is modelled, got ${show(t.arch)}`);
   const env = obj(t.env, 'env');
+  const arch = archOf(t, env);
   let config = configOf(env);
+  if (arch !== x86_64) {
+    // what follows from the arch (stack_guard_gap in its pages, no PUD pfnmaps) unless the
+    // trace says otherwise, and the LSM mmap_min_addr of Debian's arm64 kernels (32768)
+    config = { ...config, ...archDefaults(arch), lsmMmapMinAddr: 0x8000n, ...(env.stackGuardGap !== undefined ? { stackGuardGap: config.stackGuardGap } : {}) };
+    if (config.randomize) throw new InputError('env.randomize', 'randomised traces are modelled on x86_64 only');
+  }
   const aslr = aslrOf(env, config);
   const fileIds = new Set<string>();
   const devices = new Map<string, Device>();
@@ -352,7 +401,7 @@ export function validateTrace(data: unknown): ValidatedTrace {
       if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw new InputError(`ns[${i}]`, `expected a non-negative number of nanoseconds, got ${show(n)}`);
     });
   }
-  return { raw: t as unknown as Trace, config, ops, expected, variant, devices, aslr };
+  return { raw: t as unknown as Trace, config, ops, expected, variant, devices, aslr, arch };
 }
 
 /** Read a trace file (plain JSON or gzip). */

@@ -47,13 +47,16 @@ export interface ReplayReport {
 
 /** The process a trace starts in: mm with the initial VMAs, and the trace's files by id. */
 export function setUpProcess(t: ValidatedTrace): { mm: MmStruct; files: Map<string, KFile> } {
-  const mm = newMm(t.config);
+  const mm = newMm(t.config, t.arch);
   const files = new Map<string, KFile>();
   for (const f of t.raw.files) {
     const dev = t.devices.get(f.id);
     // device files are opened through the trace's kernel variant (its vfio hooks)
     if (dev !== undefined) files.set(f.id, openVfioDevice(t.variant, mm.config, dev, f.id, mm.arch));
-    else files.set(f.id, makeFile(f.id, f.kind as FileKind, parseSplit(f.size).pg, mm.config));
+    else {
+      const size = parseSplit(f.size);
+      files.set(f.id, makeFile(f.id, f.kind as FileKind, Math.ceil((size.pg * 4096 + size.sub) / mm.arch.pageSize), mm.config));
+    }
   }
   addInitialVmas(mm, t.raw.initial, (id) => files.get(id));
   return { mm, files };
@@ -85,6 +88,22 @@ export interface Twin {
   describe: string;
 }
 
+/** A 4 KiB-unit value of a trace in pages of 4096·f bytes (exact: both are integers below 2^53). */
+function rescale(s: Split, f: number): Split {
+  return f === 1 ? s : { pg: Math.floor(s.pg / f), sub: (s.pg % f) * 4096 + s.sub };
+}
+
+/** The ops with their values in the arch's pages (the trace's hex fields are 4 KiB units). */
+export function opsInPages(ops: CompiledOp[], pageSize: number): CompiledOp[] {
+  const f = pageSize / 4096;
+  if (f === 1) return ops;
+  return ops.map((o): CompiledOp => {
+    const addr = { ...o.addr, off: rescale(o.addr.off, f) } as CompiledOp['addr'];
+    if (o.op === 'mmap') return { ...o, addr, len: rescale(o.len, f), offset: rescale(o.offset, f) };
+    return { ...o, addr, len: rescale(o.len, f) };
+  });
+}
+
 /** Execute the ops in order; a kernel hazard stops the run after that op. */
 export function runOps(mm: MmStruct, files: Map<string, KFile>, ops: CompiledOp[], out: RunOutput, twin?: Twin): void {
   const res = out.ret;
@@ -92,6 +111,8 @@ export function runOps(mm: MmStruct, files: Map<string, KFile>, ops: CompiledOp[
   const twinFiles = twin === undefined ? null : ops.map((o) => (o.op === 'mmap' && o.fd !== null ? twin.files.get(o.fd)! : null));
   const base: Split = { pg: 0, sub: 0 };
   const rel: Split = { pg: 0, sub: 0 };
+  const ps = mm.arch.pageSize;
+  const pages = mm.arch.pages2_64;
   for (let i = 0; i < ops.length; i++) {
     const o = ops[i];
     let addr: Split;
@@ -100,7 +121,7 @@ export function runOps(mm: MmStruct, files: Map<string, KFile>, ops: CompiledOp[
     else {
       const r = res[ref.k];
       base.pg = r > 0 ? r : 0;
-      addr = ref.neg ? subSplitInto(rel, base, ref.off) : addSplitInto(rel, base, ref.off);
+      addr = ref.neg ? subSplitInto(rel, base, ref.off, ps, pages) : addSplitInto(rel, base, ref.off, ps, pages);
     }
     try {
       runOp(mm, fileList[i], o, i, addr, out);
@@ -151,7 +172,7 @@ function runOp(mm: MmStruct, file: KFile | null, o: CompiledOp, i: number, addr:
       } catch (e) {
         if (!(e instanceof UnmodelledFault)) throw e;
         const what = e.vma.file === null ? 'anonymous memory' : `file ${e.vma.file.id}`;
-        throw new InputError(`ops[${i}]`, `touch reaches ${what} at ${formatPages(e.page)}; the model has the fault path of device (VM_PFNMAP) mappings only, so a trace may touch only those (docs/model.md)`);
+        throw new InputError(`ops[${i}]`, `touch reaches ${what} at ${formatPages(e.page * (mm.arch.pageSize / 4096))}; the model has the fault path of device (VM_PFNMAP) mappings only, so a trace may touch only those (docs/model.md)`);
       }
       out.faults[i] = t.faults;
       out.signal[i] = t.signal;
@@ -202,24 +223,26 @@ export function inferMmapBase(t: ValidatedTrace): { lo: number; hi: number; how:
   return { lo, hi: range.hi, how: `mmap_base between ${hexOf(lo)} (the end of initial[${top}], the highest VMA below [stack]) and ${hexOf(range.hi)} (random factor 0)` };
 }
 
-export function formatResult(out: RunOutput, i: number): Expected {
+export function formatResult(out: RunOutput, i: number, pageSize = 4096): Expected {
   let e: Expected;
   const sig = out.signal[i];
   const r = out.ret[i];
+  const f = pageSize / 4096;
   if (sig !== null) e = { signal: sig };
   else if (r < 0) e = { errno: errnoName(-r) };
-  else e = out.faults[i] >= 0 ? { ret: formatPages(r), faults: out.faults[i] } : { ret: formatPages(r) };
+  else e = out.faults[i] >= 0 ? { ret: formatPages(r * f), faults: out.faults[i] } : { ret: formatPages(r * f) };
   if (out.hazardAt === i) e.hazard = out.hazard!;
   return e;
 }
 
 /** /proc/pid/maps of the model, in the trace's VMA form. */
 export function mapsOf(mm: MmStruct): TraceVma[] {
+  const f = mm.arch.pageSize / 4096; // the trace's hex is in 4 KiB units
   return [...mm.tree.toArray(), ...mm.gateVmas].map((v) => ({
-    start: formatPages(v.start),
-    end: formatPages(v.end),
+    start: formatPages(v.start * f),
+    end: formatPages(v.end * f),
     perms: permsOf(v.flags),
-    offset: v.file === null ? '0x0' : formatPages(v.pgoff),
+    offset: v.file === null ? '0x0' : formatPages(v.pgoff * f),
     backing: v.file === null ? (v.name ?? 'anon') : v.file.kind === 'shmem-anon' ? 'shared-anon' : v.file.id,
   }));
 }
@@ -263,9 +286,10 @@ export function replay(t: ValidatedTrace): ReplayReport & { got: Expected[]; fin
   }
   const { mm, files } = setUpProcess(run);
   const out = newRunOutput(t.ops.length);
+  const ops = opsInPages(t.ops, t.arch.pageSize);
   const t0 = process.hrtime.bigint();
   try {
-    runOps(mm, files, t.ops, out, twin);
+    runOps(mm, files, ops, out, twin);
   } catch (e) {
     if (e instanceof InputError && t.source !== undefined) throw new InputError(t.source, e.message);
     throw e;
@@ -273,7 +297,7 @@ export function replay(t: ValidatedTrace): ReplayReport & { got: Expected[]; fin
   const modelNs = Number(process.hrtime.bigint() - t0);
   // after a hazard the model stops, as the recording kernel did (or would have)
   const ran = out.hazardAt >= 0 ? out.hazardAt + 1 : t.ops.length;
-  const got = Array.from({ length: ran }, (_, i) => formatResult(out, i));
+  const got = Array.from({ length: ran }, (_, i) => formatResult(out, i, t.arch.pageSize));
   let matched = 0;
   let first: Mismatch | null = null;
   got.forEach((g, i) => {

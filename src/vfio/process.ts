@@ -8,7 +8,7 @@ import type { Arch, ArchGeometry } from '../arch/arch.js';
 import { archDefaults } from '../arch/index.js';
 import type { TraceVma } from '../trace/format.js';
 import { addInitialVmas, shmemZeroSetup } from '../kernels/linux-6.18.js';
-import { TYPICAL_PROCESS } from '../kernels/process-template.js';
+import { TYPICAL_PROCESS, ARM64_PROCESS } from '../kernels/process-template.js';
 import type { KernelVariant } from '../kernels/variants.js';
 import type { KFile } from '../fs/file.js';
 import type { Device } from '../devices/device.js';
@@ -31,9 +31,10 @@ export class VfioProcess {
     const c: MmConfig = { ...DEFAULT_CONFIG, ...(arch === x86_64 ? {} : archDefaults(arch)), ...variant.config, ...config };
     if (config.hugePfnmap === undefined && c.hugePfnmap.arch === false) c.hugePfnmap = { arch: false, pmd: false, pud: false };
     this.mm = new MmStruct(c, arch);
-    // the typical process is an x86_64 one; another arch starts from an empty layout
-    // unless one is given (its stack and libraries are not modelled yet)
-    const typical = arch === x86_64 ? TYPICAL_PROCESS.map(([start, end, perms, offset, backing]) => ({ start, end, perms, offset, backing })) : [];
+    // the typical process of the arch: x86_64's dynamically linked one, the arm64 oracle's
+    // probe on 4K and 16K; a 64K kernel was not recorded, so it starts from an empty layout
+    const rows = arch === x86_64 ? TYPICAL_PROCESS : ARM64_PROCESS[arch.name] ?? [];
+    const typical = rows.map(([start, end, perms, offset, backing]) => ({ start, end, perms, offset, backing }));
     addInitialVmas(this.mm, layout?.initial ?? typical);
   }
 

@@ -3,11 +3,11 @@
 // line; nothing here lets an exception reach the top level.
 
 import {
-  devicesFrom, defaultDevice, barsOf, defaultBar, windowOf, bytesLabel, InputError,
-  VARIANTS, VARIANT_NAMES, SHOWCASE_NAMES, RECIPE_VARIANT_NAMES, variantByName, PRESET_NAMES,
-  type DeviceSource, type Device, type Request, type Analysis, type MapResult, type ThpMode,
+  devicesFrom, defaultDevice, barsOf, defaultBar, windowOf, lengthNote, bytesLabel, leafBytes, archOf, InputError,
+  VARIANTS, VARIANT_NAMES, SHOWCASE_NAMES, RECIPE_VARIANT_NAMES, variantByName, PRESET_NAMES, ARCH_NAMES, x86_64,
+  type DeviceSource, type Device, type Request, type Analysis, type MapResult, type ThpMode, type Arch,
 } from './model.js';
-import { vmaStripSvg, leafStripSvg, addrOf, esc } from './draw.js';
+import { vmaStripSvg, leafStripSvg, leafLabels, addrOf, esc } from './draw.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { handle } from './handle.js';
 
@@ -118,6 +118,48 @@ function variant(): string {
   return $<HTMLSelectElement>('variant').value;
 }
 
+/** The chosen architecture (x86_64 unless the selector says otherwise). */
+function arch(): Arch {
+  return archOf($<HTMLSelectElement>('arch').value);
+}
+
+/** "arm64" of "arm64-64k": what "none on …" names. */
+const family = (a: Arch) => a.name.split('-')[0];
+
+/** The contiguous-bit ranges of the arch, proposed for pfnmaps in no kernel; null where it has none. */
+function contNote(a: Arch): string | null {
+  const b = leafBytes(a);
+  const cont = [a.contPtes ? `CONT_PTE ${bytesLabel(b.pte * a.contPtes)} (${a.contPtes} PTEs)` : '', a.contPmds ? `CONT_PMD ${bytesLabel(b.pmd * a.contPmds)} (${a.contPmds} PMDs)` : ''].filter(Boolean);
+  if (cont.length === 0) return null;
+  return `${a.name}: the contiguous ranges ${cont.join(' and ')} are proposed for pfnmaps, in no kernel — never drawn as leaves here.`;
+}
+
+/** Every label that names a page or leaf size follows the chosen arch. */
+function showArch(): void {
+  const a = arch();
+  const b = leafBytes(a);
+  const L = leafLabels(a);
+  const noPud = !a.pfnmapPud;
+  for (const k of ['pud', 'pmd', 'pte'] as const) {
+    $(`lab-${k}`).textContent = `× ${L[k]}`;
+    $(`legend-${k}`).textContent = `${bytesLabel(b[k])} leaf (${k.toUpperCase()})`;
+  }
+  $('row-pud').hidden = noPud;
+  $('row-nopud').hidden = !noPud;
+  $('row-nopud').textContent = `PUD: none on ${family(a)}`;
+  $('legend-pud-item').hidden = noPud;
+  $('legend-nopud').hidden = !noPud;
+  $('legend-nopud').textContent = `PUD leaves: none on ${family(a)} (no PUD pfnmaps)`;
+  const cn = contNote(a);
+  $('arch-note').textContent = cn ?? '';
+  $('arch-note').hidden = cn === null;
+  $('page-size').textContent = bytesLabel(a.pageSize);
+  const largest = noPud ? `PMD leaves of ${bytesLabel(b.pmd)} are the largest a pfnmap gets (no PUD pfnmaps on ${family(a)})` : `PUD ${bytesLabel(b.pud)} and PMD ${bytesLabel(b.pmd)} leaves`;
+  $('arch-about').textContent = `${bytesLabel(a.pageSize)} pages, ${a.levels} table levels; ${largest}.` +
+    (a === x86_64 ? '' : ' The model\'s process on this arch starts from an empty layout.');
+  $('results').dataset.arch = a.name;
+}
+
 function setStatus(state: 'busy' | 'done' | 'error' | 'idle', text: string): void {
   $('results').dataset.state = state;
   const s = $('status');
@@ -211,10 +253,15 @@ function barChanged(resetOffset: boolean): void {
 /** The current request, or null with the errors shown. */
 function request(): Request | null {
   for (const f of ['bar', 'offset', 'length'] as const) setErr(f, null);
+  $('note-length').hidden = true;
   if (!readDevice() || !device) return null;
   try {
-    const w = windowOf(device, Number($<HTMLSelectElement>('bar').value), $<HTMLInputElement>('offset').value, $<HTMLInputElement>('length').value);
-    return { variant: variant(), device, bar: w.bar, offset: w.offset, len: w.len, thp: thp() };
+    const a = arch();
+    const w = windowOf(device, Number($<HTMLSelectElement>('bar').value), $<HTMLInputElement>('offset').value, $<HTMLInputElement>('length').value, undefined, a);
+    const note = lengthNote(w.len, a);
+    $('note-length').textContent = note ?? '';
+    $('note-length').hidden = note === null;
+    return { variant: variant(), device, bar: w.bar, offset: w.offset, len: w.len, thp: thp(), arch: a.name };
   } catch (e) {
     if (e instanceof InputError) setErr(fieldOf(e), e.message);
     else setErr('offset', String(e));
@@ -224,8 +271,9 @@ function request(): Request | null {
 
 // ---- output ----------------------------------------------------------------------------
 
-function leavesText(l: { pud: number; pmd: number; pte: number }): string {
-  return [l.pud ? `${fmt(l.pud)} × 1 GiB` : '', l.pmd ? `${fmt(l.pmd)} × 2 MiB` : '', l.pte ? `${fmt(l.pte)} × 4 KiB` : ''].filter(Boolean).join(' + ') || '–';
+/** "128 × 1 GiB", "256 × 512 MiB + 16 × 64 KiB": counts by the sizes of the row's arch. */
+function leavesText(l: MapResult['leaves'], b: MapResult['leafBytes']): string {
+  return (['pud', 'pmd', 'pte'] as const).filter((k) => l[k] > 0).map((k) => `${fmt(l[k])} × ${bytesLabel(b[k])}`).join(' + ') || '–';
 }
 
 function setStat(id: string, text: string, value: number | string): void {
@@ -236,8 +284,10 @@ function setStat(id: string, text: string, value: number | string): void {
 
 function showAnalysis(req: Request, a: Analysis): void {
   const r = a.result;
+  const g = archOf(r.arch);
   const res = $('results');
   res.dataset.variant = r.variant;
+  res.dataset.resultArch = r.arch;
   res.dataset.bar = String(r.bar);
   res.dataset.bdf = req.device.bdf ?? '';
   setStat('stat-addr', r.addr ?? `mmap failed: ${r.error}`, r.addr ?? '');
@@ -247,7 +297,7 @@ function showAnalysis(req: Request, a: Analysis): void {
   setStat('stat-pud', fmt(r.leaves.pud), r.leaves.pud);
   setStat('stat-pmd', fmt(r.leaves.pmd), r.leaves.pmd);
   setStat('stat-pte', fmt(r.leaves.pte), r.leaves.pte);
-  const where = `BAR${r.bar} [0x${r.offset.toString(16)}, +0x${r.size.toString(16)}) (${bytesLabel(r.size)}) under ${r.variant}, THP ${req.thp}`;
+  const where = `BAR${r.bar} [0x${r.offset.toString(16)}, +0x${r.size.toString(16)}) (${bytesLabel(r.size)}) under ${r.variant}, THP ${req.thp}${g === x86_64 ? '' : `, ${g.name}`}`;
   if (r.addr === null) {
     setStatus('done', `${where}: mmap() returned ${r.error} — nothing was mapped.`);
     $('vma-strip').innerHTML = '';
@@ -258,16 +308,17 @@ function showAnalysis(req: Request, a: Analysis): void {
   const sig = r.error ? ` The walk stopped with ${r.error}.` : '';
   setStatus('done', `${where}: computed in ${a.ms < 1000 ? `${a.ms.toFixed(0)} ms` : `${(a.ms / 1000).toFixed(1)} s`}.${sig}`);
   const barLabel = `BAR${r.bar} mapping`;
-  $('vma-strip').innerHTML = vmaStripSvg(a.vmas, barLabel);
-  const rows = a.vmas.map((v) => `<tr${v.target ? ' class="target"' : ''}><td class="mono">${addrOf(v.start)}–${addrOf(v.end)}</td>` +
-    `<td class="num">${bytesLabel((v.end - v.start) * 4096)}</td><td class="mono">${v.perms}</td><td>${esc(v.target ? `${barLabel} (vfio device)` : v.name)}</td></tr>`);
+  $('vma-strip').innerHTML = vmaStripSvg(a.vmas, barLabel, undefined, undefined, g);
+  const rows = a.vmas.map((v) => `<tr${v.target ? ' class="target"' : ''}><td class="mono">${addrOf(v.start, g)}–${addrOf(v.end, g)}</td>` +
+    `<td class="num">${bytesLabel((v.end - v.start) * g.pageSize)}</td><td class="mono">${v.perms}</td><td>${esc(v.target ? `${barLabel} (vfio device)` : v.name)}</td></tr>`);
   $('vma-table').innerHTML = `<thead><tr><th>range</th><th class="num">size</th><th>perms</th><th>what</th></tr></thead><tbody>${rows.join('')}</tbody>`;
-  $('leaf-strip').innerHTML = a.startPg === null ? '' : leafStripSvg(a.runs, a.startPg, a.pages);
+  $('leaf-strip').innerHTML = a.startPg === null ? '' : leafStripSvg(a.runs, a.startPg, a.pages, undefined, undefined, g);
 }
 
 function clearResults(): void {
   for (const id of ['stat-addr', 'stat-align', 'stat-faults', 'stat-tlb', 'stat-pud', 'stat-pmd', 'stat-pte']) setStat(id, '–', '');
   delete $('results').dataset.variant;
+  delete $('results').dataset.resultArch;
   delete $('results').dataset.bdf;
   for (const id of ['vma-strip', 'vma-table', 'leaf-strip']) $(id).innerHTML = '';
 }
@@ -276,7 +327,7 @@ function compareRow(r: MapResult, ms: number): string {
   const sel = r.variant === variant() ? ' class="selected"' : '';
   return `<tr${sel} data-variant="${r.variant}"><td title="${esc(variantByName(r.variant)!.title)}">${r.variant}</td>` +
     `<td class="num mono">${r.addr ?? esc(r.error ?? '–')}</td><td class="num">${r.addr ? bytesLabel(r.alignment) : '–'}</td>` +
-    `<td class="num">${fmt(r.faults)}</td><td class="num">${fmt(r.tlbEntries)}</td><td>${leavesText(r.leaves)}${r.addr && r.error ? ` (${r.error})` : ''}` +
+    `<td class="num">${fmt(r.faults)}</td><td class="num">${fmt(r.tlbEntries)}</td><td>${leavesText(r.leaves, r.leafBytes)}${r.addr && r.error ? ` (${r.error})` : ''}` +
     `<span class="ms">${ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`}</span></td></tr>`;
 }
 
@@ -373,6 +424,10 @@ function init(): void {
   vs.append(g);
   vs.value = 'v2';
   showAbout();
+  const as = $<HTMLSelectElement>('arch');
+  for (const n of ARCH_NAMES) as.append(new Option(n, n));
+  as.value = 'x86_64';
+  showArch();
 
   for (const r of document.querySelectorAll<HTMLInputElement>('input[name=src]')) {
     r.addEventListener('change', () => {
@@ -408,6 +463,10 @@ function init(): void {
     recompute();
   });
   for (const r of document.querySelectorAll<HTMLInputElement>('input[name=thp]')) r.addEventListener('change', recompute);
+  as.addEventListener('change', () => {
+    showArch();
+    recompute();
+  });
   $('compare-all').addEventListener('click', compareAll);
   recompute();
 }

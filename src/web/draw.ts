@@ -2,24 +2,28 @@
 // the leaves a full touch installs, to scale. Pure functions of the analysis.
 
 import type { LeafRun, LeafSize, VmaView } from './model.js';
-import { bytesLabel } from './model.js';
+import { bytesLabel, leafBytes } from './model.js';
 import { x86_64 } from '../arch/x86_64.js';
-
-/** the page draws x86_64 page tables */
-const PMD_PAGES = x86_64.pmdPages;
-const PUD_PAGES = x86_64.pudPages;
+import type { ArchGeometry } from '../arch/arch.js';
 
 export const LEAF_COLOURS: Record<LeafSize, string> = { pud: '#2563eb', pmd: '#16a34a', pte: '#ea580c' };
-export const LEAF_LABELS: Record<LeafSize, string> = { pud: '1 GiB (PUD)', pmd: '2 MiB (PMD)', pte: '4 KiB (PTE)' };
-const LEAF_PAGES: Record<LeafSize, number> = { pud: PUD_PAGES, pmd: PMD_PAGES, pte: 1 };
+
+/** "1 GiB (PUD)", "512 MiB (PMD)", "64 KiB (PTE)": each leaf by the arch's size and level. */
+export function leafLabels(g: ArchGeometry): Record<LeafSize, string> {
+  const b = leafBytes(g);
+  return { pud: `${bytesLabel(b.pud)} (PUD)`, pmd: `${bytesLabel(b.pmd)} (PMD)`, pte: `${bytesLabel(b.pte)} (PTE)` };
+}
+
+/** the labels of x86_64's leaves (the CLI's drawings are x86_64 only) */
+export const LEAF_LABELS: Record<LeafSize, string> = leafLabels(x86_64);
 
 export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-/** Page number → "0x7fdfc0000000". */
-export function addrOf(pg: number): string {
-  return '0x' + (pg * 4096).toString(16);
+/** Page number of the arch → "0x7fdfc0000000". */
+export function addrOf(pg: number, g: ArchGeometry = x86_64): string {
+  return '0x' + (BigInt(pg) << BigInt(g.pageShift)).toString(16);
 }
 
 function fit(label: string, px: number): string {
@@ -33,7 +37,7 @@ function fit(label: string, px: number): string {
  * the gaps between them get widths by kind (not to scale: a 4 KiB page and 42 TiB of gap
  * cannot share one scale); sizes are written on them.
  */
-export function vmaStripSvg(vmas: VmaView[], barLabel: string, width = 960, standalone = false): string {
+export function vmaStripSvg(vmas: VmaView[], barLabel: string, width = 960, standalone = false, g: ArchGeometry = x86_64): string {
   const H = 132;
   const y = 38;
   const h = 44;
@@ -61,12 +65,12 @@ export function vmaStripSvg(vmas: VmaView[], barLabel: string, width = 960, stan
     if (it.kind === 'gap') {
       const mid = y + h / 2;
       out.push(`<line x1="${x + 3}" y1="${mid}" x2="${x + w - 3}" y2="${mid}" class="gap"/>`);
-      const label = it.pages < 0 ? '…' : `gap ${bytesLabel(it.pages * 4096)}`;
+      const label = it.pages < 0 ? '…' : `gap ${bytesLabel(it.pages * g.pageSize)}`;
       out.push(`<text x="${x + w / 2}" y="${mid - 6}" class="gaplabel" text-anchor="middle">${esc(fit(label, w) || '·')}</text>`);
     } else {
       const v = it.v;
-      const size = bytesLabel((v.end - v.start) * 4096);
-      const tip = `${v.target ? barLabel : v.name}  ${addrOf(v.start)}–${addrOf(v.end)}  ${size}  ${v.perms}`;
+      const size = bytesLabel((v.end - v.start) * g.pageSize);
+      const tip = `${v.target ? barLabel : v.name}  ${addrOf(v.start, g)}–${addrOf(v.end, g)}  ${size}  ${v.perms}`;
       out.push(`<g class="${v.target ? 'vma target' : 'vma'}"><title>${esc(tip)}</title>`);
       out.push(`<rect x="${x}" y="${y}" width="${w}" height="${h}" rx="3"/>`);
       const name = v.target ? barLabel : v.name;
@@ -76,8 +80,8 @@ export function vmaStripSvg(vmas: VmaView[], barLabel: string, width = 960, stan
       if (v.target) {
         out.push(`<line x1="${x}" y1="${y + h}" x2="${x}" y2="${y + h + 14}" class="tick"/>`);
         out.push(`<line x1="${x + w}" y1="${y + h}" x2="${x + w}" y2="${y + h + 14}" class="tick"/>`);
-        out.push(`<text x="${x}" y="${y + h + 28}" class="addr" text-anchor="middle">${addrOf(v.start)}</text>`);
-        out.push(`<text x="${x + w}" y="${y + h + 44}" class="addr" text-anchor="middle">${addrOf(v.end)}</text>`);
+        out.push(`<text x="${x}" y="${y + h + 28}" class="addr" text-anchor="middle">${addrOf(v.start, g)}</text>`);
+        out.push(`<text x="${x + w}" y="${y + h + 44}" class="addr" text-anchor="middle">${addrOf(v.end, g)}</text>`);
       }
     }
     x += w;
@@ -86,15 +90,17 @@ export function vmaStripSvg(vmas: VmaView[], barLabel: string, width = 960, stan
   return out.join('');
 }
 
-function niceTick(lenBytes: number): number {
+function niceTick(lenBytes: number, pageSize: number): number {
   // a power of two of bytes giving 4–8 intervals
   let t = 2 ** Math.floor(Math.log2(lenBytes / 4));
   while (lenBytes / t > 8) t *= 2;
-  return Math.max(t, 4096);
+  return Math.max(t, pageSize);
 }
 
 /** The leaves over the mapping [startPg, startPg + pages), drawn to scale. */
-export function leafStripSvg(runs: LeafRun[], startPg: number, pages: number, width = 960, standalone = false): string {
+export function leafStripSvg(runs: LeafRun[], startPg: number, pages: number, width = 960, standalone = false, g: ArchGeometry = x86_64): string {
+  const labels = leafLabels(g);
+  const leafPages: Record<LeafSize, number> = { pud: g.pudPages, pmd: g.pmdPages, pte: 1 };
   const M = 14;
   const y = 26;
   const h = 46;
@@ -111,9 +117,9 @@ export function leafStripSvg(runs: LeafRun[], startPg: number, pages: number, wi
   const order = outline ? runs : [...runs].sort((a, b) => (b.end - b.start) - (a.end - a.start));
   for (const r of order) {
     const c = LEAF_COLOURS[r.size];
-    const title = `${r.count.toLocaleString('en-US')} × ${LEAF_LABELS[r.size]}  ${addrOf(r.start)}–${addrOf(r.end)}`;
+    const title = `${r.count.toLocaleString('en-US')} × ${labels[r.size]}  ${addrOf(r.start, g)}–${addrOf(r.end, g)}`;
     if (outline) {
-      const step = LEAF_PAGES[r.size];
+      const step = leafPages[r.size];
       for (let s = r.start; s < r.end; s = Math.floor(s / step) * step + step) {
         const e = Math.min(r.end, Math.floor(s / step) * step + step);
         const x0 = px(s);
@@ -128,16 +134,16 @@ export function leafStripSvg(runs: LeafRun[], startPg: number, pages: number, wi
   }
   out.push(`<rect x="${M}" y="${y}" width="${W}" height="${h}" fill="none" stroke="#334155" stroke-width="1"/>`);
   // axis: offsets into the mapping
-  const lenBytes = pages * 4096;
-  const t = niceTick(lenBytes);
+  const lenBytes = pages * g.pageSize;
+  const t = niceTick(lenBytes, g.pageSize);
   for (let b = 0; b <= lenBytes; b += t) {
-    const x = px(startPg + b / 4096);
+    const x = px(startPg + b / g.pageSize);
     out.push(`<line x1="${x}" y1="${y + h}" x2="${x}" y2="${y + h + 6}" class="tick"/>`);
     const anchor = x < M + 30 ? 'start' : x > M + W - 30 ? 'end' : 'middle';
     out.push(`<text x="${x}" y="${y + h + 19}" class="axis" text-anchor="${anchor}">${b === 0 ? '0' : '+' + bytesLabel(b)}</text>`);
   }
-  out.push(`<text x="${M}" y="${y - 8}" class="addr">${addrOf(startPg)}</text>`);
-  out.push(`<text x="${M + W}" y="${y - 8}" class="addr" text-anchor="end">${addrOf(startPg + pages)}</text>`);
+  out.push(`<text x="${M}" y="${y - 8}" class="addr">${addrOf(startPg, g)}</text>`);
+  out.push(`<text x="${M + W}" y="${y - 8}" class="addr" text-anchor="end">${addrOf(startPg + pages, g)}</text>`);
   const note = outline ? 'one box per leaf' : `${leaves.toLocaleString('en-US')} leaves drawn as ${runs.length.toLocaleString('en-US')} run${runs.length === 1 ? '' : 's'} of one size`;
   out.push(`<text x="${M + W / 2}" y="${y + h + 36}" class="axis" text-anchor="middle">offset into the mapping, to scale (${note}${outline ? '' : '; runs narrower than a pixel are drawn 2 px wide'})</text>`);
   out.push('</svg>');

@@ -14,10 +14,8 @@ import { mapAndTouch, type MapResult } from '../cli/analyze.js';
 import { permsOf } from '../mm/vma.js';
 import { SLOT_NONE, SLOT_LEAF, type PageTables } from '../mm/pgtable.js';
 import { x86_64 } from '../arch/x86_64.js';
-
-/** the page draws x86_64 page tables */
-const PMD_PAGES = x86_64.pmdPages;
-const PUD_PAGES = x86_64.pudPages;
+import { ARCH_NAMES, archByName } from '../arch/index.js';
+import type { Arch, ArchGeometry } from '../arch/arch.js';
 import { parseSplit } from '../lib/u64.js';
 import type { ThpMode } from '../mm/config.js';
 export type { ThpMode };
@@ -107,21 +105,52 @@ const PAGE_FIELDS: WindowFields = { bar: 'bar', offset: 'offset', len: 'length' 
  * Check offset and length against the BAR; blank length means "to the end of the BAR". A
  * window the BAR cannot hold is refused here, as vfio_pci_core_mmap() would refuse it with
  * EINVAL under every variant, so there is nothing to compare. Errors name the field.
+ *
+ * With `arch` (the page) the checks are the kernel's on that arch's page: an offset that is
+ * not a multiple of PAGE_SIZE is mmap()'s EINVAL (offset_in_page(off) in the arch's
+ * sys_mmap), and the end may reach PAGE_ALIGN(BAR size), the phys_len of
+ * vfio_pci_core_mmap() (mmap() rounds the length up to whole pages; lengthNote() says so).
  */
-export function windowOf(d: Device, bar: number, offsetText: string, lenText: string, f: WindowFields = PAGE_FIELDS): BarWindow {
+export function windowOf(d: Device, bar: number, offsetText: string, lenText: string, f: WindowFields = PAGE_FIELDS, arch?: Arch): BarWindow {
   const r = d.regions.find((x) => x.index === bar && (x.kind === 'bar' || x.kind === 'mmio'));
   if (!r || r.size === 0) throw new InputError(f.bar, `the device has no BAR${bar}`);
   if (r.io) throw new InputError(f.bar, `BAR${bar} is an I/O-port BAR: it cannot be mmap()ed`);
   const offset = offsetText.trim() === '' ? 0 : parseBytes(offsetText, f.offset);
   if (offset >= r.size) throw new InputError(f.offset, `0x${offset.toString(16)} is past the end of BAR${bar} (${bytesLabel(r.size)}); vfio-pci refuses such a mapping with EINVAL under every variant`);
+  const ps = arch?.pageSize;
+  if (ps !== undefined && offset % ps !== 0) {
+    throw new InputError(f.offset, `0x${offset.toString(16)} is not a multiple of the ${bytesLabel(ps)} page of ${arch!.name}; mmap() refuses an offset inside a page with EINVAL under every variant`);
+  }
   // no length: to the end of the region, or of the sparse mmap area the offset is in
   const area = r.sparse?.find((a) => offset >= a.offset && offset < a.offset + a.size);
   const len = lenText.trim() === '' ? (area ? area.offset + area.size : r.size) - offset : parseBytes(lenText, f.len);
   if (len === 0) throw new InputError(f.len, 'a mapping needs at least one byte');
-  if (offset + len > r.size) {
-    throw new InputError(f.len, `offset + length = 0x${(offset + len).toString(16)} runs past the end of BAR${bar} (0x${r.size.toString(16)}); vfio-pci refuses such a mapping with EINVAL under every variant`);
+  const end = ps === undefined ? r.size : Math.ceil(r.size / ps) * ps;
+  if (offset + len > end) {
+    throw new InputError(f.len, `offset + length = 0x${(offset + len).toString(16)} runs past the end of BAR${bar} (0x${r.size.toString(16)}${end !== r.size ? `, 0x${end.toString(16)} in whole ${bytesLabel(ps!)} pages` : ''}); vfio-pci refuses such a mapping with EINVAL under every variant`);
   }
   return { bar, offset, len };
+}
+
+/** What mmap() does to a length that is not a multiple of the arch's page, in words; null when it is one. */
+export function lengthNote(len: number, arch: ArchGeometry & { name: string }): string | null {
+  const ps = arch.pageSize;
+  if (len % ps === 0) return null;
+  const up = Math.ceil(len / ps) * ps;
+  return `0x${len.toString(16)} is not a multiple of the ${bytesLabel(ps)} page of ${arch.name}: mmap() rounds it up, so 0x${up.toString(16)} bytes (${bytesLabel(up)}) are mapped and touched`;
+}
+
+/** The arch of a name (blank: x86_64); throws InputError naming the field. */
+export function archOf(name: string | undefined): Arch {
+  if (name === undefined || name === '') return x86_64;
+  const a = archByName(name);
+  if (a === undefined) throw new InputError('arch', `expected one of ${ARCH_NAMES.join(', ')}, got ${JSON.stringify(name)}`);
+  return a;
+}
+
+/** The bytes one PUD, PMD and PTE leaf map on the arch. */
+export function leafBytes(g: ArchGeometry): Record<LeafSize, number> {
+  return { pud: g.pudPages * g.pageSize, pmd: g.pmdPages * g.pageSize, pte: g.pageSize };
 }
 
 /** 1073741824 → "1 GiB", 12288 → "12 KiB", 414359552 → "≈395 MiB": exact when the largest unit divides it. */
@@ -145,6 +174,8 @@ export interface Request {
   offset: number;
   len: number;
   thp: ThpMode;
+  /** an ARCH_NAMES name; absent, x86_64 */
+  arch?: string;
 }
 
 export type LeafSize = 'pud' | 'pmd' | 'pte';
@@ -189,8 +220,10 @@ function vmaName(file: { id: string; kind: string } | null, name: string | null)
   return file.kind === 'vfio-pci' ? 'vfio device' : file.id;
 }
 
-/** The leaves over [start, end) as runs of one size, in address order. */
-export function leafRuns(pt: PageTables, start: number, end: number): LeafRun[] {
+/** The leaves over [start, end) as runs of one size, in address order, by the arch's table geometry. */
+export function leafRuns(pt: PageTables, start: number, end: number, geo: ArchGeometry = x86_64): LeafRun[] {
+  const PMD_PAGES = geo.pmdPages;
+  const PUD_PAGES = geo.pudPages;
   const runs: LeafRun[] = [];
   const push = (s: number, e: number, size: LeafSize, count: number) => {
     const last = runs[runs.length - 1];
@@ -209,7 +242,7 @@ export function leafRuns(pt: PageTables, start: number, end: number): LeafRun[] 
       continue;
     }
     for (let m = Math.floor(lo / PMD_PAGES); m * PMD_PAGES < hi; m++) {
-      const sl = m % 512;
+      const sl = m % geo.ptrsPerTable;
       const k = e.kind[sl];
       if (k === SLOT_NONE) continue;
       const mlo = Math.max(lo, m * PMD_PAGES);
@@ -235,25 +268,26 @@ export function leafRuns(pt: PageTables, start: number, end: number): LeafRun[] 
 /** Map and touch one BAR window under one variant, keeping the process to describe it. */
 export function analyze(req: Request): Analysis {
   const t0 = typeof performance !== 'undefined' ? performance.now() : Date.now();
-  const p = new VfioProcess(requireVariant(req.variant), { thpEnabled: req.thp });
-  const result = mapAndTouch(req.variant, req.device, req.bar, req.offset, req.len, { thpEnabled: req.thp }, p);
-  const pages = Math.ceil(req.len / 4096);
+  const arch = archOf(req.arch);
+  const p = new VfioProcess(requireVariant(req.variant), { thpEnabled: req.thp }, { arch });
+  const result = mapAndTouch(req.variant, req.device, req.bar, req.offset, req.len, { thpEnabled: req.thp }, p, arch);
+  const pages = Math.ceil(req.len / arch.pageSize);
   let startPg: number | null = null;
   let vmas: VmaView[] = [];
   let runs: LeafRun[] = [];
   if (result.addr !== null) {
-    const a = Number(BigInt(result.addr) >> 12n);
+    const a = Number(BigInt(result.addr) >> BigInt(arch.pageShift));
     startPg = a;
     const all = p.mm.tree.toArray();
     const i = all.findIndex((v) => v.start === a);
     vmas = all.slice(Math.max(0, i - NEIGHBOURS), i + NEIGHBOURS + 1).map((v) => ({
       start: v.start, end: v.end, perms: permsOf(v.flags), name: vmaName(v.file, v.name), target: v.start === a,
     }));
-    runs = leafRuns(p.mm.pgtables, a, a + pages);
+    runs = leafRuns(p.mm.pgtables, a, a + pages, arch);
   }
   const t1 = typeof performance !== 'undefined' ? performance.now() : Date.now();
   return { result, startPg, pages, vmas, runs, ms: t1 - t0 };
 }
 
-export { VARIANTS, VARIANT_NAMES, SHOWCASE_NAMES, RECIPE_VARIANT_NAMES, variantByName, PRESET_NAMES, InputError, mapAndTouch };
-export type { VariantName, Device, Region, MapResult };
+export { VARIANTS, VARIANT_NAMES, SHOWCASE_NAMES, RECIPE_VARIANT_NAMES, variantByName, PRESET_NAMES, InputError, mapAndTouch, ARCH_NAMES, x86_64 };
+export type { VariantName, Device, Region, MapResult, Arch, ArchGeometry };
