@@ -171,6 +171,21 @@ if (!fs.existsSync(CHROMIUM)) {
       await checkNumbers(page, 'linux-6.12');
       assert.equal(await page.textContent('#stat-faults'), '65,536');
 
+      // a recipe as shipped, beside the designs; then nvgrace-gpu's usemem (its sparse area is the default window)
+      assert.ok(await page.locator('#variant optgroup[label^="userspace recipes"] option[value=qemu]').count() === 1, 'the recipes have their group');
+      await page.selectOption('#variant', 'qemu');
+      await waitFor(page, 'qemu');
+      await checkNumbers(page, 'qemu' as VariantName);
+      await page.selectOption('#preset', 'gh200-96g');
+      await page.selectOption('#bar', '4');
+      await page.selectOption('#variant', 'congruent@linux-7.2');
+      await page.waitForFunction(() => document.querySelector<HTMLElement>('#results')?.dataset.state === 'done' && document.querySelector('#stat-faults')?.textContent?.trim() === '95', undefined, { timeout: 30_000 });
+      await checkNumbers(page, 'congruent@linux-7.2' as VariantName, preset('gh200-96g')!, 4, 95 * 2 ** 30);
+      await page.selectOption('#preset', 'gpu-128g');
+      await page.selectOption('#bar', '2');
+      await page.selectOption('#variant', 'linux-6.12');
+      await waitFor(page, 'linux-6.12');
+
       const shot = path.join(tmp, 'page.png');
       await page.screenshot({ path: shot, fullPage: true });
       const png = fs.readFileSync(shot);

@@ -3,6 +3,7 @@
 
 import { requireVariant } from '../kernels/variants.js';
 import { VfioProcess, mapBar, bestOrderFor } from '../vfio/process.js';
+import { regionPgoffPages } from '../vfio/pci.js';
 import { touchRange } from '../mm/memory.js';
 import { errnoName } from '../mm/uapi.js';
 import { sysMadvise, MADV_HUGEPAGE } from '../mm/madvise.js';
@@ -31,6 +32,21 @@ export interface MapResult {
   installed: { pte: number; pmd: number; pud: number };
   fallback: { pmd: number; pud: number };
   tlbEntries: number;
+  /** a region with sparse mmap areas, mapped area by area: each area's own result */
+  areas?: AreaResult[];
+}
+
+/** One VFIO_REGION_INFO_CAP_SPARSE_MMAP area as mapped and touched. */
+export interface AreaResult {
+  offset: number;
+  size: number;
+  addr: string | null;
+  error: string | null;
+  alignment: number;
+  /** the VA's congruence with the area's file offset: the largest power of two (≤ 1 GiB) dividing VA − offset */
+  congruence: number;
+  leaves: { pud: number; pmd: number; pte: number };
+  faults: number;
 }
 
 /** The alignment of page number `pages` in bytes, up to the arch's largest pfnmap leaf. */
@@ -71,20 +87,54 @@ export function touchAndDescribe(proc: VfioProcess, a: number, base: Pick<MapRes
 }
 
 /**
+ * Map every mmap-able area of a region (its sparse mmap areas, or the whole region) the way
+ * a program under `v` does — each area its own mmap, as VMMs map them — touch each, and
+ * sum what they got. The row's address and alignment are the first area's.
+ */
+export function mapAreasAndTouch(v: string, dev: Device, bar: number, config: Partial<MmConfig> = {}, p?: VfioProcess, arch?: Arch): MapResult {
+  const proc = p ?? new VfioProcess(requireVariant(v), config, arch === undefined ? undefined : { arch });
+  const g = proc.mm.arch;
+  const f = proc.openDevice(dev);
+  const region = dev.regions.find((r) => r.index === bar)!;
+  const list = region.sparse ?? [{ offset: 0, size: region.size }];
+  const rows = list.map((a) => touchAndDescribe(proc, mapBar(proc, f, bar, a.offset, a.size), { variant: v, bar, offset: a.offset, size: a.size }));
+  const sum = (h: (r: MapResult) => number) => rows.reduce((n, r) => n + h(r), 0);
+  const areas: AreaResult[] = rows.map((r) => {
+    const va = r.addr === null ? null : Number(BigInt(r.addr) / BigInt(g.pageSize));
+    const pgoff = bar * regionPgoffPages(g) + Math.floor(r.offset / g.pageSize);
+    return {
+      offset: r.offset, size: r.size, addr: r.addr, error: r.error, alignment: r.alignment,
+      congruence: va === null ? 0 : alignmentOf(Math.abs(va - pgoff) || g.pudPages, g),
+      leaves: r.leaves, faults: r.faults,
+    };
+  });
+  const first = rows[0];
+  return {
+    ...first, offset: list[0].offset, size: sum((r) => r.size), error: rows.find((r) => r.error !== null)?.error ?? null,
+    leaves: { pud: sum((r) => r.leaves.pud), pmd: sum((r) => r.leaves.pmd), pte: sum((r) => r.leaves.pte) },
+    faults: sum((r) => r.faults),
+    installed: { pte: sum((r) => r.installed.pte), pmd: sum((r) => r.installed.pmd), pud: sum((r) => r.installed.pud) },
+    fallback: { pmd: sum((r) => r.fallback.pmd), pud: sum((r) => r.fallback.pud) },
+    tlbEntries: sum((r) => r.tlbEntries), areas,
+  };
+}
+
+/**
  * What the reserve-and-MAP_FIXED recipe yields on kernel k: placed as the recipe places it,
  * faulted by k's rules. Where THP is "madvise" and k lacks the pfnmap bypass of the THP
  * tunables, the recipe must add madvise(MADV_HUGEPAGE) or it gets 4 KiB leaves: `madvise`
  * says whether it did.
  */
-export function recipeOnKernel(k: string, dev: Device, bar: number, config: Partial<MmConfig> = {}, arch?: Arch): MapResult & { madvise: boolean } {
-  const proc = new VfioProcess({ ...requireVariant(k), userspaceRecipe: true }, config, arch === undefined ? undefined : { arch });
+export function recipeOnKernel(k: string, dev: Device, bar: number, config: Partial<MmConfig> = {}, arch?: Arch, area?: { offset: number; size: number }): MapResult & { madvise: boolean } {
+  const proc = new VfioProcess({ ...requireVariant(k), userspaceRecipe: true, recipe: null }, config, arch === undefined ? undefined : { arch });
   const f = proc.openDevice(dev);
   const region = dev.regions.find((r) => r.index === bar)!;
-  const a = mapBar(proc, f, bar, 0, region.size);
+  const { offset, size } = area ?? { offset: 0, size: region.size };
+  const a = mapBar(proc, f, bar, offset, size);
   const c = proc.mm.config;
   const madvise = a >= 0 && c.thpEnabled === 'madvise' && !c.thpPfnmapBypass;
-  if (madvise) sysMadvise(proc.mm, { pg: a, sub: 0 }, { pg: Math.ceil(region.size / proc.mm.arch.pageSize), sub: 0 }, MADV_HUGEPAGE);
-  return { ...touchAndDescribe(proc, a, { variant: k, bar, offset: 0, size: region.size }), madvise };
+  if (madvise) sysMadvise(proc.mm, { pg: a, sub: 0 }, { pg: Math.ceil(size / proc.mm.arch.pageSize), sub: 0 }, MADV_HUGEPAGE);
+  return { ...touchAndDescribe(proc, a, { variant: k, bar, offset, size }), madvise };
 }
 
 /** The userspace recipe that gets the best leaves on a kernel without a placement hook. */

@@ -5,7 +5,7 @@
 
 import { VARIANT_NAMES, requireVariant } from '../kernels/variants.js';
 import { VfioProcess } from '../vfio/process.js';
-import { mapAndTouch, type MapResult } from './analyze.js';
+import { mapAndTouch, mapAreasAndTouch, type MapResult } from './analyze.js';
 import { sizeLabel, type Device } from '../devices/device.js';
 import type { MmConfig } from '../mm/config.js';
 import type { Arch } from '../arch/arch.js';
@@ -19,7 +19,8 @@ export function gpuTable(dev: Device, variants: readonly string[] = VARIANT_NAME
   for (const v of variants) {
     // one process per variant: its BARs are mapped side by side, as one program would
     const p = new VfioProcess(requireVariant(v), config, arch === x86_64 ? undefined : { arch });
-    for (const r of dev.regions.filter((x) => x.kind === 'bar' && x.mmap)) rows.push(mapAndTouch(v, dev, r.index, 0, r.size, config, p));
+    // a region with sparse mmap areas (nvgrace-gpu's fake BARs, a BAR around its MSI-X table) maps area by area
+    for (const r of dev.regions.filter((x) => (x.kind === 'bar' || x.kind === 'mmio') && x.mmap)) rows.push(r.sparse ? mapAreasAndTouch(v, dev, r.index, config, p) : mapAndTouch(v, dev, r.index, 0, r.size, config, p));
   }
   return rows;
 }

@@ -10,7 +10,7 @@ import { traceFilesOf, replayRow, replayTable, exitCodeOf, type ReplayRow } from
 import { loadDevice } from '../devices/load.js';
 import { importLspci, importLspciAll, normaliseBdf } from '../devices/lspci.js';
 import { importSysfs, importSysfsAll } from '../devices/sysfs.js';
-import { parseVariant, variantByName, variantHelp, VARIANT_NAMES, SHOWCASE_NAMES, SERIES_LIST } from '../kernels/variants.js';
+import { parseVariant, variantByName, variantHelp, VARIANT_NAMES, SHOWCASE_NAMES, SERIES_LIST, RECIPE_VARIANT_NAMES } from '../kernels/variants.js';
 import { switchTable, SERIES, SWITCHES } from '../kernels/bases.js';
 import { VfioProcess } from '../vfio/process.js';
 import { runAlignTest, LOOPS } from '../vfio/align-test.js';
@@ -19,7 +19,7 @@ import { RepeatElider, elideRepeats, isElisionNote } from './elide.js';
 /** how many lines of one kind in a row align-test shows before it counts the rest */
 const ALIGN_TEST_KEEP = 5;
 import { gpuTable, printGpuTable } from './gpu-table.js';
-import { mapAndTouch, recipe, recipeOnKernel, leafBytesOf, type MapResult } from './analyze.js';
+import { mapAndTouch, mapAreasAndTouch, recipe, recipeOnKernel, leafBytesOf, type MapResult } from './analyze.js';
 import { x86_64 } from '../arch/x86_64.js';
 import { ARCH_NAMES, archByName } from '../arch/index.js';
 import type { Arch } from '../arch/arch.js';
@@ -27,6 +27,7 @@ import { sizeLabel, type Device, type Region } from '../devices/device.js';
 import { DEFAULT_CONFIG, THP_MODES, type ThpMode } from '../mm/config.js';
 import * as fs from 'node:fs';
 import { sweepSummary } from './sweep-summary.js';
+import { RECIPES } from '../vfio/recipes.js';
 import { sweep, mergeResults, parseShard, parseSweepResult, defaultWorkers } from './sweep.js';
 import { mappingSvg, coverageSvg, addressSpaceSvg } from './svg.js';
 import { analyze, windowOf } from '../web/model.js';
@@ -311,7 +312,7 @@ function thpOf(v: string | undefined): ThpMode {
 
 
 function largestBar(dev: Device): number {
-  const bars = dev.regions.filter((r) => r.kind === 'bar' && r.mmap);
+  const bars = dev.regions.filter((r) => (r.kind === 'bar' || r.kind === 'mmio') && r.mmap);
   if (bars.length === 0) throw new UsageError('--device: the device has no mmap-able BAR');
   return bars.reduce((a, b) => (b.size > a.size ? b : a)).index;
 }
@@ -340,7 +341,7 @@ function archNote(a: Arch): string | null {
 
 function compareCmd(args: string[]): number {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {
-    device: { type: 'string' }, bdf: { type: 'string' }, kernels: { type: 'string', default: 'linux-6.18,v1,v2' }, bar: { type: 'string' },
+    device: { type: 'string' }, bdf: { type: 'string' }, kernels: { type: 'string', default: `linux-6.18,v1,v2,${RECIPE_VARIANT_NAMES.join(',')}` }, bar: { type: 'string' },
     offset: { type: 'string' }, len: { type: 'string' }, thp: { type: 'string' }, arch: { type: 'string' }, json: { type: 'boolean' }, svg: { type: 'string' } } });
   const arch = archOption(values.arch);
   if (positionals.length > 0) throw new UsageError(`compare: unexpected argument ${JSON.stringify(positionals[0])}`);
@@ -353,7 +354,7 @@ function compareCmd(args: string[]): number {
   if (region === undefined && lower?.kind === 'bar' && lower.mem64 && lower.size > 0) {
     throw new UsageError(`--bar: BAR${bar} is the upper half of 64-bit BAR${bar - 1}: map BAR${bar - 1}`);
   }
-  if (region === undefined || region.kind !== 'bar' || (region.size === 0 && region.status === undefined)) throw new UsageError(`--bar: the device has no BAR${bar}`);
+  if (region === undefined || (region.kind !== 'bar' && region.kind !== 'mmio') || (region.size === 0 && region.status === undefined)) throw new UsageError(`--bar: the device has no ${dev.driver === 'vfio-platform' ? 'MMIO region ' : 'BAR'}${bar}`);
   if (!region.mmap) throw new UsageError(`--bar: BAR${bar} cannot be mmap()ed: ${notMappable(region)}`);
   // the page's checks, so both refuse the same windows with the same words; on the command
   // line a blank value is not "the default"
@@ -362,7 +363,17 @@ function compareCmd(args: string[]): number {
   const thp = thpOf(values.thp);
   let rows: MapResult[];
   if (values.svg !== undefined && arch !== x86_64) throw new UsageError('--svg: the drawing shows x86_64 page tables only; leave out --arch or --svg');
-  if (values.svg !== undefined) {
+  // no window given and the region has sparse mmap areas: every variant maps each area, as VMMs do
+  const byAreas = region.sparse !== undefined && values.offset === undefined && values.len === undefined;
+  if (byAreas) {
+    rows = kernels.map((k) => mapAreasAndTouch(k, dev, bar, { thpEnabled: thp }, undefined, arch === x86_64 ? undefined : arch));
+    if (values.svg !== undefined) {
+      // the drawing shows one window: the region's first sparse area
+      const a = region.sparse![0];
+      const an = kernels.map((k) => analyze({ variant: k, device: dev, bar, offset: a.offset, len: a.size, thp }));
+      writeOutput(values.svg, addressSpaceSvg(`${dev.name}: BAR${bar}, its sparse area from 0x${a.offset.toString(16)}, 0x${a.size.toString(16)} bytes, THP "${thp}"`, an), 'svg');
+    }
+  } else if (values.svg !== undefined) {
     // the drawing needs the whole address space, so each variant runs once through analyze()
     const an = kernels.map((k) => analyze({ variant: k, device: dev, bar, offset, len, thp }));
     rows = an.map((a) => a.result);
@@ -373,14 +384,28 @@ function compareCmd(args: string[]): number {
     console.log(JSON.stringify({ device: dev.name, bar, offset, len, thp, ...(arch === x86_64 ? {} : { arch: arch.name }), rows }));
     return 0;
   }
-  console.log(`${dev.name}: BAR${bar} [0x${offset.toString(16)}, +0x${len.toString(16)}) of ${sizeLabel(region.size)}, THP "${thp}"${arch === x86_64 ? '' : `, ${arch.name}`}\n`);
+  const what = region.kind === 'mmio' ? `region ${bar}` : `BAR${bar}`;
+  const drv = dev.driver && !dev.name.includes(dev.driver) ? ` (${dev.driver})` : '';
+  const onArch = arch === x86_64 ? '' : `, ${arch.name}`;
+  if (byAreas) {
+    const areas = region.sparse!.map((a) => `[0x${a.offset.toString(16)}, +0x${a.size.toString(16)})`).join(' ');
+    console.log(`${dev.name}${drv}: ${what} of ${sizeLabel(region.size)}, its sparse mmap areas ${areas} each mapped, THP "${thp}"${onArch}\n`);
+  } else console.log(`${dev.name}${drv}: ${what} [0x${offset.toString(16)}, +0x${len.toString(16)}) of ${sizeLabel(region.size)}, THP "${thp}"${onArch}\n`);
   const vw = Math.max(11, ...rows.map((r) => r.variant.length + 1));
   console.log(['variant'.padEnd(vw), 'address'.padStart(16), 'aligned'.padStart(8), 'faults'.padStart(12), 'fallbacks'.padStart(11), 'TLB'.padStart(12), '  leaves'].join(''));
   for (const r of rows) {
     const fb = r.fallback.pud + r.fallback.pmd;
     console.log([r.variant.padEnd(vw), (r.addr ?? r.error ?? '-').padStart(16), (r.addr ? sizeLabel(r.alignment) : '-').padStart(8),
-      r.faults.toLocaleString('en-US').padStart(12), fb.toLocaleString('en-US').padStart(11), r.tlbEntries.toLocaleString('en-US').padStart(12), '  ' + fmtLeaves(r.leaves, r.leafBytes)].join(''));
+      r.faults.toLocaleString('en-US').padStart(12), fb.toLocaleString('en-US').padStart(11), r.tlbEntries.toLocaleString('en-US').padStart(12),
+      '  ' + fmtLeaves(r.leaves, r.leafBytes) + (r.areas?.length === 1 && r.areas[0].addr ? ` (VA ≡ offset mod ${sizeLabel(r.areas[0].congruence)})` : '')].join(''));
+    if (r.areas !== undefined && r.areas.length > 1) {
+      for (const a of r.areas) {
+        console.log(['  +0x' + a.offset.toString(16).padEnd(vw - 5), (a.addr ?? a.error ?? '-').padStart(16), (a.addr ? sizeLabel(a.alignment) : '-').padStart(8),
+          a.faults.toLocaleString('en-US').padStart(12), ''.padStart(11), ''.padStart(12), `  ${fmtLeaves(a.leaves, r.leafBytes)}${a.addr ? ` (VA ≡ offset mod ${sizeLabel(a.congruence)})` : ''}`].join(''));
+      }
+    }
   }
+  if (byAreas) console.log('\n(each sparse area is its own mmap; with several, "+0x…" rows are the areas by offset in the region. "VA ≡ offset mod": the VA\'s congruence with the area\'s file offset, what huge faults need where the driver keeps pgoff ≡ phys)');
   const lb = leafBytesOf(arch);
   console.log(`\n(fallbacks: ->huge_fault calls that returned VM_FAULT_FALLBACK, ${arch.pfnmapPud ? `${sizeLabel(lb.pud)} and ` : ''}${sizeLabel(lb.pmd)} attempts together)`);
   if (offset % arch.pageSize !== 0 && rows.some((r) => r.error === 'EINVAL')) {
@@ -394,7 +419,7 @@ function compareCmd(args: string[]): number {
 /** "64-bit, prefetchable", "32-bit, non-prefetchable", "I/O ports", and lspci's status. */
 function barLabel(r: Region): string {
   const where = r.io ? 'I/O ports' : r.status === 'ignored' || r.status === 'unassigned' || r.status === 'broken' ? `<${r.status === 'broken' ? 'broken-64-bit-slot' : r.status}>` : `at 0x${r.start.toString(16)}`;
-  const kind = r.io ? '' : `, ${r.mem64 ? '64-bit' : '32-bit'}, ${r.prefetchable ? 'prefetchable' : 'non-prefetchable'}`;
+  const kind = r.io ? '' : r.kind === 'mmio' ? ', MMIO (vfio-platform)' : `, ${r.mem64 ? '64-bit' : '32-bit'}, ${r.prefetchable ? 'prefetchable' : 'non-prefetchable'}`;
   return `${r.size > 0 ? sizeLabel(r.size) : 'size unknown'} ${where}${kind}`;
 }
 
@@ -494,13 +519,15 @@ function planCmd(args: string[]): number {
 
 function planDevice(dev: Device, released: readonly string[], thp: ThpMode, arch: Arch = x86_64) {
   const other = arch === x86_64 ? undefined : arch;
-  const bars = dev.regions.filter((r) => r.kind === 'bar' && (r.size > 0 || r.status !== undefined));
+  const bars = dev.regions.filter((r) => (r.kind === 'bar' || r.kind === 'mmio') && (r.size > 0 || r.status !== undefined));
   return bars.map((r) => {
     const head = { bar: r.index, size: r.size, ...(r.status ? { status: r.status } : {}) };
     if (!r.mmap) return { ...head, mmap: false, kernels: [], recipe: null, recipeYields: [] };
-    const kernels = released.map((k) => mapAndTouch(k, dev, r.index, 0, r.size, { thpEnabled: thp }, undefined, other));
-    const rc = recipe(DEFAULT_CONFIG, r.index, 0, r.size, arch);
-    const recipeYields = rc.align > arch.pageSize ? released.map((k) => recipeOnKernel(k, dev, r.index, { thpEnabled: thp }, other)) : [];
+    // a region with sparse mmap areas (nvgrace-gpu's fake BARs): the plan is for its first area
+    const area = r.sparse?.[0] ?? { offset: 0, size: r.size };
+    const kernels = released.map((k) => mapAndTouch(k, dev, r.index, area.offset, area.size, { thpEnabled: thp }, undefined, other));
+    const rc = recipe(DEFAULT_CONFIG, r.index, area.offset, area.size, arch);
+    const recipeYields = rc.align > arch.pageSize ? released.map((k) => recipeOnKernel(k, dev, r.index, { thpEnabled: thp }, other, area)) : [];
     return { ...head, mmap: true, kernels, recipe: rc, recipeYields };
   });
 }
@@ -508,11 +535,11 @@ function planDevice(dev: Device, released: readonly string[], thp: ThpMode, arch
 function printPlan(dev: Device, plan: ReturnType<typeof planDevice>, thp: ThpMode, arch: Arch = x86_64): void {
   // the name already says what it is when lspci gave no better one than the address
   console.log(`${dev.name}${dev.bdf && !dev.name.includes(dev.bdf) ? ` (${dev.bdf})` : ''}, THP "${thp}"${arch === x86_64 ? '' : `, ${arch.name}`}`);
-  if (plan.length === 0) console.log('  no BARs');
+  if (plan.length === 0) console.log(dev.driver === 'vfio-platform' ? '  no MMIO regions' : '  no BARs');
   for (const b of plan) {
     const r = dev.regions.find((x) => x.index === b.bar)!;
     const upper = r.mem64 ? ` (with BAR${b.bar + 1}, its upper half)` : '';
-    console.log(`\nBAR${b.bar}: ${barLabel(r)}${upper}${r.status === 'disabled' ? ' [disabled: memory decoding is off; vfio-pci turns it on when the device is opened]' : r.status === 'virtual' ? ' [virtual: an SR-IOV VF BAR]' : ''}`);
+    console.log(`\n${r.kind === 'mmio' ? 'region ' : 'BAR'}${b.bar}: ${barLabel(r)}${upper}${r.status === 'disabled' ? ' [disabled: memory decoding is off; vfio-pci turns it on when the device is opened]' : r.status === 'virtual' ? ' [virtual: an SR-IOV VF BAR]' : ''}`);
     if (!b.mmap) {
       console.log(`  ${notMappable(r)}`);
       continue;
@@ -523,10 +550,13 @@ function printPlan(dev: Device, plan: ReturnType<typeof planDevice>, thp: ThpMod
       console.log('  recipe: plain mmap(NULL, …) — the BAR is too small for a huge leaf');
       continue;
     }
+    if (r.kind === 'mmio') console.log('  (vfio-platform remap_pfn_range()s the region at mmap: 4 KiB PTEs whatever the address, so the recipe buys nothing)');
+    const mapLen = r.sparse?.[0]?.size ?? b.size;
+    if (r.sparse) console.log(`  (mapped: its sparse mmap area [0x${r.sparse[0].offset.toString(16)}, +0x${mapLen.toString(16)}), all the driver lets mmap() cover)`);
     console.log(`  recipe for a kernel without a placement hook (${sizeLabel(rc.align)} leaves):`);
     console.log(`    base = mmap(NULL, 0x${rc.reserve.toString(16)}, PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE, -1, 0)`);
-    console.log(`    va   = the first address >= base with va % 0x${rc.align.toString(16)} == 0x${rc.residue.toString(16)}; munmap [base, va) and [va + 0x${b.size.toString(16)}, base + 0x${rc.reserve.toString(16)})`);
-    console.log(`    mmap(va, 0x${b.size.toString(16)}, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, fd, 0x${rc.fileOffset.toString(16)})`);
+    console.log(`    va   = the first address >= base with va % 0x${rc.align.toString(16)} == 0x${rc.residue.toString(16)}; munmap [base, va) and [va + 0x${mapLen.toString(16)}, base + 0x${rc.reserve.toString(16)})`);
+    console.log(`    mmap(va, 0x${mapLen.toString(16)}, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, fd, 0x${rc.fileOffset.toString(16)})`);
     console.log('    madvise(va, len, MADV_HUGEPAGE) where THP is "madvise" and the kernel lacks the pfnmap bypass');
     console.log('  the recipe yields:');
     for (const y of b.recipeYields) console.log(`  ${y.variant.padEnd(10)} ${fmtLeaves(y.leaves, y.leafBytes).padEnd(22)} ${countOf(y.faults, 'fault')}${y.madvise ? ' (with the madvise)' : ''}`);
@@ -577,7 +607,8 @@ function kernelsCmd(args: string[]): number {
   if (positionals.length > 0) throw new UsageError(`kernels: unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.json) {
     console.log(JSON.stringify({ bases: SERIES.map((s) => ({ name: `linux-${s.series}`, means: `linux-${s.series}.${s.defaultPoint}`, lowestPoint: s.lowestKnownPoint, checked: s.checked })),
-      series: SERIES_LIST.map((s) => ({ name: s.name, status: s.status, title: s.title })), aliases: Object.fromEntries(VARIANT_NAMES.map((n) => [n, aliasMeaning(n)])), switches: SWITCHES }));
+      series: SERIES_LIST.map((s) => ({ name: s.name, status: s.status, title: s.title })), aliases: Object.fromEntries(VARIANT_NAMES.map((n) => [n, aliasMeaning(n)])),
+      recipes: RECIPES.map((r) => ({ name: r.name, absolute: r.absolute, title: r.title })), switches: SWITCHES }));
     return 0;
   }
   console.log('bases (BASE or BASE.N, a point release; the bare name means the release in brackets):');
@@ -586,6 +617,8 @@ function kernelsCmd(args: string[]): number {
   for (const s of SERIES_LIST) console.log(`  ${s.name.padEnd(10)} ${s.status.padEnd(9)} ${s.title}`);
   console.log('\naliases (the names of before):');
   for (const n of VARIANT_NAMES) console.log(`  ${n.padEnd(10)} = ${aliasMeaning(n)}`);
+  console.log('\nuserspace recipes (RECIPE = RECIPE@linux-6.18, or RECIPE@KERNEL):');
+  for (const r of RECIPES) console.log(`  ${r.name.padEnd(17)} ${r.title}`);
   console.log(`\nswitches, per stable series:\n${switchTable().split('\n').map((l) => `  ${l}`).join('\n')}`);
   console.log('\n(sources of each cell: pfnmap kernels --json, docs/model.md)');
   return 0;
@@ -594,7 +627,7 @@ function kernelsCmd(args: string[]): number {
 function aliasMeaning(n: string): string {
   const v = variantByName(n)!;
   const b = `linux-${v.base.series.series}.${v.base.point}`;
-  return v.userspaceRecipe ? `${b} with the reserve-and-MAP_FIXED recipe` : v.series ? `${b}+${v.series}` : b;
+  return v.userspaceRecipe ? `congruent@${b} (the reserve-and-MAP_FIXED recipe congruent with the offset)` : v.series ? `${b}+${v.series}` : b;
 }
 
 function mergeCmd(args: string[]): number {

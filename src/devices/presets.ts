@@ -73,6 +73,19 @@ const raw: Record<string, unknown> = {
       CONFIG,
     ],
   },
+  'gh200-96g': {
+    format: 'pfnmap-device/1',
+    name: 'NVIDIA GH200 96 GiB under nvgrace-gpu: BAR0 16M, fake BAR2 resmem 1G, fake BAR4 usemem 95G (128G reported)',
+    vendor: '0x10de', device: '0x2342',
+    driver: 'nvgrace-gpu',
+    source: 'nvgrace-gpu (drivers/vfio/pci/nvgrace-gpu/main.c, read in Debian\'s 7.2.13 source): Grace Hopper has the MIG hardware bug, so 1 GiB of resmem is carved from the end of device memory (BAR2) and usemem (BAR4) is the rest rounded down to 512 MiB, each reported as a power-of-two BAR; huge_fault since 9db65489b872 (lore 20251124115926.119027-4-ankita@nvidia.com). 96 GiB of HBM3 (GH200); the device memory address and BAR0 (16M, as H100) are illustrative',
+    devmem: { start: '0x400000000000', size: '0x1800000000', migHwBug: true },
+    regions: [
+      { index: 0, kind: 'bar', start: '0x44000000000', size: '0x1000000', mem64: true, prefetchable: true, mmap: true },
+      { index: 1, kind: 'bar', size: '0x0' },
+      CONFIG,
+    ],
+  },
 };
 
 export const PRESET_NAMES = Object.keys(raw);

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { packageRoot } from '../cli/paths.js';
-import { VARIANT_NAMES } from '../kernels/variants.js';
+import { VARIANT_NAMES, RECIPE_VARIANT_NAMES } from '../kernels/variants.js';
 
 /** valid: exit 0 (or one of okCodes); invalid: exit 2 with one line; any: only "no crash, no hang, one-line errors". */
 export type Expect = 'valid' | 'invalid' | 'any';
@@ -34,6 +34,8 @@ export interface FuzzCase {
 }
 
 const KERNELS = VARIANT_NAMES as readonly string[];
+/** what device commands take: the variants, the recipes as shipped, a recipe on another kernel */
+const DEVICE_KERNELS: readonly string[] = [...KERNELS, ...RECIPE_VARIANT_NAMES, 'qemu@linux-7.2'];
 const CHEAP_PRESETS = ['nvme-16k', 'nic-32m'];
 const THPS = ['always', 'madvise', 'never'];
 
@@ -119,7 +121,7 @@ function pick<T>(xs: readonly T[], n: number): T {
 /** One of the device commands, with valid options for a device whose mmap-able BARs are `bars`. */
 const deviceCommand = fc.record({
   cmd: fc.constantFrom('compare', 'plan', 'align-test', 'default'),
-  kernels: fc.subarray([...KERNELS], { minLength: 1, maxLength: 3 }),
+  kernels: fc.subarray([...DEVICE_KERNELS], { minLength: 1, maxLength: 3 }),
   thp: fc.option(fc.constantFrom(...THPS), { nil: undefined }),
   json: fc.boolean(), svg: fc.boolean(), loops: fc.integer({ min: 1, max: 3 }),
   barPick: fc.option(fc.nat(), { nil: undefined }), win: fc.option(fc.tuple(fc.nat(), fc.nat()), { nil: undefined }),
@@ -189,6 +191,7 @@ const DEVICE_MUTATIONS = [
   'bdf-bad', 'vendor-type', 'vendor-bad', 'index-drop', 'index-bad', 'index-dup', 'kind-wrong', 'size-drop', 'size-hex',
   'size-nonpow2', 'start-drop', 'start-hex', 'start-misaligned', 'start-52bit', 'mmap-io', 'mmap-rom', 'mmap-size0',
   'status-bad', 'mmap-ignored', 'bool-type', 'deep', 'region-scalar', 'truncated', 'empty-file',
+  'sparse-ok', 'driver-pci', 'sparse-past', 'sparse-unaligned', 'sparse-type', 'sparse-nommap', 'driver-bad', 'devmem-pci', 'memlength-given',
 ] as const;
 
 export const deviceCase: fc.Arbitrary<FuzzCase> = fc.record({
@@ -236,6 +239,21 @@ export const deviceCase: fc.Arbitrary<FuzzCase> = fc.record({
     case 'bool-type': pick(mem, g.k)[pick(['mem64', 'prefetchable', 'mmap', 'io'], g.k)] = pick(['true', 1, null, 0], g.k >> 2); break;
     case 'deep': (g.k % 2 ? r : d).x = g.deep; break;
     case 'region-scalar': regions[g.k % regions.length] = pick<unknown>([5, null, 'x', []], g.k) as Record<string, unknown>; break;
+    case 'sparse-ok': {
+      // VFIO_REGION_INFO_CAP_SPARSE_MMAP: the BAR less its first page (an MSI-X table), where it has more than one
+      const m = mem.find((x) => parseInt((x.size as string).slice(2), 16) >= 8192 && !['ignored', 'unassigned', 'broken'].includes(x.status as string));
+      if (m) m.sparse = [{ offset: '0x1000', size: hex(parseInt((m.size as string).slice(2), 16) - 4096) }];
+      expect = 'valid';
+      break;
+    }
+    case 'driver-pci': (d as Record<string, unknown>).driver = 'vfio-pci'; expect = 'valid'; break;
+    case 'sparse-past': { const m = pick(mem, g.k); m.sparse = [{ offset: '0x0', size: hex(parseInt((m.size as string).slice(2), 16) * 2) }]; break; }
+    case 'sparse-unaligned': pick(mem, g.k).sparse = [{ offset: '0x800', size: '0x1000' }]; break;
+    case 'sparse-type': pick(mem, g.k).sparse = pick<unknown>([{}, 'areas', 5, [null], [{ offset: '0x0' }]], g.k); break;
+    case 'sparse-nommap': regions.push({ index: 6, kind: 'rom', start: '0xf3000000', size: '0x80000', mmap: false, sparse: [{ offset: '0x0', size: '0x1000' }] }); regions.splice(0, regions.length, ...regions.filter((x, i) => x.index !== 6 || i === regions.length - 1)); break;
+    case 'driver-bad': (d as Record<string, unknown>).driver = pick<unknown>(['mlx5-vfio', 'VFIO-PCI', 1, null, ''], g.k); break;
+    case 'devmem-pci': (d as Record<string, unknown>).devmem = { start: '0x400000000000', size: '0x40000000' }; break;
+    case 'memlength-given': pick(mem, g.k).memlength = '0x1000'; break;
     case 'truncated': { const t = JSON.stringify(d); text = t.slice(0, g.k % (t.length - 1)); break; }
     case 'empty-file': text = pick(['', '\n', '\ufeff', '   '], g.k); break;
   }

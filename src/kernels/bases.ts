@@ -109,6 +109,17 @@ export const SWITCHES: readonly Switch[] = [
     },
   },
   {
+    name: 'huge_fault in nvgrace-gpu',
+    what: '"vfio/nvgrace-gpu: Add support for huge pfnmap" (9db65489b872, 6.19): nvgrace_gpu_mmap installs vm_ops whose ->huge_fault maps pfn = PHYS_PFN(memphys) + the page offset in the region; before it, nvgrace_gpu_mmap remap_pfn_range()s the whole VMA with 4 KiB PTEs at mmap time',
+    in: {
+      '6.11': { never: true, source: '9db65489b872 is a 6.19 merge; 6.11 remap_pfn_range()s at mmap' },
+      '6.12': { never: true, source: '9db65489b872 is a 6.19 merge (no 6.12.y backport known)' },
+      '6.18': { never: true, source: '9db65489b872 is a 6.19 merge (no 6.18.y backport known)' },
+      '7.2': { from: 0, source: '9db65489b872; read in Debian\'s 7.2.13 source (nvgrace_gpu_vfio_pci_huge_fault, is_aligned_for_order)' },
+      '7.3': { from: 0, source: '9db65489b872' },
+    },
+  },
+  {
     name: 'anon-inode noexec',
     what: '"anon_inode: raise SB_I_NODEV and SB_I_NOEXEC" (1ed95281c0c7, 6.16; 6.15.4 stable): PROT_EXEC on a device fd is EPERM, mprotect(PROT_EXEC) EACCES',
     in: {
@@ -137,6 +148,8 @@ export interface Base {
   readonly config: Partial<MmConfig>;
   /** vfio-pci has ->huge_fault: a placement series has something to place for */
   readonly hugeFault: boolean;
+  /** nvgrace-gpu has ->huge_fault (6.19 on); before, its mmap remap_pfn_range()s the VMA */
+  readonly nvgraceHugeFault: boolean;
 }
 
 /** The base a name stands for, or why it is none. */
@@ -152,7 +165,7 @@ export function parseBase(name: string): Base | { error: string } {
   const hugeFault = holds('huge_fault in vfio-pci', s.series, point);
   const aligned = holds('huge faults aligned to the order', s.series, point);
   return {
-    name, series: s, point, title: s.title(point), hugeFault,
+    name, series: s, point, title: s.title(point), hugeFault, nvgraceHugeFault: holds('huge_fault in nvgrace-gpu', s.series, point),
     faultRules: !hugeFault ? FAULT_RULES['prefault-6.10'] : aligned ? FAULT_RULES['align-6.15'] : FAULT_RULES['huge-6.12'],
     config: {
       thpAlignFilesWithoutHook: holds('THP alignment of hook-less files', s.series, point),

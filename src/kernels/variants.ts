@@ -13,6 +13,8 @@ import {
   vfioPciOpsReleased, vfioPciOpsV1, vfioPciOpsOrder, vfioPciOpsNaturalOrder, type VfioDeviceOps,
 } from '../vfio/main.js';
 import { parseBase, SERIES, type Base } from './bases.js';
+import type { VariantDriverHook } from '../vfio/drivers.js';
+import { RECIPE_NAMES, recipeByName, type RecipeName } from '../vfio/recipes.js';
 
 /** The names of before: each still means what it meant (6.18-based designs). */
 export type VariantName = 'linux-6.12' | 'linux-6.18' | 'linux-7.2' | 'v1' | 'order-arg' | 'v2' | 'userspace';
@@ -33,23 +35,29 @@ export interface KernelVariant {
   readonly config: Partial<MmConfig>;
   /** map BARs the way VMMs do today (reserve, then MAP_FIXED congruent with the offset) */
   readonly userspaceRecipe: boolean;
+  /** which VMM's recipe maps each area (null: a plain mmap(NULL), or the old congruent one) */
+  readonly recipe: RecipeName | null;
+  /** the "what if" placement hook wired into the variant drivers' ops (nvgrace-gpu) */
+  readonly variantDriverHook: VariantDriverHook;
   /** the released kernel under it, and the series on top (null: none) */
   readonly base: Base;
   readonly series: SeriesName | null;
 }
 
-export type SeriesName = 'v1' | 'order-arg' | 'v2' | 'thp-fops' | 'v3-rule';
+export type SeriesName = 'v1' | 'order-arg' | 'v2' | 'thp-fops' | 'v3-rule' | 'v1-export' | 'v2-export';
 
 /** A design on top of a base: posted to the lists, or only discussed. */
 export interface Series {
   readonly name: SeriesName;
   readonly title: string;
-  readonly status: 'posted' | 'discussed';
+  readonly status: 'posted' | 'discussed' | 'what-if';
   readonly about: string;
   fops(config: MmConfig): FileOperations;
   readonly pciOps: VfioDeviceOps;
   /** the design places BARs for vfio-pci's ->huge_fault, so the base must have one */
   readonly needsHugeFault: boolean;
+  /** a "what if": the design's hook also in the variant drivers' ops (none posted) */
+  readonly variantDriverHook?: VariantDriverHook;
 }
 
 export const SERIES_LIST: readonly Series[] = [
@@ -100,6 +108,24 @@ export const SERIES_LIST: readonly Series[] = [
     fops: () => vfioDeviceFopsV3Rule,
     pciOps: vfioPciOpsNaturalOrder,
   },
+  {
+    name: 'v1-export', title: 'v1-export: v1, with vfio_pci_core_get_unmapped_area wired into nvgrace-gpu (what if)', status: 'what-if', needsHugeFault: true,
+    about: 'Not posted: v1 as posted sets .get_unmapped_area in vfio_pci_ops only, so a variant ' +
+      'driver such as nvgrace-gpu takes the mm_get_unmapped_area fallback. This what-if exports the ' +
+      'helper and sets it in nvgrace_gpu_pci_ops too, reading the region as nvgrace-gpu reports it ' +
+      '(memphys, bar_size): congruence with memphys, as v1 is with the BAR\'s address.',
+    fops: (c) => (c.hugePfnmap.arch ? vfioDeviceFopsV1 : vfioDeviceFopsReleased),
+    pciOps: vfioPciOpsV1, variantDriverHook: 'v1',
+  },
+  {
+    name: 'v2-export', title: 'v2-export: v2, with vfio_pci_core_get_mapping_order wired into nvgrace-gpu (what if)', status: 'what-if', needsHugeFault: true,
+    about: 'Not posted: v2 as posted sets .get_mapping_order in vfio_pci_ops only, so nvgrace-gpu ' +
+      'reports order 0. This what-if exports the helper and sets it in nvgrace_gpu_pci_ops too: the ' +
+      'order comes from bar_size and core mm aligns VA ≡ pgoff, which is VA ≡ phys only when ' +
+      'memphys is aligned to the leaf.',
+    fops: () => vfioDeviceFopsV2,
+    pciOps: vfioPciOpsOrder, variantDriverHook: 'v2',
+  },
 ];
 
 const SERIES_NAMES = SERIES_LIST.map((s) => s.name);
@@ -108,14 +134,15 @@ function released(base: Base, name: string, about: string, title = base.title): 
   return {
     name, title, kind: 'released', about, faultRules: base.faultRules,
     fops: () => vfioDeviceFopsReleased, pciOps: vfioPciOpsReleased, config: base.config,
-    userspaceRecipe: false, base, series: null,
+    userspaceRecipe: false, recipe: null, variantDriverHook: null, base, series: null,
   };
 }
 
 function onBase(base: Base, s: Series, name: string, title = `${s.title}, on ${base.title}`): KernelVariant {
   return {
     name, title, kind: 'proposal', about: s.about, faultRules: base.faultRules,
-    fops: s.fops, pciOps: s.pciOps, config: base.config, userspaceRecipe: false, base, series: s.name,
+    fops: s.fops, pciOps: s.pciOps, config: base.config, userspaceRecipe: false, recipe: null,
+    variantDriverHook: s.variantDriverHook ?? null, base, series: s.name,
   };
 }
 
@@ -176,10 +203,25 @@ export const VARIANTS: Record<VariantName, KernelVariant> = {
     pciOps: vfioPciOpsReleased,
     config: baseOf('linux-6.18').config,
     userspaceRecipe: true,
+    recipe: null,
+    variantDriverHook: null,
     base: baseOf('linux-6.18'),
     series: null,
   },
 };
+
+/** A kernel variant with a VMM's recipe mapping each area: RECIPE@KERNEL. */
+function withRecipe(k: KernelVariant, r: RecipeName, name: string): KernelVariant {
+  const rc = recipeByName(r)!;
+  return { ...k, name, kind: 'userspace', title: `${rc.title}, on ${k.title}`, about: rc.about, userspaceRecipe: true, recipe: r };
+}
+
+/**
+ * The recipes VMMs ship, as aliases on this machine's kernel as `userspace` is (which stays,
+ * meaning congruent@linux-6.18): qemu, cloud-hypervisor, congruent. Any kernel takes one as
+ * RECIPE@KERNEL: qemu@linux-7.2, congruent@linux-7.2+thp-fops.
+ */
+export const RECIPE_VARIANT_NAMES: readonly string[] = RECIPE_NAMES;
 
 /** The variants every listing runs by default: the names of before, in their order. */
 export const VARIANT_NAMES = Object.keys(VARIANTS) as VariantName[];
@@ -191,12 +233,24 @@ export const VARIANT_NAMES = Object.keys(VARIANTS) as VariantName[];
  */
 export const SHOWCASE_NAMES: readonly string[] = [
   'linux-6.18.54', 'linux-7.3', 'linux-6.12+v2', 'linux-7.2+v1', 'linux-7.2+v2', 'linux-7.2+thp-fops', 'linux-7.2+v3-rule',
+  'linux-7.2+v2-export', 'qemu@linux-7.2', 'congruent@linux-7.2',
 ];
 
 /** A name's variant, or the one line that says why it names none. */
 export function parseVariant(name: string): KernelVariant | { error: string } {
   // own keys only: "toString" or "__proto__" name no variant
   if (Object.hasOwn(VARIANTS, name)) return (VARIANTS as Record<string, KernelVariant>)[name];
+  const rc = recipeByName(name);
+  if (rc !== undefined) return withRecipe(VARIANTS['linux-6.18'], rc.name, name);
+  const at = name.indexOf('@');
+  if (at >= 0) {
+    const r = recipeByName(name.slice(0, at));
+    if (r === undefined) return { error: `unknown kernel variant ${JSON.stringify(name)}: unknown recipe ${JSON.stringify(name.slice(0, at))} (recipes: ${RECIPE_NAMES.join(', ')})` };
+    const k = parseVariant(name.slice(at + 1));
+    if ('error' in k) return k;
+    if (k.userspaceRecipe) return { error: `unknown kernel variant ${JSON.stringify(name)}: ${k.name} already maps with a recipe: name a kernel after the @` };
+    return withRecipe(k, r.name, name);
+  }
   const plus = name.indexOf('+');
   const baseName = plus < 0 ? name : name.slice(0, plus);
   const seriesName = plus < 0 ? null : name.slice(plus + 1);
@@ -233,5 +287,5 @@ export function requireVariant(name: string): KernelVariant {
 /** "bases linux-6.11, …; series v1, …; aliases v1, …" for messages and --help. */
 export function variantHelp(): string {
   return `bases: ${SERIES.map((s) => `linux-${s.series}`).join(', ')}, each with an optional .N point release; ` +
-    `series: ${SERIES_NAMES.join(', ')}; aliases: ${VARIANT_NAMES.join(', ')}`;
+    `series: ${SERIES_NAMES.join(', ')}; aliases: ${VARIANT_NAMES.join(', ')}; recipes: ${RECIPE_NAMES.join(', ')}, or RECIPE@KERNEL`;
 }

@@ -14,6 +14,8 @@ import type { KFile } from '../fs/file.js';
 import type { Device } from '../devices/device.js';
 import { VfioPciDevice, regionPgoffPages } from './pci.js';
 import type { VfioDeviceFile } from './main.js';
+import { deviceOpsFor } from './drivers.js';
+import { mapWithRecipe } from './recipes.js';
 import type { Split } from '../lib/u64.js';
 import { sysMmap, sysMunmap } from '../mm/mmap.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../mm/uapi.js';
@@ -49,7 +51,8 @@ export class VfioProcess {
 /** open() of a vfio-pci device file under a variant, in a process configured by `c`. */
 export function openVfioDevice(variant: KernelVariant, c: MmConfig, dev: Device, id: string, arch: ArchGeometry): KFile {
   const pdev = new VfioPciDevice(dev, variant.faultRules, c.thp && c.hugePfnmap.arch, arch);
-  const privateData: VfioDeviceFile = { device: pdev, ops: variant.pciOps };
+  // the device's own vfio_device_ops: vfio_pci_ops, nvgrace_gpu_pci_ops, vfio_platform_ops
+  const privateData: VfioDeviceFile = { device: pdev, ops: deviceOpsFor(variant, dev) };
   return { id, kind: 'vfio-pci', fop: variant.fops(c), sizePages: 0, huge: 'never', privateData, noexec: c.anonInodeNoexec };
 }
 
@@ -85,6 +88,8 @@ export function mapBar(p: VfioProcess, file: KFile, index: number, offsetBytes: 
   const offsetPg = index * regionPgoffPages(p.mm.arch) + Math.floor(offsetBytes / ps);
   const lenPages = Math.ceil(lenBytes / ps);
   const prot = PROT_READ | PROT_WRITE;
+  const rc = p.variant.recipe;
+  if (rc !== null && rc !== undefined && rc !== 'congruent') return mapWithRecipe(p, rc, file, lenPages, offsetPg, prot, 2 ** bestOrderFor(p.mm.config, lenPages, p.mm.arch));
   if (p.variant.userspaceRecipe) {
     const align = 2 ** bestOrderFor(p.mm.config, lenPages, p.mm.arch);
     return mmapReserveCongruent(p, file, lenPages, offsetPg, prot, align);

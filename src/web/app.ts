@@ -4,7 +4,7 @@
 
 import {
   devicesFrom, defaultDevice, barsOf, defaultBar, windowOf, lengthNote, bytesLabel, leafBytes, archOf, InputError,
-  VARIANTS, VARIANT_NAMES, SHOWCASE_NAMES, variantByName, PRESET_NAMES, ARCH_NAMES, x86_64,
+  VARIANTS, VARIANT_NAMES, SHOWCASE_NAMES, RECIPE_VARIANT_NAMES, variantByName, PRESET_NAMES, ARCH_NAMES, x86_64,
   type DeviceSource, type Device, type Request, type Analysis, type MapResult, type ThpMode, type Arch,
 } from './model.js';
 import { vmaStripSvg, leafStripSvg, leafLabels, addrOf, esc } from './draw.js';
@@ -12,7 +12,7 @@ import type { FromWorker, ToWorker } from './protocol.js';
 import { handle } from './handle.js';
 
 /** every variant the page lists and "Compare all" runs: the aliases, then BASE[+SERIES] ones */
-const PAGE_VARIANTS: readonly string[] = [...VARIANT_NAMES, ...SHOWCASE_NAMES];
+const PAGE_VARIANTS: readonly string[] = [...VARIANT_NAMES, ...RECIPE_VARIANT_NAMES, ...SHOWCASE_NAMES];
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const e = document.getElementById(id);
@@ -413,6 +413,11 @@ function init(): void {
     for (const n of VARIANT_NAMES) if (VARIANTS[n].kind === kind) g.append(new Option(n, n));
     vs.append(g);
   }
+  // the recipes VMMs ship, beside the kernel designs (each on this machine's kernel, as userspace is)
+  const rg = document.createElement('optgroup');
+  rg.label = 'userspace recipes as shipped (QEMU, Cloud Hypervisor, congruent)';
+  for (const n of RECIPE_VARIANT_NAMES) rg.append(new Option(n, n));
+  vs.append(rg);
   // BASE[+SERIES]: the designs on today's kernel, a backport, the point releases that matter
   const g = document.createElement('optgroup');
   g.label = 'base + series';

@@ -1,7 +1,7 @@
 // One request of the page, answered by the model: in the Web Worker, or inline where the
 // page cannot start one.
 
-import { analyze, mapAndTouch, archOf, VARIANT_NAMES, SHOWCASE_NAMES } from './model.js';
+import { analyze, mapAndTouch, archOf, VARIANT_NAMES, SHOWCASE_NAMES, RECIPE_VARIANT_NAMES } from './model.js';
 import type { ToWorker, FromWorker } from './protocol.js';
 
 export function handle(m: ToWorker, post: (m: FromWorker) => void): void {
@@ -11,7 +11,7 @@ export function handle(m: ToWorker, post: (m: FromWorker) => void): void {
     } else {
       const { device, bar, offset, len, thp } = m.req;
       const arch = archOf(m.req.arch);
-      for (const v of [...VARIANT_NAMES, ...SHOWCASE_NAMES]) {
+      for (const v of [...VARIANT_NAMES, ...RECIPE_VARIANT_NAMES, ...SHOWCASE_NAMES]) {
         const t0 = performance.now();
         const row = mapAndTouch(v, device, bar, offset, len, { thpEnabled: thp }, undefined, arch);
         post({ id: m.id, kind: 'row', row, ms: performance.now() - t0 });

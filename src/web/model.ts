@@ -8,7 +8,7 @@ import { InputError } from '../trace/input-error.js';
 import { parseDevice, type Device, type Region } from '../devices/device.js';
 import { importLspci, importLspciAll } from '../devices/lspci.js';
 import { preset, PRESET_NAMES } from '../devices/presets.js';
-import { VARIANTS, VARIANT_NAMES, SHOWCASE_NAMES, requireVariant, variantByName, type VariantName } from '../kernels/variants.js';
+import { VARIANTS, VARIANT_NAMES, SHOWCASE_NAMES, RECIPE_VARIANT_NAMES, requireVariant, variantByName, type VariantName } from '../kernels/variants.js';
 import { VfioProcess } from '../vfio/process.js';
 import { mapAndTouch, type MapResult } from '../cli/analyze.js';
 import { permsOf } from '../mm/vma.js';
@@ -112,7 +112,7 @@ const PAGE_FIELDS: WindowFields = { bar: 'bar', offset: 'offset', len: 'length' 
  * vfio_pci_core_mmap() (mmap() rounds the length up to whole pages; lengthNote() says so).
  */
 export function windowOf(d: Device, bar: number, offsetText: string, lenText: string, f: WindowFields = PAGE_FIELDS, arch?: Arch): BarWindow {
-  const r = d.regions.find((x) => x.index === bar && x.kind === 'bar');
+  const r = d.regions.find((x) => x.index === bar && (x.kind === 'bar' || x.kind === 'mmio'));
   if (!r || r.size === 0) throw new InputError(f.bar, `the device has no BAR${bar}`);
   if (r.io) throw new InputError(f.bar, `BAR${bar} is an I/O-port BAR: it cannot be mmap()ed`);
   const offset = offsetText.trim() === '' ? 0 : parseBytes(offsetText, f.offset);
@@ -121,7 +121,9 @@ export function windowOf(d: Device, bar: number, offsetText: string, lenText: st
   if (ps !== undefined && offset % ps !== 0) {
     throw new InputError(f.offset, `0x${offset.toString(16)} is not a multiple of the ${bytesLabel(ps)} page of ${arch!.name}; mmap() refuses an offset inside a page with EINVAL under every variant`);
   }
-  const len = lenText.trim() === '' ? r.size - offset : parseBytes(lenText, f.len);
+  // no length: to the end of the region, or of the sparse mmap area the offset is in
+  const area = r.sparse?.find((a) => offset >= a.offset && offset < a.offset + a.size);
+  const len = lenText.trim() === '' ? (area ? area.offset + area.size : r.size) - offset : parseBytes(lenText, f.len);
   if (len === 0) throw new InputError(f.len, 'a mapping needs at least one byte');
   const end = ps === undefined ? r.size : Math.ceil(r.size / ps) * ps;
   if (offset + len > end) {
@@ -287,5 +289,5 @@ export function analyze(req: Request): Analysis {
   return { result, startPg, pages, vmas, runs, ms: t1 - t0 };
 }
 
-export { VARIANTS, VARIANT_NAMES, SHOWCASE_NAMES, variantByName, PRESET_NAMES, InputError, mapAndTouch, ARCH_NAMES, x86_64 };
+export { VARIANTS, VARIANT_NAMES, SHOWCASE_NAMES, RECIPE_VARIANT_NAMES, variantByName, PRESET_NAMES, InputError, mapAndTouch, ARCH_NAMES, x86_64 };
 export type { VariantName, Device, Region, MapResult, Arch, ArchGeometry };
