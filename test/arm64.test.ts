@@ -27,7 +27,7 @@ import { touchRange } from '../src/mm/memory.js';
 import { sysMmap } from '../src/mm/mmap.js';
 import { shmemZeroSetup } from '../src/kernels/linux-6.18.js';
 import { MAP_PRIVATE, MAP_ANONYMOUS, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_32BIT, EOPNOTSUPP } from '../src/mm/uapi.js';
-import type { Device } from '../src/devices/device.js';
+import { parseDevice, type Device } from '../src/devices/device.js';
 
 test('arm64 geometry per granule: table levels from VA_BITS (Kconfig PGTABLE_LEVELS), PMD sizes, PMD pfnmaps only', () => {
   assert.deepEqual([arm64PgtableLevels('4K', 39), arm64PgtableLevels('4K', 48), arm64PgtableLevels('4K', 52)], [3, 4, 5]);
@@ -176,4 +176,32 @@ test('--arch names an arch or is refused in one line, on every command that take
   assert.equal(j.arch, 'arm64-64k');
   assert.deepEqual(j.rows[1].leafBytes, { pud: 2 ** 42, pmd: 512 * MiB, pte: 64 * KiB });
   assert.deepEqual(j.rows[1].leaves, { pud: 0, pmd: 256, pte: 0 });
+});
+
+test('inspect --arch arm64-16k on the maps the real 7.2.13 16K kernel left: the no-hint BAR mmap lands where the kernel put it', async () => {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const { packageRoot } = await import('../src/cli/paths.js');
+  const { inspect } = await import('../src/cli/inspect.js');
+  const t = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'fixtures', 'arm64', 'arm64-16k-bar2-2g-nohint.json'), 'utf8'));
+  const dev = t.files.find((f: { kind: string }) => f.kind === 'vfio-pci');
+  // /proc/PID/maps text of the recorded final layout (the probe's VMAs and its BAR2 mapping)
+  const hex = (v: string) => BigInt(v).toString(16).padStart(8, '0');
+  const text = t.final.map((v: { start: string; end: string; perms: string; offset: string; backing: string }) =>
+    `${hex(v.start)}-${hex(v.end)} ${v.perms} ${hex(v.offset)} 00:00 0 ${v.backing === dev.id ? 'anon_inode:[vfio-device]' : v.backing === 'anon' ? '' : v.backing.replace(/^process:/, '')}`).join('\n') + '\n';
+  const mmapOp = t.ops.findIndex((o: { op: string; fd: string | null }) => o.op === 'mmap' && o.fd === dev.id);
+  const kernelVa = t.results[mmapOp].ret as string;
+  const r = inspect(text, 'arm64-16k.maps', { device: parseDevice(dev.device, 'device'), kernels: ['linux-7.2'], thp: 'always', arch: ARCHES['arm64-16k'] });
+  assert.equal(r.arch, 'arm64-16k');
+  assert.equal(r.mmapBase, '0x7ffff8000000');
+  const m = r.vfio[0];
+  assert.equal(m.start, kernelVa);
+  // the model's no-hint mmap in that address space (the BAR unmapped first) is the kernel's
+  assert.equal(m.noHint![0].addr, kernelVa);
+  assert.deepEqual(m.today![0].leafBytes, { pud: 2 ** 36, pmd: 32 * MiB, pte: 16 * KiB });
+  assert.equal(m.today![0].faults, (2 * GiB) / (16 * KiB));
+  // v2 places it PMD-congruent: 64 leaves of 32 MiB
+  assert.deepEqual(m.noHint!.find((x) => x.variant === 'v2')!.leaves, { pud: 0, pmd: 64, pte: 0 });
+  // and the same text is no 64K process
+  assert.throws(() => inspect(text, 'arm64-16k.maps', { kernels: ['linux-7.2'], thp: 'always', arch: ARCHES['arm64-64k'] }), /arm64-16k\.maps:1: .* is not made of 65536-byte pages/);
 });

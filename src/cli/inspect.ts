@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { VARIANTS, VARIANT_NAMES, parseVariant, requireVariant, type VariantName } from '../kernels/variants.js';
 import { VfioProcess } from '../vfio/process.js';
-import { x86_64, x86MmapBases } from '../arch/x86_64.js';
+import { x86_64 } from '../arch/x86_64.js';
+import { archByName } from '../arch/index.js';
 import type { Arch } from '../arch/arch.js';
 import { addInitialVmas } from '../kernels/linux-6.18.js';
 import { DEFAULT_CONFIG, type ThpMode } from '../mm/config.js';
@@ -96,6 +97,8 @@ export interface InspectReport {
   source: string;
   vmas: number;
   mmapBase: string;
+  /** absent: x86_64 */
+  arch?: string;
   device: string | null;
   thp: ThpMode;
   kernels: string[];
@@ -111,13 +114,18 @@ export interface InspectReport {
  * with it, the end of the highest mapping below the stack, where exec's first mmaps (ld.so,
  * the vDSO) put it — an estimate, and the searches only use it as their upper bound.
  */
-export function mmapBaseOf(lines: MapsLine[]): { base: number; exact: boolean } {
-  const dflt = x86MmapBases(DEFAULT_CONFIG.rlimitStack, DEFAULT_CONFIG.stackGuardGap).base;
+export function mmapBaseOf(lines: MapsLine[], a: Arch = x86_64): { base: number; exact: boolean } {
+  // the maps' page numbers are of 4 KiB; the base is in pages of the arch
+  const f = a.pageSize / 4096;
+  const gap = a === x86_64 ? DEFAULT_CONFIG.stackGuardGap : 256n << BigInt(a.pageShift);
+  const dflt = a.mmapBases(DEFAULT_CONFIG.rlimitStack, gap).base;
   const stack = lines.find((l) => l.name === '[stack]');
-  if (stack === undefined || stack.end === 2 ** 35 - 1) return { base: dflt, exact: true };
+  // x86_64's stack ends a page below 2^47; arm64's at the top of its window
+  const top4k = a === x86_64 ? 2 ** 35 - 1 : a.defaultMapWindow * f;
+  if (stack === undefined || stack.end === top4k) return { base: dflt, exact: true };
   let top = 0;
   for (const l of lines) if (l.end <= stack.start && l.end > top) top = l.end;
-  return top === 0 ? { base: dflt, exact: false } : { base: top, exact: false };
+  return top === 0 ? { base: dflt, exact: false } : { base: Math.ceil(top / f), exact: false };
 }
 
 const split = (pg: number) => ({ pg, sub: 0 });
@@ -139,6 +147,7 @@ interface Built {
  * refuses, or every VFIO line without a device, takes its room as a plain file VMA.
  */
 function build(v: string, lines: MapsLine[], dev: Device | undefined, thp: ThpMode, arch: Arch, skip: number | null): Built {
+  const f = arch.pageSize / 4096; // maps page numbers are of 4 KiB
   const vfio = lines.map((l) => vfioKind(l) !== null);
   const initial = lines.filter((_l, i) => !vfio[i] || (dev === undefined && i !== skip)).map(initialVmaOf);
   const proc = new VfioProcess(requireVariant(v), { thpEnabled: thp }, { initial, arch });
@@ -148,7 +157,7 @@ function build(v: string, lines: MapsLine[], dev: Device | undefined, thp: ThpMo
   lines.forEach((l, i) => {
     if (!vfio[i] || i === skip) return;
     const flags = (l.perms[3] === 's' ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED;
-    const r = proc.mmap(split(l.start), split(l.end - l.start), protOf(l.perms), flags, file, split(Number(l.offset >> 12n)));
+    const r = proc.mmap(split(l.start / f), split((l.end - l.start) / f), protOf(l.perms), flags, file, split(Number(l.offset / BigInt(arch.pageSize))));
     if (r < 0) {
       refused.set(i, -r);
       addInitialVmas(proc.mm, [initialVmaOf(l)]);
@@ -158,13 +167,19 @@ function build(v: string, lines: MapsLine[], dev: Device | undefined, thp: ThpMo
 }
 
 /** Everything `pfnmap inspect` reports of a maps text. */
-export function inspect(text: string, source: string, opts: { device?: Device; kernels: string[]; thp: ThpMode }): InspectReport {
+export function inspect(text: string, source: string, opts: { device?: Device; kernels: string[]; thp: ThpMode; arch?: Arch }): InspectReport {
   const lines = parseMaps(text, source);
   const { device: dev, kernels, thp } = opts;
-  const mb = mmapBaseOf(lines);
-  const arch: Arch = mb.exact ? x86_64 : { ...x86_64, mmapBases: (r, g) => ({ ...x86MmapBases(r, g), base: mb.base }) };
+  const baseArch = opts.arch ?? x86_64;
+  const f = baseArch.pageSize / 4096;
+  const ps = baseArch.pageSize;
+  for (const l of lines) {
+    if (l.start % f !== 0 || l.end % f !== 0) throw new InputError(`${source}:${l.line}`, `0x${(l.start * 4096).toString(16)}-0x${(l.end * 4096).toString(16)} is not made of ${ps}-byte pages: not a process of ${baseArch.name} (--arch)`);
+  }
+  const mb = mmapBaseOf(lines, baseArch);
+  const arch: Arch = mb.exact ? baseArch : { ...baseArch, mmapBases: (r, g) => ({ ...baseArch.mmapBases(r, g), base: mb.base }) };
   const notes: string[] = [];
-  if (!mb.exact) notes.push(`the maps show a randomised layout: mmap_base is taken as 0x${(mb.base * 4096).toString(16)}, the end of the highest mapping below the stack`);
+  if (!mb.exact) notes.push(`the maps show a randomised layout: mmap_base is taken as 0x${(mb.base * ps).toString(16)}, the end of the highest mapping below the stack`);
   const variants: string[] = [...kernels, ...DESIGNS.filter((d) => !kernels.includes(d))];
   const vfio: VfioMapping[] = [];
   const mappedBars = new Set<number>();
@@ -178,7 +193,7 @@ export function inspect(text: string, source: string, opts: { device?: Device; k
     const size = (l.end - l.start) * 4096;
     const m: VfioMapping = {
       line: l.line, start: '0x' + (l.start * 4096).toString(16), end: '0x' + (l.end * 4096).toString(16), perms: l.perms, name: l.name, fd: kind,
-      region, barOffset, size, vaAlignment: alignmentOf(l.start),
+      region, barOffset, size, vaAlignment: alignmentOf(l.start / f, baseArch),
     };
     mappedBars.add(region);
     vfio.push(m);
@@ -188,9 +203,9 @@ export function inspect(text: string, source: string, opts: { device?: Device; k
     else if (r === undefined || r.kind !== 'bar' || r.size === 0) m.problem = `the device has no BAR${region}`;
     else if (!r.mmap) m.problem = `BAR${region} of the device cannot be mmap()ed`;
     else {
-      const physPg = r.start / 4096 + barOffset / 4096;
-      m.phys = '0x' + (physPg * 4096).toString(16);
-      m.congruence = alignmentOf(l.start - physPg);
+      const physPg = Math.floor(r.start / ps) + Math.floor(barOffset / ps);
+      m.phys = '0x' + (physPg * ps).toString(16);
+      m.congruence = alignmentOf(l.start / f - physPg, baseArch);
     }
     if (m.problem !== undefined) return;
     const base = { bar: region, offset: barOffset, size };
@@ -198,7 +213,7 @@ export function inspect(text: string, source: string, opts: { device?: Device; k
       const b = build(k, lines, dev, thp, arch, null);
       const err = b.refused.get(i);
       if (err !== undefined) return touchAndDescribe(b.proc, -err, { variant: k, ...base });
-      return touchAndDescribe(b.proc, l.start, { variant: k, ...base });
+      return touchAndDescribe(b.proc, l.start / f, { variant: k, ...base });
     });
     const refusedToday = m.today.find((t) => t.error !== null && t.addr === null);
     if (refusedToday) m.problem = `the model refuses MAP_FIXED of it on this device: ${refusedToday.error} (is the device the one this process mapped?)`;
@@ -216,36 +231,46 @@ export function inspect(text: string, source: string, opts: { device?: Device; k
   }
   if (vfio.length === 0) notes.push('no VFIO device mappings (anon_inode:[vfio-device] or /dev/vfio/devices/vfioN) in these maps');
   return {
-    source, vmas: lines.length, mmapBase: '0x' + (mb.base * 4096).toString(16), device: dev?.name ?? null, thp, kernels, vfio, unmapped, notes,
+    source, vmas: lines.length, mmapBase: '0x' + (mb.base * ps).toString(16), ...(baseArch === x86_64 ? {} : { arch: baseArch.name }), device: dev?.name ?? null, thp, kernels, vfio, unmapped, notes,
   };
 }
 
 const n = (x: number) => x.toLocaleString('en-US');
 const bytes = (x: number) => (x < 1024 ? `${x} bytes` : sizeLabel(x));
 
-export const fmtLeaves = (l: { pud: number; pmd: number; pte: number }) =>
-  [l.pud ? `${n(l.pud)}×1G` : '', l.pmd ? `${n(l.pmd)}×2M` : '', l.pte ? `${n(l.pte)}×4K` : ''].filter(Boolean).join(' + ') || '-';
+export const fmtLeaves = (l: { pud: number; pmd: number; pte: number }, b: { pud: number; pmd: number; pte: number } = { pud: 2 ** 30, pmd: 2 ** 21, pte: 4096 }) =>
+  (['pud', 'pmd', 'pte'] as const).filter((k) => l[k] > 0).map((k) => `${n(l[k])}×${sizeLabel(b[k])}`).join(' + ') || '-';
 
 function rowLines(rows: MapResult[], indent: string): string[] {
   const out = [indent + ['variant'.padEnd(11), 'address'.padStart(16), 'aligned'.padStart(8), 'faults'.padStart(12), 'TLB entries'.padStart(12), '  leaves'].join('')];
   for (const r of rows) {
     out.push(indent + [r.variant.padEnd(11), (r.addr ?? r.error ?? '-').padStart(16), (r.addr ? sizeLabel(r.alignment) : '-').padStart(8),
-      n(r.faults).padStart(12), n(r.tlbEntries).padStart(12), '  ' + fmtLeaves(r.leaves) + (r.addr && r.error ? ` (${r.error})` : '')].join(''));
+      n(r.faults).padStart(12), n(r.tlbEntries).padStart(12), '  ' + fmtLeaves(r.leaves, r.leafBytes) + (r.addr && r.error ? ` (${r.error})` : '')].join(''));
   }
   return out;
+}
+
+/** What a congruence allows: the largest leaf of the arch it reaches. */
+function congruenceNote(c: number, archName: string | undefined): string {
+  const a = archByName(archName ?? 'x86_64')!;
+  const pmd = a.pmdPages * a.pageSize;
+  const pud = a.pudPages * a.pageSize;
+  if (a.pfnmapPud && c >= pud) return ` (congruent for ${sizeLabel(pud)} leaves)`;
+  if (c >= pmd) return a.pfnmapPud ? ` (congruent for ${sizeLabel(pmd)} leaves, not ${sizeLabel(pud)})` : ` (congruent for ${sizeLabel(pmd)} leaves, the largest on ${a.name})`;
+  return ' (no huge leaf can be congruent)';
 }
 
 /** The report as text. */
 export function inspectText(r: InspectReport): string[] {
   const out: string[] = [];
-  out.push(`${r.source}: ${n(r.vmas)} mappings, ${r.vfio.length} VFIO device mapping${r.vfio.length === 1 ? '' : 's'}; mmap_base ${r.mmapBase}`);
+  out.push(`${r.source}: ${n(r.vmas)} mappings, ${r.vfio.length} VFIO device mapping${r.vfio.length === 1 ? '' : 's'}; mmap_base ${r.mmapBase}${r.arch ? `; ${r.arch}` : ''}`);
   out.push(r.device === null ? 'no device given' : `device: ${r.device}; THP "${r.thp}"; kernels ${r.kernels.join(', ')}`);
   for (const m of r.vfio) {
     out.push('');
     out.push(`line ${m.line}: ${m.start}-${m.end} ${m.perms} ${m.name}`);
     const what = m.region < 6 ? `BAR${m.region}` : `region ${m.region}`;
     out.push(`  ${what} (region index ${m.region} = offset >> 40) from 0x${m.barOffset.toString(16)}, ${bytes(m.size)}; VA aligned to ${sizeLabel(m.vaAlignment)}`);
-    if (m.phys !== undefined) out.push(`  maps physical 0x${m.phys.slice(2)}: VA − phys is a multiple of ${sizeLabel(m.congruence!)}${m.congruence! >= 2 ** 30 ? ' (congruent for 1G leaves)' : m.congruence! >= 2 ** 21 ? ' (congruent for 2M leaves, not 1G)' : ' (no huge leaf can be congruent)'}`);
+    if (m.phys !== undefined) out.push(`  maps physical 0x${m.phys.slice(2)}: VA − phys is a multiple of ${sizeLabel(m.congruence!)}${congruenceNote(m.congruence!, r.arch)}`);
     if (m.problem !== undefined) out.push(`  ${m.problem}`);
     if (m.today !== undefined && !m.problem) {
       out.push('  today, where it is, every page read once:');

@@ -79,7 +79,7 @@ today's kernels, with what it yields on each; --sysfs takes a
 /sys/bus/pci/devices/BDF directory or /sys/bus/pci/devices itself`,
   },
   inspect: {
-    usage: '--maps FILE|PID [--device D | --lspci FILE | --sysfs DIR] [--bdf BDF] [--kernel K1,K2,…] [--thp MODE] [--json]',
+    usage: '--maps FILE|PID [--device D | --lspci FILE | --sysfs DIR] [--bdf BDF] [--kernel K1,K2,…] [--thp MODE] [--arch A] [--json]',
     what: `read a process's /proc/PID/maps (PID: all digits) or a saved copy;
 for each VFIO device mapping (anon_inode:[vfio-device] or
 /dev/vfio/devices/vfioN): its region (offset >> 40), BAR offset,
@@ -460,14 +460,15 @@ function oneDevice(values: { device?: string; lspci?: string; sysfs?: string; bd
 function inspectCmd(args: string[]): number {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {
     maps: { type: 'string' }, device: { type: 'string' }, lspci: { type: 'string' }, sysfs: { type: 'string' }, bdf: { type: 'string' },
-    kernel: { type: 'string' }, thp: { type: 'string' }, json: { type: 'boolean' } } });
+    kernel: { type: 'string' }, thp: { type: 'string' }, arch: { type: 'string' }, json: { type: 'boolean' } } });
   if (positionals.length > 0) throw new UsageError(`inspect: unexpected argument ${JSON.stringify(positionals[0])}`);
+  const arch = archOption(values.arch);
   if (values.maps === undefined || values.maps === '') throw new UsageError('inspect: --maps FILE|PID is required');
   const dev = oneDevice(values, 'inspect');
   const { text, source, pid } = readMapsArg(values.maps);
   const kernels = values.kernel === undefined ? defaultKernels(pid) : variantList(values.kernel, 'kernel');
   const thp = values.thp === undefined && pid !== null ? machineThp() : thpOf(values.thp);
-  const r = inspect(text, source, { device: dev, kernels, thp });
+  const r = inspect(text, source, { device: dev, kernels, thp, arch });
   if (values.json) console.log(JSON.stringify(r));
   else for (const l of inspectText(r)) console.log(l);
   return 0;
