@@ -435,14 +435,9 @@ function notMappable(r: Region): string {
 }
 
 /** --device D | --lspci FILE | --sysfs DIR [--bdf BDF]: one device, or none given. */
-function oneDevice(values: { device?: string; lspci?: string; sysfs?: string; bdf?: string }, cmd: string): Device | undefined {
-  const given = [values.device, values.lspci, values.sysfs].filter((x) => x !== undefined);
-  if (given.length > 1) throw new UsageError(`${cmd}: give at most one of --device D, --lspci FILE, --sysfs DIR`);
-  if (given.length === 0) {
-    if (values.bdf !== undefined) throw new UsageError(`${cmd}: --bdf picks a device of --device, --lspci or --sysfs: give one`);
-    return undefined;
-  }
-  let devs: Device[];
+
+/** The devices --device, --lspci or --sysfs name (exactly one given), --bdf picking one. */
+function devicesOf(values: { device?: string; lspci?: string; sysfs?: string; bdf?: string }): Device[] {
   if (values.lspci !== undefined) {
     let text: string;
     try {
@@ -450,9 +445,20 @@ function oneDevice(values: { device?: string; lspci?: string; sysfs?: string; bd
     } catch (e) {
       throw new InputError('--lspci', `cannot read ${oneLine(values.lspci)}: ${errText(e)}`);
     }
-    devs = values.bdf !== undefined ? [importLspci(text, undefined, values.bdf)] : importLspciAll(text);
-  } else if (values.sysfs !== undefined) devs = values.bdf !== undefined ? [importSysfs(values.sysfs, values.bdf)] : importSysfsAll(values.sysfs);
-  else devs = [loadDevice(values.device!, values.bdf)];
+    return values.bdf !== undefined ? [importLspci(text, undefined, values.bdf)] : importLspciAll(text);
+  }
+  if (values.sysfs !== undefined) return values.bdf !== undefined ? [importSysfs(values.sysfs, values.bdf)] : importSysfsAll(values.sysfs);
+  return [loadDevice(values.device!, values.bdf)];
+}
+
+function oneDevice(values: { device?: string; lspci?: string; sysfs?: string; bdf?: string }, cmd: string): Device | undefined {
+  const given = [values.device, values.lspci, values.sysfs].filter((x) => x !== undefined);
+  if (given.length > 1) throw new UsageError(`${cmd}: give at most one of --device D, --lspci FILE, --sysfs DIR`);
+  if (given.length === 0) {
+    if (values.bdf !== undefined) throw new UsageError(`${cmd}: --bdf picks a device of --device, --lspci or --sysfs: give one`);
+    return undefined;
+  }
+  const devs = devicesOf(values);
   if (devs.length !== 1) throw new UsageError(`${cmd}: ${values.lspci !== undefined ? '--lspci' : '--sysfs'} holds ${devs.length} devices: pick one with --bdf`);
   return devs[0];
 }
@@ -484,17 +490,7 @@ function planCmd(args: string[]): number {
   if (given.length !== 1) throw new UsageError('plan: give exactly one of --device D, --lspci FILE, --sysfs DIR');
   // a malformed --bdf is refused before anything is read, whichever source it goes with
   if (values.bdf !== undefined) normaliseBdf(values.bdf);
-  let devs: Device[];
-  if (values.lspci !== undefined) {
-    let text: string;
-    try {
-      text = fs.readFileSync(values.lspci, 'utf8');
-    } catch (e) {
-      throw new InputError('--lspci', `cannot read ${oneLine(values.lspci)}: ${errText(e)}`);
-    }
-    devs = values.bdf !== undefined ? [importLspci(text, undefined, values.bdf)] : importLspciAll(text);
-  } else if (values.sysfs !== undefined) devs = values.bdf !== undefined ? [importSysfs(values.sysfs, values.bdf)] : importSysfsAll(values.sysfs);
-  else devs = [loadDevice(values.device!, values.bdf)];
+  const devs = devicesOf(values);
   if (values.bdf !== undefined && values.lspci === undefined && values.sysfs === undefined && devs[0].bdf !== undefined && devs[0].bdf !== normaliseBdf(values.bdf)) {
     throw new InputError('--bdf', `the device is ${devs[0].bdf}, not ${oneLine(values.bdf)}`);
   }
