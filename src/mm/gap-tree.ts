@@ -81,14 +81,14 @@ export class GapTree {
   }
 
   private newLeaf(): number {
-    if (this.lFree.length === 0) this.growLeaves(this.lCap * 2);
+    if (this.lFree.length === 0) this.growLeaves(this.lCap + (this.lCap >> 1));
     const id = this.lFree.pop()!;
     this.lN[id] = 0;
     return id;
   }
 
   private newInner(): number {
-    if (this.iFree.length === 0) this.growInner(this.iCap * 2);
+    if (this.iFree.length === 0) this.growInner(this.iCap + (this.iCap >> 1));
     const id = this.iFree.pop()!;
     this.iN[id] = 0;
     return id;
@@ -158,25 +158,64 @@ export class GapTree {
 
   // ---- slot moves (same kind of node) ---------------------------------------------------
 
-  /** Copy slot s to slot t (global slot indices) within one kind of node. */
-  private copySlot(leaf: boolean, t: number, s: number): void {
+  /**
+   * Move `count` slots from s to t (global slot indices, one kind of node), as memmove
+   * does: overlapping ranges are fine. One loop per field array, no call per slot.
+   */
+  private moveSlots(leaf: boolean, t: number, s: number, count: number): void {
+    if (count <= 0 || t === s) return;
+    const fwd = t < s; // copy ascending when moving down, else descending
     if (leaf) {
-      this.lS[t] = this.lS[s];
-      this.lE[t] = this.lE[s];
-      this.lV[t] = this.lV[s];
+      const st = this.lS;
+      const en = this.lE;
+      const vs = this.lV;
+      if (fwd) {
+        for (let i = 0; i < count; i++) {
+          st[t + i] = st[s + i];
+          en[t + i] = en[s + i];
+          vs[t + i] = vs[s + i];
+        }
+      } else {
+        for (let i = count - 1; i >= 0; i--) {
+          st[t + i] = st[s + i];
+          en[t + i] = en[s + i];
+          vs[t + i] = vs[s + i];
+        }
+      }
     } else {
-      this.iMin[t] = this.iMin[s];
-      this.iMax[t] = this.iMax[s];
-      this.iGap[t] = this.iGap[s];
-      this.iK[t] = this.iK[s];
+      const mi = this.iMin;
+      const ma = this.iMax;
+      const cg = this.iGap;
+      const ck = this.iK;
+      if (fwd) {
+        for (let i = 0; i < count; i++) {
+          mi[t + i] = mi[s + i];
+          ma[t + i] = ma[s + i];
+          cg[t + i] = cg[s + i];
+          ck[t + i] = ck[s + i];
+        }
+      } else {
+        for (let i = count - 1; i >= 0; i--) {
+          mi[t + i] = mi[s + i];
+          ma[t + i] = ma[s + i];
+          cg[t + i] = cg[s + i];
+          ck[t + i] = ck[s + i];
+        }
+      }
     }
+  }
+
+  /** Drop the VMA references of leaf slots [k, k + count) (free slots hold null). */
+  private clearRefs(k: number, count: number): void {
+    const vs = this.lV;
+    for (let i = 0; i < count; i++) vs[k + i] = null;
   }
 
   /** Open slot pos of node x, shifting its tail right by one. */
   private openSlot(x: number, leaf: boolean, pos: number): void {
     const n = this.nodeN(x, leaf);
     const base = x * B;
-    for (let i = n; i > pos; i--) this.copySlot(leaf, base + i, base + i - 1);
+    this.moveSlots(leaf, base + pos + 1, base + pos, n - pos);
     if (leaf) this.lN[x] = n + 1;
     else this.iN[x] = n + 1;
   }
@@ -185,7 +224,7 @@ export class GapTree {
   private closeSlot(x: number, leaf: boolean, pos: number): void {
     const n = this.nodeN(x, leaf);
     const base = x * B;
-    for (let i = pos; i < n - 1; i++) this.copySlot(leaf, base + i, base + i + 1);
+    this.moveSlots(leaf, base + pos, base + pos + 1, n - 1 - pos);
     if (leaf) {
       this.lV[base + n - 1] = null;
       this.lN[x] = n - 1;
@@ -196,11 +235,9 @@ export class GapTree {
   private moveTail(x: number, y: number, leaf: boolean, from: number): void {
     const nx = this.nodeN(x, leaf);
     const ny = this.nodeN(y, leaf);
-    for (let i = from; i < nx; i++) {
-      this.copySlot(leaf, y * B + ny + i - from, x * B + i);
-      if (leaf) this.lV[x * B + i] = null;
-    }
+    this.moveSlots(leaf, y * B + ny, x * B + from, nx - from);
     if (leaf) {
+      this.clearRefs(x * B + from, nx - from);
       this.lN[y] = ny + nx - from;
       this.lN[x] = from;
     } else {
@@ -225,18 +262,16 @@ export class GapTree {
     const rb = right * B;
     if (nl > target) {
       const m = nl - target; // left's tail moves to right's front
-      for (let i = nr - 1; i >= 0; i--) this.copySlot(leaf, rb + i + m, rb + i);
-      for (let i = 0; i < m; i++) {
-        this.copySlot(leaf, rb + i, lb + target + i);
-        if (leaf) this.lV[lb + target + i] = null;
-      }
+      this.moveSlots(leaf, rb + m, rb, nr);
+      this.moveSlots(leaf, rb, lb + target, m);
+      if (leaf) this.clearRefs(lb + target, m);
       this.setN(left, leaf, target);
       this.setN(right, leaf, nr + m);
     } else if (nl < target) {
       const m = target - nl; // right's head moves to left's tail
-      for (let i = 0; i < m; i++) this.copySlot(leaf, lb + nl + i, rb + i);
-      for (let i = m; i < nr; i++) this.copySlot(leaf, rb + i - m, rb + i);
-      if (leaf) for (let i = nr - m; i < nr; i++) this.lV[rb + i] = null;
+      this.moveSlots(leaf, lb + nl, rb, m);
+      this.moveSlots(leaf, rb, rb + m, nr - m);
+      if (leaf) this.clearRefs(rb + nr - m, m);
       this.setN(left, leaf, target);
       this.setN(right, leaf, nr - m);
     }
@@ -327,7 +362,10 @@ export class GapTree {
     }
     if (n === B) {
       sibling = this.newLeaf();
-      this.moveTail(leaf, sibling, true, B >> 1);
+      // Mappings are mostly placed in address order (top-down: each below the last), so a
+      // leaf split at its front or back edge keeps the other side full instead of halving it
+      // (the maple tree's split bias): sequentially built trees have full leaves, not half.
+      this.moveTail(leaf, sibling, true, splitPoint(j));
       n = this.lN[leaf];
       if (j > n) {
         target = sibling;
@@ -370,7 +408,7 @@ export class GapTree {
       return -1;
     }
     const right = this.newInner();
-    this.moveTail(p, right, false, B >> 1);
+    this.moveTail(p, right, false, splitPoint(pos));
     const half = this.iN[p];
     if (pos <= half) {
       this.openSlot(p, false, pos);
@@ -693,6 +731,16 @@ export class GapTree {
     }
     return NONE;
   }
+}
+
+/**
+ * Where a full node is split for an insertion at slot j: at j, so the slots on the far side
+ * of the insertion point stay together (clamped so neither side is empty). Mappings are
+ * mostly placed next to the previous one (top-down, each just below the last), so a tree
+ * built that way keeps full nodes behind its insertion point instead of halved ones.
+ */
+function splitPoint(j: number): number {
+  return j < 1 ? 1 : j > B - 1 ? B - 1 : j;
 }
 
 /** A copy of a typed array, grown to n elements. */
