@@ -45,6 +45,12 @@ export class GapTree {
   private readonly pathNode: number[] = new Array<number>(32).fill(0);
   private readonly pathIdx: number[] = new Array<number>(32).fill(0);
   private leafIdx = 0;
+  /**
+   * The leaf the recorded path leads to, -1 when the path is stale. A lookup that descends
+   * (descend, findVma) records it; insert and remove, which restructure, drop it; adjust
+   * keeps it (the nodes stay). locate() of a VMA in this leaf then needs no descent.
+   */
+  private pathLeaf = -1;
   // the leaf slot of the last findVma() answer, -1 when it found none
   private foundSlot = -1;
 
@@ -301,11 +307,24 @@ export class GapTree {
       this.pathIdx[lvl] = i;
       x = this.iK[o + i];
     }
+    this.pathLeaf = x;
     return x;
   }
 
   /** Descend to the slot holding v (leafIdx); throws if v is not in the tree. */
   private locate(v: Vma): number {
+    const pl = this.pathLeaf;
+    if (pl >= 0) {
+      // v is often in the leaf the last lookup reached (munmap after find_vma)
+      const base = pl * B;
+      const n = this.lN[pl];
+      for (let j = 0; j < n; j++) {
+        if (this.lV[base + j] === v) {
+          this.leafIdx = j;
+          return pl;
+        }
+      }
+    }
     const l = this.descend(v.start);
     const n = this.lN[l];
     const base = l * B;
@@ -335,6 +354,7 @@ export class GapTree {
   insert(v: Vma): void {
     const key = v.start;
     const leaf = this.descend(key);
+    this.pathLeaf = -1; // what follows may restructure the path
     let n = this.lN[leaf];
     let j = 0;
     const st = this.lS;
@@ -422,6 +442,7 @@ export class GapTree {
 
   remove(v: Vma): void {
     const leaf = this.locate(v);
+    this.pathLeaf = -1; // what follows may restructure the path
     this.closeSlot(leaf, true, this.leafIdx);
     this.count--;
     let child = leaf;
@@ -483,10 +504,14 @@ export class GapTree {
       while (k < e && ma[k] <= addr) k++;
       if (k === e) {
         this.foundSlot = -1;
+        this.pathLeaf = -1;
         return null;
       }
+      this.pathNode[lvl] = x;
+      this.pathIdx[lvl] = k - o;
       x = this.iK[k];
     }
+    this.pathLeaf = x;
     const en = this.lE;
     const o = x * B;
     const e = o + this.lN[x];
