@@ -51,6 +51,11 @@ export class GapTree {
    * keeps it (the nodes stay). locate() of a VMA in this leaf then needs no descent.
    */
   private pathLeaf = -1;
+  /** Bumped by every change (insert, remove, adjust): a search result is valid while it stands. */
+  private version = 0;
+  /** The version the last search's gap was found at, and the leaf slot of its gapNext (-1: unknown). */
+  private gapVersion = -1;
+  private gapSlot = -1;
   // the leaf slot of the last findVma() answer, -1 when it found none
   private foundSlot = -1;
 
@@ -352,6 +357,7 @@ export class GapTree {
   // ---- updates --------------------------------------------------------------------------
 
   insert(v: Vma): void {
+    this.version++;
     const key = v.start;
     const leaf = this.descend(key);
     this.pathLeaf = -1; // what follows may restructure the path
@@ -441,6 +447,7 @@ export class GapTree {
   }
 
   remove(v: Vma): void {
+    this.version++;
     const leaf = this.locate(v);
     this.pathLeaf = -1; // what follows may restructure the path
     this.closeSlot(leaf, true, this.leafIdx);
@@ -482,6 +489,7 @@ export class GapTree {
 
   /** Change an in-tree VMA's bounds; the caller keeps the tree sorted and disjoint. */
   adjust(v: Vma, start: number, end: number): void {
+    this.version++;
     const leaf = this.locate(v);
     v.start = start;
     v.end = end;
@@ -668,15 +676,33 @@ export class GapTree {
       this.gap[0] = a;
       this.gap[1] = b;
       this.gapNext = next;
+      this.gapVersion = this.version;
+      this.gapSlot = -1;
     }
     return ok;
   }
 
-  private hit(a: number, b: number, next: Vma): number {
+  private hit(a: number, b: number, next: Vma, slot: number): number {
     this.gap[0] = a;
     this.gap[1] = b;
     this.gapNext = next;
+    this.gapVersion = this.version;
+    this.gapSlot = slot;
     return FOUND;
+  }
+
+  /**
+   * findVma(addr) for an address inside the free interval the last search found, with the
+   * tree unchanged since: the VMA above that interval, without a descent (prevOfFound works
+   * after it as after findVma). Otherwise a plain findVma.
+   */
+  findVmaInGap(addr: number): Vma | null {
+    if (this.gapVersion === this.version && this.gap[0] <= addr && addr < this.gap[1]) {
+      // every VMA below the interval ends at or below gap[0] <= addr; the next one starts above addr
+      this.foundSlot = this.gapSlot;
+      return this.gapNext;
+    }
+    return this.findVma(addr);
   }
 
   // In-order walk over the gaps inside a subtree, pruned by the child summaries. Gaps the
@@ -695,7 +721,7 @@ export class GapTree {
         const b = st[k];
         if (b - a < size) continue; // too small even unclipped (most neighbours touch)
         if (hi - a < size) return STOP;
-        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.lV[k]!);
+        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.lV[k]!, k);
       }
       return NONE;
     }
@@ -714,7 +740,7 @@ export class GapTree {
         const b = mi[k + 1];
         if (b - a < size) continue;
         if (hi - a < size) return STOP;
-        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.leftmostVma(this.iK[k + 1], lvl + 1));
+        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.leftmostVma(this.iK[k + 1], lvl + 1), -1);
       }
     }
     return NONE;
@@ -733,7 +759,7 @@ export class GapTree {
         const a = en[k - 1];
         if (b - a < size) continue;
         if (b - lo < size) return STOP;
-        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.lV[k]!);
+        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.lV[k]!, k);
       }
       return NONE;
     }
@@ -751,7 +777,7 @@ export class GapTree {
         const a = ma[k - 1];
         if (b - a < size) continue;
         if (b - lo < size) return STOP;
-        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.leftmostVma(this.iK[k], lvl + 1));
+        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.leftmostVma(this.iK[k], lvl + 1), -1);
       }
     }
     return NONE;

@@ -154,7 +154,8 @@ function mmapRegion(mm: MmStruct, file: KFile | null, addr: number, len: number,
   // __mmap_setup(): gather (and split at the edges) what MAP_FIXED replaces
   // the replaced VMAs are mm.gathered[0, nOld)
   let nOld = 0;
-  const first = mm.tree.findVma(addr);
+  // (usually inside the gap the placement search just found: no descent then)
+  const first = mm.tree.findVmaInGap(addr);
   if (first !== null && first.start < end) {
     nOld = gatherMunmapVmas(mm, first, addr, end);
     if (nOld < 0) return -ENOMEM;
