@@ -534,6 +534,27 @@ export class GapTree {
   }
 
   /**
+   * The bounds of the VMA the last findVma / findVmaInGap returned (v), with the tree
+   * unchanged since: from the leaf, which the lookup just read, when its slot is known —
+   * at a million VMAs the VMA object and its boxed numbers are cache misses.
+   */
+  startOfFound(v: Vma): number {
+    const k = this.foundSlot;
+    return k >= 0 ? this.lS[k] : v.start;
+  }
+
+  endOfFound(v: Vma): number {
+    const k = this.foundSlot;
+    return k >= 0 ? this.lE[k] : v.end;
+  }
+
+  /** p.end for p = the VMA before the last one found (prevOfFound's answer), likewise. */
+  endOfPrevFound(p: Vma): number {
+    const k = this.foundSlot;
+    return k >= 0 && k % B !== 0 ? this.lE[k - 1] : p.end;
+  }
+
+  /**
    * prevOf(addr) right after findVma(addr) found a VMA starting at or above addr, with the
    * tree unchanged since: its neighbour in the same leaf when it has one (no descent).
    */

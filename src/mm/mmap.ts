@@ -156,7 +156,7 @@ function mmapRegion(mm: MmStruct, file: KFile | null, addr: number, len: number,
   let nOld = 0;
   // (usually inside the gap the placement search just found: no descent then)
   const first = mm.tree.findVmaInGap(addr);
-  if (first !== null && first.start < end) {
+  if (first !== null && mm.tree.startOfFound(first) < end) {
     nOld = gatherMunmapVmas(mm, first, addr, end);
     if (nOld < 0) return -ENOMEM;
   }
@@ -180,8 +180,9 @@ function mmapRegion(mm: MmStruct, file: KFile | null, addr: number, len: number,
   // with nothing replaced, the VMA find_vma() gave is the next one
   const next = nOld === 0 ? first : mm.tree.findVma(addr);
   if (!(vmFlags & VM_SPECIAL) && (prev !== null || next !== null)) {
-    const mergeLeft = prev !== null && prev.end === addr && canMergeAfter(prev, vmFlags, file, 0, pgoff);
-    let mergeRight = next !== null && next.start === end && canMergeBefore(next, vmFlags, file, 0, pgoff, len);
+    // prev.end and next.start from the tree's leaf where it knows them (next was found last)
+    const mergeLeft = prev !== null && mm.tree.endOfPrevFound(prev) === addr && canMergeAfter(prev, vmFlags, file, 0, pgoff);
+    let mergeRight = next !== null && mm.tree.startOfFound(next) === end && canMergeBefore(next, vmFlags, file, 0, pgoff, len);
     if (mergeRight && mergeLeft && !anonVmaCompatible(prev!.anonVma, next!.anonVma)) mergeRight = false;
     if (mergeLeft) {
       if (mergeRight) {
@@ -274,8 +275,17 @@ export function sysMunmap(mm: MmStruct, start: Split, len: Split): number {
   const pages = pageAlignUp(len);
   if (pages === 0) return -EINVAL;
   const end = start.pg + pages;
-  const first = mm.findVmaIntersection(start.pg, end);
+  const first = mm.tree.findVma(start.pg);
   if (first === null) return 0;
+  // its bounds from the tree's leaf (the VMA object need not be read)
+  const firstStart = mm.tree.startOfFound(first);
+  if (firstStart >= end) return 0; // find_vma_intersection() found none
+  if (firstStart >= start.pg && mm.tree.endOfFound(first) === end) {
+    // exactly one VMA, whole: nothing to split, nothing follows inside the range
+    mm.gathered[0] = first;
+    vmsCompleteMunmap(mm, mm.gathered, 1, start.pg, end);
+    return 0;
+  }
   const n = gatherMunmapVmas(mm, first, start.pg, end);
   if (n < 0) return -ENOMEM;
   vmsCompleteMunmap(mm, mm.gathered, n, start.pg, end);
