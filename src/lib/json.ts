@@ -7,15 +7,34 @@ import { InputError } from '../trace/input-error.js';
 /** Deeper than every pfnmap format (traces, devices, sweep results) needs. */
 export const MAX_JSON_DEPTH = 32;
 
-/** The path of the first value nested deeper than max levels, or null; iterative. */
+/**
+ * The path of the first value nested deeper than max levels, or null. Depth first, last
+ * child first; the recursion is bounded by max, and a path is only built for the value found.
+ */
 export function tooDeep(v: unknown, max = MAX_JSON_DEPTH): string | null {
-  const stack: [unknown, number, string][] = [[v, 0, '']];
-  while (stack.length > 0) {
-    const [x, d, path] = stack.pop()!;
-    if (typeof x !== 'object' || x === null) continue;
-    if (d >= max) return path || '(top)';
-    if (Array.isArray(x)) for (let i = 0; i < x.length; i++) stack.push([x[i], d + 1, `${path}[${i}]`]);
-    else for (const k of Object.keys(x)) stack.push([(x as Record<string, unknown>)[k], d + 1, path ? `${path}.${k}` : k]);
+  const r = deepSuffix(v, 0, max);
+  return r === null ? null : r || '(top)';
+}
+
+/** The path below x (at depth d) to the first too-deep value: "" for x itself, null for none. */
+function deepSuffix(x: unknown, d: number, max: number): string | null {
+  if (typeof x !== 'object' || x === null) return null;
+  if (d >= max) return '';
+  if (Array.isArray(x)) {
+    for (let i = x.length - 1; i >= 0; i--) {
+      const c = x[i];
+      if (typeof c !== 'object' || c === null) continue;
+      const r = deepSuffix(c, d + 1, max);
+      if (r !== null) return `[${i}]${r}`;
+    }
+    return null;
+  }
+  const keys = Object.keys(x);
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const c = (x as Record<string, unknown>)[keys[i]];
+    if (typeof c !== 'object' || c === null) continue;
+    const r = deepSuffix(c, d + 1, max);
+    if (r !== null) return d === 0 ? keys[i] + r : `.${keys[i]}${r}`;
   }
   return null;
 }

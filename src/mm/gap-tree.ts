@@ -45,6 +45,17 @@ export class GapTree {
   private readonly pathNode: number[] = new Array<number>(32).fill(0);
   private readonly pathIdx: number[] = new Array<number>(32).fill(0);
   private leafIdx = 0;
+  /**
+   * The leaf the recorded path leads to, -1 when the path is stale. A lookup that descends
+   * (descend, findVma) records it; insert and remove, which restructure, drop it; adjust
+   * keeps it (the nodes stay). locate() of a VMA in this leaf then needs no descent.
+   */
+  private pathLeaf = -1;
+  /** Bumped by every change (insert, remove, adjust): a search result is valid while it stands. */
+  private version = 0;
+  /** The version the last search's gap was found at, and the leaf slot of its gapNext (-1: unknown). */
+  private gapVersion = -1;
+  private gapSlot = -1;
   // the leaf slot of the last findVma() answer, -1 when it found none
   private foundSlot = -1;
 
@@ -82,14 +93,14 @@ export class GapTree {
   }
 
   private newLeaf(): number {
-    if (this.lFree.length === 0) this.growLeaves(this.lCap * 2);
+    if (this.lFree.length === 0) this.growLeaves(this.lCap + (this.lCap >> 1));
     const id = this.lFree.pop()!;
     this.lN[id] = 0;
     return id;
   }
 
   private newInner(): number {
-    if (this.iFree.length === 0) this.growInner(this.iCap * 2);
+    if (this.iFree.length === 0) this.growInner(this.iCap + (this.iCap >> 1));
     const id = this.iFree.pop()!;
     this.iN[id] = 0;
     return id;
@@ -159,25 +170,64 @@ export class GapTree {
 
   // ---- slot moves (same kind of node) ---------------------------------------------------
 
-  /** Copy slot s to slot t (global slot indices) within one kind of node. */
-  private copySlot(leaf: boolean, t: number, s: number): void {
+  /**
+   * Move `count` slots from s to t (global slot indices, one kind of node), as memmove
+   * does: overlapping ranges are fine. One loop per field array, no call per slot.
+   */
+  private moveSlots(leaf: boolean, t: number, s: number, count: number): void {
+    if (count <= 0 || t === s) return;
+    const fwd = t < s; // copy ascending when moving down, else descending
     if (leaf) {
-      this.lS[t] = this.lS[s];
-      this.lE[t] = this.lE[s];
-      this.lV[t] = this.lV[s];
+      const st = this.lS;
+      const en = this.lE;
+      const vs = this.lV;
+      if (fwd) {
+        for (let i = 0; i < count; i++) {
+          st[t + i] = st[s + i];
+          en[t + i] = en[s + i];
+          vs[t + i] = vs[s + i];
+        }
+      } else {
+        for (let i = count - 1; i >= 0; i--) {
+          st[t + i] = st[s + i];
+          en[t + i] = en[s + i];
+          vs[t + i] = vs[s + i];
+        }
+      }
     } else {
-      this.iMin[t] = this.iMin[s];
-      this.iMax[t] = this.iMax[s];
-      this.iGap[t] = this.iGap[s];
-      this.iK[t] = this.iK[s];
+      const mi = this.iMin;
+      const ma = this.iMax;
+      const cg = this.iGap;
+      const ck = this.iK;
+      if (fwd) {
+        for (let i = 0; i < count; i++) {
+          mi[t + i] = mi[s + i];
+          ma[t + i] = ma[s + i];
+          cg[t + i] = cg[s + i];
+          ck[t + i] = ck[s + i];
+        }
+      } else {
+        for (let i = count - 1; i >= 0; i--) {
+          mi[t + i] = mi[s + i];
+          ma[t + i] = ma[s + i];
+          cg[t + i] = cg[s + i];
+          ck[t + i] = ck[s + i];
+        }
+      }
     }
+  }
+
+  /** Drop the VMA references of leaf slots [k, k + count) (free slots hold null). */
+  private clearRefs(k: number, count: number): void {
+    const vs = this.lV;
+    for (let i = 0; i < count; i++) vs[k + i] = null;
   }
 
   /** Open slot pos of node x, shifting its tail right by one. */
   private openSlot(x: number, leaf: boolean, pos: number): void {
     const n = this.nodeN(x, leaf);
     const base = x * B;
-    for (let i = n; i > pos; i--) this.copySlot(leaf, base + i, base + i - 1);
+    this.moveSlots(leaf, base + pos + 1, base + pos, n - pos);
     if (leaf) this.lN[x] = n + 1;
     else this.iN[x] = n + 1;
   }
@@ -186,7 +236,7 @@ export class GapTree {
   private closeSlot(x: number, leaf: boolean, pos: number): void {
     const n = this.nodeN(x, leaf);
     const base = x * B;
-    for (let i = pos; i < n - 1; i++) this.copySlot(leaf, base + i, base + i + 1);
+    this.moveSlots(leaf, base + pos, base + pos + 1, n - 1 - pos);
     if (leaf) {
       this.lV[base + n - 1] = null;
       this.lN[x] = n - 1;
@@ -197,11 +247,9 @@ export class GapTree {
   private moveTail(x: number, y: number, leaf: boolean, from: number): void {
     const nx = this.nodeN(x, leaf);
     const ny = this.nodeN(y, leaf);
-    for (let i = from; i < nx; i++) {
-      this.copySlot(leaf, y * B + ny + i - from, x * B + i);
-      if (leaf) this.lV[x * B + i] = null;
-    }
+    this.moveSlots(leaf, y * B + ny, x * B + from, nx - from);
     if (leaf) {
+      this.clearRefs(x * B + from, nx - from);
       this.lN[y] = ny + nx - from;
       this.lN[x] = from;
     } else {
@@ -226,18 +274,16 @@ export class GapTree {
     const rb = right * B;
     if (nl > target) {
       const m = nl - target; // left's tail moves to right's front
-      for (let i = nr - 1; i >= 0; i--) this.copySlot(leaf, rb + i + m, rb + i);
-      for (let i = 0; i < m; i++) {
-        this.copySlot(leaf, rb + i, lb + target + i);
-        if (leaf) this.lV[lb + target + i] = null;
-      }
+      this.moveSlots(leaf, rb + m, rb, nr);
+      this.moveSlots(leaf, rb, lb + target, m);
+      if (leaf) this.clearRefs(lb + target, m);
       this.setN(left, leaf, target);
       this.setN(right, leaf, nr + m);
     } else if (nl < target) {
       const m = target - nl; // right's head moves to left's tail
-      for (let i = 0; i < m; i++) this.copySlot(leaf, lb + nl + i, rb + i);
-      for (let i = m; i < nr; i++) this.copySlot(leaf, rb + i - m, rb + i);
-      if (leaf) for (let i = nr - m; i < nr; i++) this.lV[rb + i] = null;
+      this.moveSlots(leaf, lb + nl, rb, m);
+      this.moveSlots(leaf, rb, rb + m, nr - m);
+      if (leaf) this.clearRefs(rb + nr - m, m);
       this.setN(left, leaf, target);
       this.setN(right, leaf, nr - m);
     }
@@ -267,11 +313,24 @@ export class GapTree {
       this.pathIdx[lvl] = i;
       x = this.iK[o + i];
     }
+    this.pathLeaf = x;
     return x;
   }
 
   /** Descend to the slot holding v (leafIdx); throws if v is not in the tree. */
   private locate(v: Vma): number {
+    const pl = this.pathLeaf;
+    if (pl >= 0) {
+      // v is often in the leaf the last lookup reached (munmap after find_vma)
+      const base = pl * B;
+      const n = this.lN[pl];
+      for (let j = 0; j < n; j++) {
+        if (this.lV[base + j] === v) {
+          this.leafIdx = j;
+          return pl;
+        }
+      }
+    }
     const l = this.descend(v.start);
     const n = this.lN[l];
     const base = l * B;
@@ -299,8 +358,10 @@ export class GapTree {
   // ---- updates --------------------------------------------------------------------------
 
   insert(v: Vma): void {
+    this.version++;
     const key = v.start;
     const leaf = this.descend(key);
+    this.pathLeaf = -1; // what follows may restructure the path
     let n = this.lN[leaf];
     let j = 0;
     const st = this.lS;
@@ -328,7 +389,10 @@ export class GapTree {
     }
     if (n === B) {
       sibling = this.newLeaf();
-      this.moveTail(leaf, sibling, true, B >> 1);
+      // Mappings are mostly placed in address order (top-down: each below the last), so a
+      // leaf split at its front or back edge keeps the other side full instead of halving it
+      // (the maple tree's split bias): sequentially built trees have full leaves, not half.
+      this.moveTail(leaf, sibling, true, splitPoint(j));
       n = this.lN[leaf];
       if (j > n) {
         target = sibling;
@@ -371,7 +435,7 @@ export class GapTree {
       return -1;
     }
     const right = this.newInner();
-    this.moveTail(p, right, false, B >> 1);
+    this.moveTail(p, right, false, splitPoint(pos));
     const half = this.iN[p];
     if (pos <= half) {
       this.openSlot(p, false, pos);
@@ -384,7 +448,9 @@ export class GapTree {
   }
 
   remove(v: Vma): void {
+    this.version++;
     const leaf = this.locate(v);
+    this.pathLeaf = -1; // what follows may restructure the path
     this.closeSlot(leaf, true, this.leafIdx);
     this.count--;
     let child = leaf;
@@ -424,6 +490,7 @@ export class GapTree {
 
   /** Change an in-tree VMA's bounds; the caller keeps the tree sorted and disjoint. */
   adjust(v: Vma, start: number, end: number): void {
+    this.version++;
     const leaf = this.locate(v);
     v.start = start;
     v.end = end;
@@ -446,10 +513,14 @@ export class GapTree {
       while (k < e && ma[k] <= addr) k++;
       if (k === e) {
         this.foundSlot = -1;
+        this.pathLeaf = -1;
         return null;
       }
+      this.pathNode[lvl] = x;
+      this.pathIdx[lvl] = k - o;
       x = this.iK[k];
     }
+    this.pathLeaf = x;
     const en = this.lE;
     const o = x * B;
     const e = o + this.lN[x];
@@ -461,6 +532,27 @@ export class GapTree {
     }
     this.foundSlot = -1;
     return null;
+  }
+
+  /**
+   * The bounds of the VMA the last findVma / findVmaInGap returned (v), with the tree
+   * unchanged since: from the leaf, which the lookup just read, when its slot is known —
+   * at a million VMAs the VMA object and its boxed numbers are cache misses.
+   */
+  startOfFound(v: Vma): number {
+    const k = this.foundSlot;
+    return k >= 0 ? this.lS[k] : v.start;
+  }
+
+  endOfFound(v: Vma): number {
+    const k = this.foundSlot;
+    return k >= 0 ? this.lE[k] : v.end;
+  }
+
+  /** p.end for p = the VMA before the last one found (prevOfFound's answer), likewise. */
+  endOfPrevFound(p: Vma): number {
+    const k = this.foundSlot;
+    return k >= 0 && k % B !== 0 ? this.lE[k - 1] : p.end;
   }
 
   /**
@@ -606,15 +698,33 @@ export class GapTree {
       this.gap[0] = a;
       this.gap[1] = b;
       this.gapNext = next;
+      this.gapVersion = this.version;
+      this.gapSlot = -1;
     }
     return ok;
   }
 
-  private hit(a: number, b: number, next: Vma): number {
+  private hit(a: number, b: number, next: Vma, slot: number): number {
     this.gap[0] = a;
     this.gap[1] = b;
     this.gapNext = next;
+    this.gapVersion = this.version;
+    this.gapSlot = slot;
     return FOUND;
+  }
+
+  /**
+   * findVma(addr) for an address inside the free interval the last search found, with the
+   * tree unchanged since: the VMA above that interval, without a descent (prevOfFound works
+   * after it as after findVma). Otherwise a plain findVma.
+   */
+  findVmaInGap(addr: number): Vma | null {
+    if (this.gapVersion === this.version && this.gap[0] <= addr && addr < this.gap[1]) {
+      // every VMA below the interval ends at or below gap[0] <= addr; the next one starts above addr
+      this.foundSlot = this.gapSlot;
+      return this.gapNext;
+    }
+    return this.findVma(addr);
   }
 
   // In-order walk over the gaps inside a subtree, pruned by the child summaries. Gaps the
@@ -633,7 +743,7 @@ export class GapTree {
         const b = st[k];
         if (b - a < size) continue; // too small even unclipped (most neighbours touch)
         if (hi - a < size) return STOP;
-        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.lV[k]!);
+        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.lV[k]!, k);
       }
       return NONE;
     }
@@ -652,7 +762,7 @@ export class GapTree {
         const b = mi[k + 1];
         if (b - a < size) continue;
         if (hi - a < size) return STOP;
-        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.leftmostVma(this.iK[k + 1], lvl + 1));
+        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.leftmostVma(this.iK[k + 1], lvl + 1), -1);
       }
     }
     return NONE;
@@ -671,7 +781,7 @@ export class GapTree {
         const a = en[k - 1];
         if (b - a < size) continue;
         if (b - lo < size) return STOP;
-        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.lV[k]!);
+        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.lV[k]!, k);
       }
       return NONE;
     }
@@ -689,11 +799,21 @@ export class GapTree {
         const a = ma[k - 1];
         if (b - a < size) continue;
         if (b - lo < size) return STOP;
-        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.leftmostVma(this.iK[k], lvl + 1));
+        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.leftmostVma(this.iK[k], lvl + 1), -1);
       }
     }
     return NONE;
   }
+}
+
+/**
+ * Where a full node is split for an insertion at slot j: at j, so the slots on the far side
+ * of the insertion point stay together (clamped so neither side is empty). Mappings are
+ * mostly placed next to the previous one (top-down, each just below the last), so a tree
+ * built that way keeps full nodes behind its insertion point instead of halved ones.
+ */
+function splitPoint(j: number): number {
+  return j < 1 ? 1 : j > B - 1 ? B - 1 : j;
 }
 
 /** A copy of a typed array, grown to n elements. */

@@ -152,33 +152,37 @@ function accountableMapping(vmFlags: number): boolean {
 function mmapRegion(mm: MmStruct, file: KFile | null, addr: number, len: number, vmFlags: number, pgoff: number, zeroSetup: ShmemZeroSetup): number {
   const end = addr + len;
   // __mmap_setup(): gather (and split at the edges) what MAP_FIXED replaces
-  let old: Vma[] | null = null;
-  const first = mm.tree.findVma(addr);
-  if (first !== null && first.start < end) {
-    old = gatherMunmapVmas(mm, first, addr, end);
-    if (old === null) return -ENOMEM;
+  // the replaced VMAs are mm.gathered[0, nOld)
+  let nOld = 0;
+  // (usually inside the gap the placement search just found: no descent then)
+  const first = mm.tree.findVmaInGap(addr);
+  if (first !== null && mm.tree.startOfFound(first) < end) {
+    nOld = gatherMunmapVmas(mm, first, addr, end);
+    if (nOld < 0) return -ENOMEM;
   }
+  const old = mm.gathered;
   if (accountableMapping(vmFlags)) {
     let nrAccounted = 0;
-    if (old !== null) for (const v of old) if (v.flags & VM_ACCOUNT) nrAccounted += v.pages;
+    for (let i = 0; i < nOld; i++) if (old[i].flags & VM_ACCOUNT) nrAccounted += old[i].pages;
     const charged = len - nrAccounted;
     // On failure the old VMAs are put back as they are now: split, not re-merged.
     if (charged > 0 && !mm.enoughMemory(charged)) return -ENOMEM;
     vmFlags |= VM_ACCOUNT;
   }
-  if (old !== null) {
-    vmsCompleteMunmap(mm, old, addr, end);
+  if (nOld > 0) {
+    vmsCompleteMunmap(mm, old, nOld, addr, end);
   }
 
   // vma_merge_new_range(). A shared anonymous mapping gets its file only later
   // (shmem_zero_setup), so here it has none, and no neighbour can match it.
   // nothing replaced: the tree is as findVma() left it, and first (if any) starts above addr
-  const prev = old === null ? mm.tree.prevOfFound(addr) : mm.tree.prevOf(addr);
+  const prev = nOld === 0 ? mm.tree.prevOfFound(addr) : mm.tree.prevOf(addr);
   // with nothing replaced, the VMA find_vma() gave is the next one
-  const next = old === null ? first : mm.tree.findVma(addr);
+  const next = nOld === 0 ? first : mm.tree.findVma(addr);
   if (!(vmFlags & VM_SPECIAL) && (prev !== null || next !== null)) {
-    const mergeLeft = prev !== null && prev.end === addr && canMergeAfter(prev, vmFlags, file, 0, pgoff);
-    let mergeRight = next !== null && next.start === end && canMergeBefore(next, vmFlags, file, 0, pgoff, len);
+    // prev.end and next.start from the tree's leaf where it knows them (next was found last)
+    const mergeLeft = prev !== null && mm.tree.endOfPrevFound(prev) === addr && canMergeAfter(prev, vmFlags, file, 0, pgoff);
+    let mergeRight = next !== null && mm.tree.startOfFound(next) === end && canMergeBefore(next, vmFlags, file, 0, pgoff, len);
     if (mergeRight && mergeLeft && !anonVmaCompatible(prev!.anonVma, next!.anonVma)) mergeRight = false;
     if (mergeLeft) {
       if (mergeRight) {
@@ -216,8 +220,8 @@ function mmapRegion(mm: MmStruct, file: KFile | null, addr: number, len: number,
 }
 
 /** vms_complete_munmap_vmas(): the gathered VMAs leave the tree, then their page tables go. */
-function vmsCompleteMunmap(mm: MmStruct, vmas: readonly Vma[], start: number, end: number): void {
-  for (const v of vmas) mm.removeVma(v);
+function vmsCompleteMunmap(mm: MmStruct, vmas: readonly Vma[], n: number, start: number, end: number): void {
+  for (let i = 0; i < n; i++) mm.removeVma(vmas[i]);
   unmapPageTables(mm, start, end);
 }
 
@@ -271,11 +275,20 @@ export function sysMunmap(mm: MmStruct, start: Split, len: Split): number {
   const pages = pageAlignUp(len);
   if (pages === 0) return -EINVAL;
   const end = start.pg + pages;
-  const first = mm.findVmaIntersection(start.pg, end);
+  const first = mm.tree.findVma(start.pg);
   if (first === null) return 0;
-  const g = gatherMunmapVmas(mm, first, start.pg, end);
-  if (g === null) return -ENOMEM;
-  vmsCompleteMunmap(mm, g, start.pg, end);
+  // its bounds from the tree's leaf (the VMA object need not be read)
+  const firstStart = mm.tree.startOfFound(first);
+  if (firstStart >= end) return 0; // find_vma_intersection() found none
+  if (firstStart >= start.pg && mm.tree.endOfFound(first) === end) {
+    // exactly one VMA, whole: nothing to split, nothing follows inside the range
+    mm.gathered[0] = first;
+    vmsCompleteMunmap(mm, mm.gathered, 1, start.pg, end);
+    return 0;
+  }
+  const n = gatherMunmapVmas(mm, first, start.pg, end);
+  if (n < 0) return -ENOMEM;
+  vmsCompleteMunmap(mm, mm.gathered, n, start.pg, end);
   return 0;
 }
 

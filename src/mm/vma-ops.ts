@@ -35,24 +35,27 @@ export function splitVma(mm: MmStruct, v: Vma, addr: number): Vma {
 }
 
 /**
- * vms_gather_munmap_vmas(): split the VMAs at the edges of [start, end) and return the
- * ones inside, in order (still in the tree). Returns null with ENOMEM semantics when the
- * first split would take map_count over the limit. The list is mm.gathered, reused.
+ * vms_gather_munmap_vmas(): split the VMAs at the edges of [start, end) and gather the
+ * ones inside, in order (still in the tree), into mm.gathered[0, n); returns n. Returns -1
+ * with ENOMEM semantics when the first split would take map_count over the limit. The list
+ * is reused and not trimmed: entries from n on are stale.
  */
-export function gatherMunmapVmas(mm: MmStruct, first: Vma, start: number, end: number): Vma[] | null {
+export function gatherMunmapVmas(mm: MmStruct, first: Vma, start: number, end: number): number {
   let v: Vma | null = first;
   if (v.start < start) {
     // Only a split that leaves pieces on both sides is checked against max_map_count.
-    if (end < v.end && mm.mapCount >= mm.config.maxMapCount) return null;
+    if (end < v.end && mm.mapCount >= mm.config.maxMapCount) return -1;
     v = splitVma(mm, v, start);
   }
   const out = mm.gathered;
-  out.length = 0;
+  let n = 0;
   while (v !== null && v.start < end) {
     if (v.end > end) splitVma(mm, v, end);
-    out.push(v);
+    if (n < out.length) out[n] = v;
+    else out.push(v);
+    n++;
     if (v.end >= end) break; // what follows starts at or after end
     v = mm.tree.next(v);
   }
-  return out;
+  return n;
 }

@@ -35,20 +35,30 @@ export const VM_STARTGAP_FLAGS = VM_GROWSDOWN | VM_SHADOW_STACK;
 export const VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
 
 export class Vma {
-  start!: number;
-  end!: number;
-  flags!: number;
-  file!: KFile | null;
-  pgoff!: number;
+  // Fields are set in the constructor, in one order and with their final kinds of value,
+  // so every Vma has one hidden class and its numbers stay unboxed-double fields (a class
+  // field initialiser would store undefined first and make them tagged, boxed per write).
+  declare start: number;
+  declare end: number;
+  declare flags: number;
+  declare file: KFile | null;
+  declare pgoff: number;
   /** Identity of the anon_vma (0: none yet). Copied on split, shared by merged VMAs. */
-  anonVma!: number;
+  declare anonVma: number;
   /** /proc/pid/maps name of an anonymous VMA ([stack], [heap]); null otherwise. */
-  name!: string | null;
+  declare name: string | null;
   /** vm_ops with fault handlers, set by the driver's ->mmap (null: not modelled). */
-  ops: VmOps | null = null;
+  declare ops: VmOps | null;
 
   constructor(start: number, end: number, flags: number, file: KFile | null, pgoff: number, anonVma = 0, name: string | null = null) {
-    this.reinit(start, end, flags, file, pgoff, anonVma, name);
+    this.start = start;
+    this.end = end;
+    this.flags = flags;
+    this.file = file;
+    this.pgoff = pgoff;
+    this.anonVma = anonVma;
+    this.name = name;
+    this.ops = null;
   }
 
   /** Reuse a freed VMA as a new one (vm_area_alloc from the model's pool). */

@@ -39,12 +39,11 @@ const hex = (n: number) => n.toString(16);
 
 function ctzNum(n: number): number {
   if (n === 0) return 64;
-  let k = 0;
-  while (n % 2 === 0) {
-    n /= 2;
-    k++;
-  }
-  return k;
+  // n < 2^53: its low 32 bits (ToUint32 is exact modulo 2^32), else the bits above them
+  const lo = n >>> 0;
+  if (lo !== 0) return 31 - Math.clz32(lo & -lo);
+  const hi = Math.floor(n / 2 ** 32) >>> 0;
+  return 63 - Math.clz32(hi & -hi);
 }
 
 /** bdf "dddd:bb:dd.f" → the numbers the program prints */
@@ -164,9 +163,9 @@ export function runAlignTest(p: VfioProcess, dev: Device, opts: { loops?: number
   return { lines, exitCode: 0 };
 }
 
-/** a | b for integers below 2^52 (split at bit 26 to stay exact beyond 32 bits) */
+/** a | b for integers below 2^53 (the low 32 bits and the rest, each exact) */
 function orBits(a: number, b: number): number {
-  const hi = (Math.floor(a / 2 ** 26) | Math.floor(b / 2 ** 26)) >>> 0;
-  const lo = ((a % 2 ** 26) | (b % 2 ** 26)) >>> 0;
-  return hi * 2 ** 26 + lo;
+  const hi = (Math.floor(a / 2 ** 32) | Math.floor(b / 2 ** 32)) >>> 0;
+  const lo = ((a >>> 0) | (b >>> 0)) >>> 0;
+  return hi * 2 ** 32 + lo;
 }
