@@ -361,6 +361,7 @@ if (child >= 0) {
   memory();
   representation();
   faultPath();
+  arm64Touch();
   wholeProcesses();
   alignTestLoops();
 }
