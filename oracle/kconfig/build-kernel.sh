@@ -13,12 +13,13 @@ make -s x86_64_defconfig
 ./scripts/kconfig/merge_config.sh -m .config "$here/vfio-oracle.config"
 make -s olddefconfig
 # every requested value must have survived olddefconfig
-grep -v '^#' "$here/vfio-oracle.config" | grep . | while read -r line; do
+bad=$(grep -v '^#' "$here/vfio-oracle.config" | grep . | while read -r line; do
 	opt=${line%%=*}; val=${line#*=}
 	if [ "$val" = n ]; then
-		! grep -q "^$opt=" .config || { echo "$opt: wanted n, got $(grep "^$opt=" .config)"; exit 1; }
-	else
-		grep -qx "$line" .config || { echo "$opt: wanted $val, got $(grep "^$opt=" .config || echo unset)"; exit 1; }
+		if grep -q "^$opt=" .config; then echo "$opt: wanted n, got $(grep "^$opt=" .config)"; fi
+	elif ! grep -qx "$line" .config; then
+		echo "$opt: wanted $val, got $(grep "^$opt=" .config || echo unset)"
 	fi
-done
+done)
+if [ -n "$bad" ]; then echo "$bad" >&2; exit 1; fi
 nice -n 19 make -j"${JOBS:-2}" bzImage
