@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { loadTraceFile } from '../src/trace/load.js';
+import { loadTraceFile, validateTrace } from '../src/trace/load.js';
 import { replay } from '../src/trace/replay.js';
 import { bundledTraces } from '../src/cli/paths.js';
 
@@ -44,3 +44,26 @@ for (const f of vfioTraces) {
     assert.equal(r.finalMatched, true);
   });
 }
+
+// A kernel no distribution ships: 7.2.13 built locally with the thp-fops series
+// (oracle/patches/thp-fops-7.2.patch, oracle/kconfig/vfio-oracle.config), booted by
+// `vfio-qemu --kernel-image … --kernel-name linux-7.2+thp-fops`.
+test('the thp-fops kernel recordings: a hint-less BAR mmap is 2 MiB congruent, never 1 GiB', () => {
+  const k = 'linux-7.2+thp-fops';
+  const mine = vfioTraces.filter((f) => f.startsWith(`${k}-`));
+  assert.ok(mine.length >= 20, `${mine.length} ${k} traces`);
+  for (const f of mine) assert.equal(loadTraceFile(path.join(vfioDir, f)).raw.model?.kernel, k, f);
+  for (const [dev, size, faults] of [['2g', 2n << 30n, 1024], ['64m', 64n << 20n, 32]] as const) {
+    const t = loadTraceFile(path.join(vfioDir, `${k}-bar2-${dev}-nohint.json`));
+    const r = t.raw.results as { ret?: string; faults?: number }[];
+    const va = BigInt(r[0]!.ret!);
+    const pgoff = BigInt((t.raw.ops[0] as { offset: string }).offset);
+    assert.equal((va - pgoff) % (2n << 20n), 0n, `${dev}: VA ≡ pgoff mod 2 MiB`);
+    assert.notEqual(va % (1n << 30n), 0n, `${dev}: not 1 GiB aligned`);
+    assert.equal(r[1]!.faults, faults, `${dev}: ${size / (2n << 20n)} PMD faults`);
+    // the same trace read as plain 7.2.13 (page-aligned placement) must not match
+    const raw = JSON.parse(fs.readFileSync(path.join(vfioDir, `${k}-bar2-${dev}-nohint.json`), 'utf8'));
+    const plain = replay(validateTrace({ ...raw, model: { kernel: 'linux-7.2' } }));
+    assert.notEqual(plain.firstMismatch, null, `${dev}: linux-7.2 should not reproduce the thp-fops placement`);
+  }
+});

@@ -55,7 +55,11 @@ function mprotectFixup(mm: MmStruct, vma: Vma, prev: Vma | null, start: number, 
     // Never faulted anonymous memory gives its charge back.
     newflags &= ~VM_ACCOUNT;
   }
-  return vmaModifyFlags(mm, vma, prev, start, end, newflags);
+  const r = vmaModifyFlags(mm, vma, prev, start, end, newflags);
+  // change_protection(): a huge pfnmap leaf reaching outside [start, end) is zapped whole
+  // (a split at a PMD-aligned address inside a PUD leaf leaves the leaf across two VMAs)
+  if (typeof r !== 'number' && r.ops !== null) mm.pgtables.splitPartialLeaves(start, end);
+  return r;
 }
 
 /**

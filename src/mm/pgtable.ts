@@ -379,6 +379,30 @@ export class PageTables {
   }
 
   /**
+   * change_protection() over [start, end) (mm/mprotect.c change_pud_range /
+   * change_pmd_range): a huge leaf the range covers only in part is split, which for a
+   * pfnmap clears it whole (__split_huge_pud_locked / __split_huge_pmd_locked); the leaves
+   * it covers whole keep their mapping (change_huge_pud / change_huge_pmd), PTEs too.
+   */
+  splitPartialLeaves(start: number, end: number): void {
+    this.cacheBlock = -1;
+    for (let g = Math.floor(start / this.pudPages); g * this.pudPages < end; g++) {
+      const e = this.pud.get(g);
+      if (e === undefined) continue;
+      const gs = g * this.pudPages;
+      if (typeof e === 'number') {
+        if (start > gs || end < gs + this.pudPages) this.pud.delete(g);
+        continue;
+      }
+      if (e.leafCount === 0) continue;
+      for (const ms of [Math.floor(Math.max(start, gs) / this.pmdPages) * this.pmdPages, Math.floor((Math.min(end, gs + this.pudPages) - 1) / this.pmdPages) * this.pmdPages]) {
+        const s = (ms / this.pmdPages) % this.n;
+        if (e.kind[s] === SLOT_LEAF && (start > ms || end < ms + this.pmdPages)) e.clearSlot(s);
+      }
+    }
+  }
+
+  /**
    * free_pgtables() / free_pgd_range() after unmapping [start, end) with the neighbouring
    * VMAs ending at floor and starting at ceiling (0: none above): free the PTE tables of
    * 2 MiB blocks and the PMD tables of 1 GiB blocks that no neighbour can still use.

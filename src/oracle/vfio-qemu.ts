@@ -6,6 +6,13 @@
 //   node dist/src/oracle/vfio-qemu.js [--kernels linux-6.12,linux-7.2] [--out fixtures/vfio-traces]
 //        [--hazards] [--accel tcg|kvm] [--timeout SECONDS] [--jobs N] [--only SUBSTRING]
 //   node dist/src/oracle/vfio-qemu.js --random N [--seed S] [--ops K] [--kernels …]
+//   node dist/src/oracle/vfio-qemu.js --kernel-image PATH --kernel-name NAME [--kernel-label L] [--kernel-note TEXT] […]
+//
+// --kernel-image boots a locally built bzImage instead of a Debian kernel: NAME is the
+// model variant its traces replay as (model.kernel, e.g. linux-7.2+thp-fops), L the prefix
+// of the scenario and file names (default NAME). Such a kernel has everything built in
+// (oracle/kconfig/vfio-oracle.config): the initramfs carries no modules and init loads
+// none. TEXT goes into each device's `source` (how the kernel was built).
 //
 // --random runs, in one boot per kernel, N seeded random scenarios of K ops each
 // (src/oracle/generate-vfio.ts; scenario n uses seed S*1000+n and alternates the 2 GiB and
@@ -44,6 +51,7 @@ import { envFromRecorder, mapsLineToVma, protToNumber, flagsToNumber, hasCommand
 import { generateVfioOps } from './generate-vfio.js';
 import { validateTrace } from '../trace/load.js';
 import { replay } from '../trace/replay.js';
+import { parseVariant } from '../kernels/variants.js';
 
 // ---- configuration ------------------------------------------------------------
 
@@ -60,6 +68,8 @@ interface KernelSpec {
   vmlinuz: string;
   /** the modules directory inside the packages */
   modulesDir: string;
+  /** a locally built image (--kernel-image): no packages, no modules */
+  local?: { image: string; note: string };
 }
 
 const KERNELS: Record<string, KernelSpec> = {
@@ -263,6 +273,10 @@ export function decompressModule(file: string, dest: string): void {
 
 /** Extracts the kernel image and the vfio modules (with dependencies); cached. */
 function ensureKernel(spec: KernelSpec, buildDir: string): KernelFiles {
+  if (spec.local) {
+    if (!fs.existsSync(spec.local.image)) fail(`--kernel-image ${spec.local.image} does not exist`);
+    return { vmlinuz: spec.local.image, modules: [] };
+  }
   const kdir = path.join(buildDir, spec.model);
   const stamp = path.join(kdir, 'ready.json');
   if (fs.existsSync(stamp)) {
@@ -340,6 +354,17 @@ function ensureProbe(root: string, buildDir: string): string {
   run('gcc', ['-static', '-O2', '-Wall', '-o', tmp, src]);
   fs.renameSync(tmp, bin);
   return bin;
+}
+
+/** The version string a bzImage carries (boot protocol: kernel_version at 0x20e, 2.00+). */
+function bzImageRelease(image: string): string {
+  if (!fs.existsSync(image)) fail(`--kernel-image ${image} does not exist`);
+  const b = fs.readFileSync(image);
+  if (b.length < 0x210 || b.toString('latin1', 0x202, 0x206) !== 'HdrS') fail(`${image} is not a bzImage (no HdrS header)`);
+  const at = b.readUInt16LE(0x20e) + 0x200;
+  const end = b.indexOf(0, at);
+  const v = b.toString('latin1', at, end > at ? end : at);
+  return v.split(' ')[0] || fail(`${image}: empty kernel_version string`);
 }
 
 // ---- scenarios -------------------------------------------------------------------
@@ -808,10 +833,11 @@ export function describeResult(op: TraceOp, r: TraceResult): string {
 interface Args {
   kernels: string[]; out: string; hazards: boolean; accel: string; timeoutS: number; jobs: number; only: string | null;
   random: number | null; seed: number; ops: number; avoidKnown: boolean; maps: string | null;
+  kernelImage: string | null; kernelName: string | null; kernelLabel: string | null; kernelNote: string | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { kernels: ['linux-6.12', 'linux-7.2'], out: 'fixtures/vfio-traces', hazards: false, accel: 'tcg', timeoutS: 1200, jobs: Math.max(1, Math.min(2, os.cpus().length)), only: null, random: null, seed: 1, ops: 40, avoidKnown: false, maps: null };
+  const a: Args = { kernels: ['linux-6.12', 'linux-7.2'], out: 'fixtures/vfio-traces', hazards: false, accel: 'tcg', timeoutS: 1200, jobs: Math.max(1, Math.min(2, os.cpus().length)), only: null, random: null, seed: 1, ops: 40, avoidKnown: false, maps: null, kernelImage: null, kernelName: null, kernelLabel: null, kernelNote: null };
   const posInt = (v: string, name: string): number => {
     const n = Number(v);
     if (!Number.isSafeInteger(n) || n < 0 || (name !== '--seed' && n < 1)) fail(`${name} must be a ${name === '--seed' ? 'non-negative' : 'positive'} integer, got ${v}`);
@@ -831,19 +857,38 @@ function parseArgs(argv: string[]): Args {
     else if (v === '--seed') a.seed = posInt(next(), '--seed');
     else if (v === '--ops') a.ops = posInt(next(), '--ops');
     else if (v === '--avoid-known') a.avoidKnown = true;
+    else if (v === '--kernel-image') a.kernelImage = path.resolve(next());
+    else if (v === '--kernel-name') a.kernelName = next();
+    else if (v === '--kernel-label') a.kernelLabel = next();
+    else if (v === '--kernel-note') a.kernelNote = next();
     else if (v === '--maps') a.maps = argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--') ? next() : 'fixtures/maps';
     else if (v === '-h' || v === '--help') {
       process.stdout.write('usage: vfio-qemu [--kernels linux-6.12,linux-7.2] [--out DIR] [--hazards] [--accel tcg|kvm] [--timeout S] [--jobs N] [--only SUBSTRING]\n' +
         '       vfio-qemu --maps [DIR] [--kernels …] [--accel …]   (raw /proc/self/maps with BARs mapped, for pfnmap inspect)\n' +
-        '       vfio-qemu --random N [--seed S] [--ops K] [--avoid-known] [--kernels …] [--accel …] [--timeout S] [--jobs N]\n');
+        '       vfio-qemu --random N [--seed S] [--ops K] [--avoid-known] [--kernels …] [--accel …] [--timeout S] [--jobs N]\n' +
+        '       vfio-qemu --kernel-image BZIMAGE --kernel-name VARIANT [--kernel-label PREFIX] [--kernel-note TEXT] [any of the modes above]\n');
       process.exit(0);
     } else fail(`unknown argument ${v}`);
+  }
+  if (a.kernelImage !== null || a.kernelName !== null) {
+    if (a.kernelImage === null || a.kernelName === null) fail('--kernel-image and --kernel-name go together');
+    const label = a.kernelLabel ?? a.kernelName;
+    if (!/^[A-Za-z0-9.+_-]+$/.test(label)) fail(`--kernel-label ${label}: only letters, digits and . + _ - (it prefixes file names)`);
+    if (Object.hasOwn(KERNELS, label)) fail(`--kernel-label ${label} is a Debian kernel's name; choose another`);
+    const v = parseVariant(a.kernelName);
+    if ('error' in v) fail(`--kernel-name ${a.kernelName}: ${v.error}`);
+    const release = bzImageRelease(a.kernelImage);
+    KERNELS[label] = {
+      model: a.kernelName, release, debVersion: '', packages: [], vmlinuz: a.kernelImage, modulesDir: '',
+      local: { image: a.kernelImage, note: a.kernelNote ?? `locally built kernel image ${path.basename(a.kernelImage)}` },
+    };
+    a.kernels = [label];
   }
   for (const k of a.kernels) if (!Object.hasOwn(KERNELS, k)) fail(`unknown kernel ${k} (known: ${Object.keys(KERNELS).join(', ')})`);
   return a;
 }
 
-interface Job { spec: KernelSpec; scenarios: Scenario[]; label: string; verbose: boolean; random?: boolean; maps?: boolean }
+interface Job { key: string; spec: KernelSpec; scenarios: Scenario[]; label: string; verbose: boolean; random?: boolean; maps?: boolean }
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
@@ -859,19 +904,20 @@ async function main(): Promise<number> {
   for (const k of args.kernels) {
     const spec = KERNELS[k] as KernelSpec;
     if (args.maps !== null) {
-      jobs.push({ spec, scenarios: mapsScenarios(k), label: `${k}-maps`, verbose: false, maps: true });
+      jobs.push({ key: k, spec, scenarios: mapsScenarios(k), label: `${k}-maps`, verbose: false, maps: true });
     } else if (args.random !== null) {
-      jobs.push({ spec, scenarios: randomScenarios(k, args.random, args.seed, args.ops, args.avoidKnown), label: `${k}-random`, verbose: false, random: true });
+      jobs.push({ key: k, spec, scenarios: randomScenarios(k, args.random, args.seed, args.ops, args.avoidKnown), label: `${k}-random`, verbose: false, random: true });
     } else if (args.hazards) {
-      for (const s of hazardScenarios(k)) jobs.push({ spec, scenarios: [s], label: s.name, verbose: true });
+      for (const s of hazardScenarios(k)) jobs.push({ key: k, spec, scenarios: [s], label: s.name, verbose: true });
     } else {
       const sc = scenarios(k).filter((s) => !args.only || s.name.includes(args.only));
-      jobs.push({ spec, scenarios: sc, label: k, verbose: false });
+      jobs.push({ key: k, spec, scenarios: sc, label: k, verbose: false });
     }
   }
   // Kernels are prepared sequentially (apt, dpkg-deb), boots run args.jobs at a time.
   const kfiles = new Map<string, KernelFiles>();
   for (const k of args.kernels) kfiles.set(k, ensureKernel(KERNELS[k] as KernelSpec, buildDir));
+  const guest = (spec: KernelSpec): string => `guest ${spec.release}${spec.local ? ` (${spec.local.note})` : ''}`;
 
   const outDir = path.resolve(root, args.out);
   if (!args.hazards && args.random === null && args.maps === null) fs.mkdirSync(outDir, { recursive: true });
@@ -885,7 +931,7 @@ async function main(): Promise<number> {
     const workDir = path.join(buildDir, 'runs', job.label);
     fs.rmSync(workDir, { recursive: true, force: true });
     fs.mkdirSync(workDir, { recursive: true });
-    const kernel = kfiles.get(job.spec.model) as KernelFiles;
+    const kernel = kfiles.get(job.key) as KernelFiles;
     const initramfs = buildInitramfs({ root, workDir, busybox, probe, kernel, scenarios: job.scenarios, verbose: job.verbose });
     log(`${job.label}: booting ${job.spec.release} under QEMU ${qver} (${args.accel}), ${job.scenarios.length} scenario(s)`);
     const res = await boot({ label: job.label, workDir, kernel, initramfs, accel: args.accel, timeoutS: args.timeoutS, verbose: job.verbose });
@@ -924,13 +970,13 @@ async function main(): Promise<number> {
       log(`${job.label}: WARNING: the kernel console shows:\n  ${splats.slice(0, 10).join('\n  ')}`);
     }
     if (job.random) {
-      runRandom(job, byName, workDir, `recorded under QEMU ${qver} (${args.accel.toUpperCase()}, q35, intel-iommu intremap=on, ivshmem-plain) by pfnmap's vfio oracle (src/oracle/vfio-qemu.ts --random), guest ${job.spec.release}`);
+      runRandom(job, byName, workDir, `recorded under QEMU ${qver} (${args.accel.toUpperCase()}, q35, intel-iommu intremap=on, ivshmem-plain) by pfnmap's vfio oracle (src/oracle/vfio-qemu.ts --random), ${guest(job.spec)}`);
       return;
     }
     if (job.maps) {
       const mapsDir = path.resolve(root, args.maps as string);
       fs.mkdirSync(mapsDir, { recursive: true });
-      const source = `recorded under QEMU ${qver} (${args.accel.toUpperCase()}, q35, intel-iommu intremap=on, ivshmem-plain) by pfnmap's vfio oracle (src/oracle/vfio-qemu.ts --maps), guest ${job.spec.release}`;
+      const source = `recorded under QEMU ${qver} (${args.accel.toUpperCase()}, q35, intel-iommu intremap=on, ivshmem-plain) by pfnmap's vfio oracle (src/oracle/vfio-qemu.ts --maps), ${guest(job.spec)}`;
       for (const s of job.scenarios) {
         const got = byName.get(s.name);
         try {
@@ -950,7 +996,7 @@ async function main(): Promise<number> {
       }
       return;
     }
-    const source = `recorded under QEMU ${qver} (${args.accel.toUpperCase()}, q35, intel-iommu intremap=on, ivshmem-plain) by pfnmap's vfio oracle (src/oracle/vfio-qemu.ts), guest ${job.spec.release}`;
+    const source = `recorded under QEMU ${qver} (${args.accel.toUpperCase()}, q35, intel-iommu intremap=on, ivshmem-plain) by pfnmap's vfio oracle (src/oracle/vfio-qemu.ts), ${guest(job.spec)}`;
     for (const s of job.scenarios) {
       const got = byName.get(s.name);
       try {
