@@ -59,6 +59,8 @@ export class VfioPciDevice {
   readonly startPfn: number[] = [];
   private readonly byIndex: (Region | undefined)[] = [];
 
+  /** barOf()'s answer, reused */
+  readonly barScratch: { index: number; reqStart: number; r: Region } = { index: 0, reqStart: 0, r: null as unknown as Region };
   /** pages of one region's file-offset space, and the page size */
   readonly regionPages: number;
   readonly pageSize: number;
@@ -175,7 +177,13 @@ function barOf(pdev: VfioPciDevice, pgoff: number): { index: number; reqStart: n
   if (index >= VFIO_PCI_ROM_REGION_INDEX) return null;
   const r = pdev.region(index);
   if (r === undefined || r.kind !== 'bar') return null;
-  return { index, reqStart: pgoff % pdev.regionPages, r };
+  // one answer object per device, refilled: every caller reads it at once (the placement
+  // hooks run once per mmap, and the alignment test makes millions of them)
+  const b = pdev.barScratch;
+  b.index = index;
+  b.reqStart = pgoff % pdev.regionPages;
+  b.r = r;
+  return b;
 }
 
 /**
