@@ -15,6 +15,7 @@ import { parseDevice } from '../src/devices/device.js';
 import { validateTrace } from '../src/trace/load.js';
 import { replay } from '../src/trace/replay.js';
 import { MAP_FLAG_VALUES } from '../src/trace/format.js';
+import { ARM64_PROCESS } from '../src/kernels/process-template.js';
 
 const dir = path.join(packageRoot(), 'fixtures', 'arm64');
 const files = fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
@@ -158,5 +159,13 @@ test('arm64 device traces: a PMD-aligned touch of a BAR of at least the PMD size
     const res = t['results'] as Record<string, unknown>[];
     const i = ops.findIndex((o) => o['op'] === 'touch');
     assert.equal(BigInt(res[i]!['faults'] as number), BigInt(ops[i]!['len'] as string) / (PMD[g] as bigint), `arm64-${g}`);
+  }
+});
+
+test('the arm64 process templates of compare/plan are the probe\'s initial maps on each real kernel (4K, 16K, 64K)', () => {
+  for (const g of ['4k', '16k', '64k']) {
+    const t = load(`arm64-${g}-bar2-2g-nohint.json`);
+    const want = (t['initial'] as Record<string, string>[]).map((v) => [v['start'], v['end'], v['perms'], v['offset'], v['backing']]);
+    assert.deepEqual(ARM64_PROCESS[`arm64-${g}`]?.map((r) => [...r]), want, `arm64-${g}`);
   }
 });
