@@ -1,5 +1,6 @@
 // The arm64 recordings (npm run oracle:arm64, src/oracle/arm64-qemu.ts; docs/arm64.md): real
-// Debian 7.2.13 arm64 kernels with 4K and 16K pages under qemu-system-aarch64. Each trace
+// Debian 7.2.13 arm64 kernels with 4K and 16K pages, and a 64K-page 7.2.13 built from Debian's
+// linux-source-7.2 (oracle/arm64/build-64k.sh: Debian ships none), under qemu-system-aarch64. Each trace
 // has the pfnmap-trace/1 shape with the arm64 env fields of docs/trace-format.md, and the
 // model replays every one of them bit for bit (results, fault counts, final maps) under
 // the arch the trace names. The config fixtures' summary agrees with their CONFIG_ lines.
@@ -14,14 +15,18 @@ import { parseDevice } from '../src/devices/device.js';
 import { validateTrace } from '../src/trace/load.js';
 import { replay } from '../src/trace/replay.js';
 import { MAP_FLAG_VALUES } from '../src/trace/format.js';
+import { ARM64_PROCESS } from '../src/kernels/process-template.js';
 
 const dir = path.join(packageRoot(), 'fixtures', 'arm64');
 const files = fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
-const traces = files.filter((f) => /^arm64-(4k|16k)-.*\.json(\.gz)?$/.test(f));
+const traces = files.filter((f) => /^arm64-(4k|16k|64k)-.*\.json(\.gz)?$/.test(f));
 const configs = files.filter((f) => /^config-.*\.json$/.test(f));
 const HEX = /^0x(0|[1-9a-f][0-9a-f]{0,15})$/;
-const PAGE: Record<string, number> = { '4k': 4096, '16k': 16384 };
-const PMD: Record<string, bigint> = { '4k': 2n << 20n, '16k': 32n << 20n };
+const PAGE: Record<string, number> = { '4k': 4096, '16k': 16384, '64k': 65536 };
+const PMD: Record<string, bigint> = { '4k': 2n << 20n, '16k': 32n << 20n, '64k': 512n << 20n };
+const LEVELS: Record<string, number> = { '4k': 5, '16k': 4, '64k': 3 };
+/** uname -r: Debian's packages (4K, 16K) and the locally built 64K kernel */
+const RELEASE: Record<string, RegExp> = { '4k': /^7\.2\.13\+deb14-arm64$/, '16k': /^7\.2\.13\+deb14-arm64-16k$/, '64k': /^7\.2\.13-pfnmap64k$/ };
 
 function load(f: string): Record<string, unknown> {
   const buf = fs.readFileSync(path.join(dir, f));
@@ -30,9 +35,9 @@ function load(f: string): Record<string, unknown> {
 
 const isHex = (v: unknown): v is string => typeof v === 'string' && HEX.test(v);
 
-test('fixtures/arm64 holds both kernels: configs, allocator traces and device traces', () => {
-  assert.deepEqual(configs, ['config-7.2.13-16k.json', 'config-7.2.13-4k.json']);
-  for (const g of ['4k', '16k']) {
+test('fixtures/arm64 holds the three kernels: configs, allocator traces and device traces', () => {
+  assert.deepEqual(configs, ['config-7.2.13-16k.json', 'config-7.2.13-4k.json', 'config-7.2.13-64k.json']);
+  for (const g of ['4k', '16k', '64k']) {
     assert.ok(traces.some((f) => f.startsWith(`arm64-${g}-layout`)), `arm64-${g}-layout`);
     assert.ok(traces.some((f) => f.startsWith(`arm64-${g}-random-`)), `arm64-${g}-random-*`);
     assert.ok(traces.some((f) => f.startsWith(`arm64-${g}-x86ops-`)), `arm64-${g}-x86ops-*`);
@@ -69,26 +74,28 @@ for (const f of configs) {
     for (const opt of (c['absent'] as string[])) assert.equal(val(opt), undefined, opt);
     assert.ok((c['absent'] as string[]).includes('ARCH_SUPPORTS_PUD_PFNMAP'));
     const pk = c['packages'] as { name: string; version: string }[];
-    assert.ok(['linux-binary-', 'linux-modules-', 'linux-base-'].every((p) => pk.some((x) => x.name.startsWith(p) && x.version === '7.2.13-1')));
+    assert.match(c['kernel'] as string, RELEASE[g] as RegExp);
+    if (g === '64k') assert.ok(pk.length === 1 && pk[0]!.name === 'linux-source-7.2', 'built from linux-source-7.2');
+    else assert.ok(['linux-binary-', 'linux-modules-', 'linux-base-'].every((p) => pk.some((x) => x.name.startsWith(p) && x.version === '7.2.13-1')));
   });
 }
 
 for (const f of traces) {
   test(`${f} parses as a pfnmap-trace/1 arm64 recording`, () => {
     const t = load(f);
-    const g = /^arm64-(4k|16k)-/.exec(f)![1] as string;
+    const g = /^arm64-(4k|16k|64k)-/.exec(f)![1] as string;
     const P = BigInt(PAGE[g] as number);
     assert.equal(t['format'], 'pfnmap-trace/1');
     assert.equal(t['arch'], 'arm64');
     assert.equal(t['name'], f.replace(/\.json(\.gz)?$/, ''));
-    assert.match(t['kernel'] as string, /^7\.2\.13\+deb14-arm64/);
+    assert.match(t['kernel'] as string, RELEASE[g] as RegExp);
     const env = t['env'] as Record<string, unknown>;
     assert.equal(env['pageSize'], PAGE[g]);
     assert.equal(env['randomize'], false);
     assert.ok(isHex(env['rlimitStack']));
     assert.equal(env['vaBits'], 52);
     assert.equal(env['vaBitsActual'], 52);
-    assert.equal(env['pgtableLevels'], g === '4k' ? 5 : 4);
+    assert.equal(env['pgtableLevels'], LEVELS[g]);
     assert.ok(['always', 'madvise', 'never'].includes(env['thpEnabled'] as string));
     assert.equal(env['la57'], undefined);
 
@@ -146,11 +153,19 @@ for (const f of traces) {
 }
 
 test('arm64 device traces: a PMD-aligned touch of a BAR of at least the PMD size takes one fault per PMD, never a PUD', () => {
-  for (const g of ['4k', '16k']) {
+  for (const g of ['4k', '16k', '64k']) {
     const t = load(`arm64-${g}-bar2-2g-fixed-congruent.json`);
     const ops = t['ops'] as Record<string, string>[];
     const res = t['results'] as Record<string, unknown>[];
     const i = ops.findIndex((o) => o['op'] === 'touch');
     assert.equal(BigInt(res[i]!['faults'] as number), BigInt(ops[i]!['len'] as string) / (PMD[g] as bigint), `arm64-${g}`);
+  }
+});
+
+test('the arm64 process templates of compare/plan are the probe\'s initial maps on each real kernel (4K, 16K, 64K)', () => {
+  for (const g of ['4k', '16k', '64k']) {
+    const t = load(`arm64-${g}-bar2-2g-nohint.json`);
+    const want = (t['initial'] as Record<string, string>[]).map((v) => [v['start'], v['end'], v['perms'], v['offset'], v['backing']]);
+    assert.deepEqual(ARM64_PROCESS[`arm64-${g}`]?.map((r) => [...r]), want, `arm64-${g}`);
   }
 });

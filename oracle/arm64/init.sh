@@ -6,6 +6,7 @@
 #   /pfnmap/recorder             oracle/recorder.c, static aarch64
 #   /pfnmap/probe                oracle/vfio/probe.c, static aarch64
 #   /pfnmap/modules/*.ko         decompressed modules, /pfnmap/modules.order in load order
+#                                (empty for a kernel with its drivers built in, --image)
 #   /pfnmap/devices              BDFs to bind to vfio-pci, one a line
 #   /pfnmap/scenarios            "<rec|probe> <name>" a line; /pfnmap/scen/NAME.ops each
 # /dev/vda is an ext4 image made on the host: the recorder's ext4 files go there.
@@ -42,6 +43,10 @@ while read -r ko params; do
 		say "@@PFNMAP-ERROR insmod $ko $params: $(cat /tmp/insmod.err)"
 	fi
 done < /pfnmap/modules.order
+# a locally built kernel (--image) has the drivers built in and an empty modules.order
+if ! grep -q . /pfnmap/modules.order; then
+	say "@@PFNMAP-INFO modules none: built in ($(ls /sys/bus/pci/drivers | tr '\n' ' '))"
+fi
 
 if ! mount -t ext4 /dev/vda /mnt/ext4 2>/tmp/mount.err; then
 	say "@@PFNMAP-ERROR mount ext4 /dev/vda: $(cat /tmp/mount.err)"

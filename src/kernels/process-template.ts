@@ -33,8 +33,10 @@ export const TYPICAL_PROCESS: readonly (readonly [string, string, string, string
 /**
  * The process the arm64 QEMU oracle's probe ran as (a static aarch64 binary, no ASLR) on
  * Debian's 7.2.13 arm64 kernels, as /proc/self/maps showed it before its first op
- * (fixtures/arm64/arm64-{4k,16k}-bar2-2g-nohint.json): program image, bss, heap, vDSO just
- * below mmap_base, and the stack at the top of the default window (2^48 on 4K, 2^47 on 16K).
+ * (fixtures/arm64/arm64-{4k,16k}-bar2-2g-nohint.json), and on the 64K kernel built from
+ * linux-source-7.2 (arm64-64k-bar2-2g-nohint.json): program image, bss, heap, vDSO just
+ * below mmap_base, and the stack at the top of the default window (2^48 on 4K and 64K, 2^47
+ * on 16K).
  */
 export const ARM64_PROCESS: Readonly<Record<string, readonly (readonly [string, string, string, string, string])[]>> = {
   'arm64-4k': [
@@ -57,5 +59,15 @@ export const ARM64_PROCESS: Readonly<Record<string, readonly (readonly [string, 
     ['0x7ffff7ffc000', '0x7ffff8000000', 'r-xp', '0x0', 'process:[vdso]'],
     ['0x7ffffffbc000', '0x800000000000', 'rw-p', '0x0', '[stack]'],
   ],
-
+  // 7.2.13-pfnmap64k, built from Debian's linux-source-7.2 (docs/arm64.md, "64K pages")
+  'arm64-64k': [
+    ['0x400000', '0x490000', 'r-xp', '0x0', 'process:probe'],
+    ['0x490000', '0x4a0000', 'r--p', '0x80000', 'process:probe'],
+    ['0x4a0000', '0x4b0000', 'rw-p', '0x90000', 'process:probe'],
+    ['0x4b0000', '0xdb0000', 'rw-p', '0x0', 'anon'],
+    ['0xdb0000', '0xdf0000', 'rw-p', '0x0', '[heap]'],
+    ['0xfffff7fb0000', '0xfffff7ff0000', 'r--p', '0x0', 'process:[vvar]'],
+    ['0xfffff7ff0000', '0xfffff8000000', 'r-xp', '0x0', 'process:[vdso]'],
+    ['0xfffffffb0000', '0x1000000000000', 'rw-p', '0x0', '[stack]'],
+  ],
 };

@@ -10,6 +10,12 @@
 //
 //   node dist/src/oracle/arm64-qemu.js [--kernels arm64-4k,arm64-16k] [--out fixtures/arm64]
 //        [--random N] [--ops K] [--seed S] [--timeout SECONDS] [--jobs N] [--config-only]
+//        [--image PATH --granule 4k|16k|64k [--kconfig PATH]]
+//
+// --image boots a locally built Image instead of Debian's packages (Debian ships no 64K arm64
+// kernel: oracle/arm64/build-64k.sh builds one from linux-source-7.2, docs/arm64.md); its
+// drivers are built in, so the initramfs carries no modules. --kconfig is its .config
+// (default: the .config of the tree the Image was built in, PATH/../../../../.config).
 //
 // Everything downloaded or built (the .debs, a private apt state for sid arm64, extracted
 // kernels and modules, the cross-compiled programs, initramfs and disk images, QEMU logs)
@@ -40,7 +46,7 @@ const BAR2 = 2n << REGION_SHIFT;
 
 interface KernelSpec {
   /** our name (the --arch name the model will use) */
-  name: 'arm64-4k' | 'arm64-16k';
+  name: 'arm64-4k' | 'arm64-16k' | 'arm64-64k';
   /** uname -r */
   release: string;
   debVersion: string;
@@ -49,6 +55,27 @@ interface KernelSpec {
   pageSize: bigint;
   /** PMD_SIZE of the granule */
   pmd: bigint;
+  /** a locally built kernel (--image): its Image and .config, no packages, no modules */
+  local?: { image: string; config: string };
+}
+
+const GRANULE_SIZES: Record<string, { pageSize: bigint; pmd: bigint }> = {
+  '4k': { pageSize: 4096n, pmd: 2n * MiB },
+  '16k': { pageSize: 16384n, pmd: 32n * MiB },
+  '64k': { pageSize: 65536n, pmd: 512n * MiB },
+};
+
+/** The spec of a locally built Image: uname -r from its "Linux version" banner. */
+function localSpec(image: string, granule: string, config: string): KernelSpec {
+  const g = GRANULE_SIZES[granule];
+  if (!g) fail(`--granule must be one of ${Object.keys(GRANULE_SIZES).join(', ')}, got ${granule}`);
+  if (!fs.existsSync(image)) fail(`--image ${image}: no such file`);
+  if (!fs.existsSync(config)) fail(`--kconfig ${config}: no such file (give the .config the Image was built with)`);
+  const banner = /Linux version (\S+) \(/.exec(fs.readFileSync(image).toString('latin1'));
+  if (!banner) fail(`${image}: no "Linux version" banner (an uncompressed arm64 Image is expected: make Image)`);
+  const shift = /^CONFIG_PAGE_SHIFT=(\d+)$/m.exec(fs.readFileSync(config, 'utf8'))?.[1];
+  if (shift === undefined || 1n << BigInt(shift) !== g.pageSize) fail(`${config}: CONFIG_PAGE_SHIFT=${shift}, not the page size of --granule ${granule}`);
+  return { name: `arm64-${granule}` as KernelSpec['name'], release: banner[1] as string, debVersion: '', packages: [], ...g, local: { image, config } };
 }
 
 const KERNELS: Record<string, KernelSpec> = {
@@ -154,6 +181,7 @@ function ensureDeb(buildDir: string, name: string, version: string | null): { fi
 interface KernelFiles { vmlinuz: string; modules: string[]; config: string; debs: { name: string; version: string; file: string }[] }
 
 function ensureKernel(spec: KernelSpec, buildDir: string): KernelFiles {
+  if (spec.local) return { vmlinuz: spec.local.image, config: spec.local.config, modules: [], debs: [] };
   const kdir = path.join(buildDir, spec.name);
   const stamp = path.join(kdir, 'ready.json');
   if (fs.existsSync(stamp)) {
@@ -265,8 +293,12 @@ function configFixture(spec: KernelSpec, k: KernelFiles): Record<string, unknown
     kernel: spec.release,
     arch: 'arm64',
     name: spec.name,
-    source: `the config file of Debian sid's ${k.debs.find((d) => d.name.startsWith('linux-base-'))?.name}_${spec.debVersion}_arm64.deb (./usr/lib/modules/${spec.release}/config), read by src/oracle/arm64-qemu.ts`,
-    packages: k.debs.map((d) => ({ name: d.name, version: d.version, arch: 'arm64' })),
+    source: spec.local
+      ? `the .config of a kernel built locally (${path.basename(spec.local.image)}, uname -r ${spec.release}) from Debian's linux-source-7.2 by oracle/arm64/build-64k.sh (defconfig + oracle/arm64/kconfig-64k.config), read by src/oracle/arm64-qemu.ts`
+      : `the config file of Debian sid's ${k.debs.find((d) => d.name.startsWith('linux-base-'))?.name}_${spec.debVersion}_arm64.deb (./usr/lib/modules/${spec.release}/config), read by src/oracle/arm64-qemu.ts`,
+    packages: spec.local
+      ? [{ name: 'linux-source-7.2', version: 'source 7.2.13 (Debian-patched), built locally', arch: 'all' }]
+      : k.debs.map((d) => ({ name: d.name, version: d.version, arch: 'arm64' })),
     summary: {
       pageSize: 1 << Number(value('PAGE_SHIFT')),
       pageShift: Number(value('PAGE_SHIFT')),
@@ -546,7 +578,8 @@ function arm64Env(base: TraceEnv, spec: KernelSpec, cfg: Record<string, unknown>
   const env: TraceEnv & Record<string, unknown> = { ...base, pageSize: Number(spec.pageSize) };
   delete env.la57;
   env['vaBits'] = summary['vaBits'];
-  env['vaBitsActual'] = facts.dmesg.some((l) => /52-bit Virtual Addressing \(LPA2\)/.test(l)) ? 52 : 48;
+  // LPA2 on 4K/16K, LVA on 64K
+  env['vaBitsActual'] = facts.dmesg.some((l) => /52-bit Virtual Addressing \((LPA2|LVA)\)$/.test(l)) ? 52 : 48;
   env['pgtableLevels'] = summary['pgtableLevels'];
   const thp = /\[(\w+)\]/.exec(facts.info['thp_enabled'] ?? '')?.[1];
   if (thp) env.thpEnabled = thp;
@@ -623,10 +656,10 @@ function deviceTrace(s: ProbeScenario, lines: string[], spec: KernelSpec, cfg: R
 
 // ---- main ---------------------------------------------------------------------------
 
-interface Args { kernels: string[]; out: string; random: number; ops: number; seed: number; timeoutS: number; jobs: number; configOnly: boolean; only: string | null }
+interface Args { kernels: string[]; out: string; random: number; ops: number; seed: number; timeoutS: number; jobs: number; configOnly: boolean; only: string | null; image: string | null; granule: string | null; kconfig: string | null }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { kernels: ['arm64-4k', 'arm64-16k'], out: 'fixtures/arm64', random: 12, ops: 200, seed: 1, timeoutS: 1800, jobs: Math.max(1, Math.min(2, os.cpus().length)), configOnly: false, only: null };
+  const a: Args = { kernels: ['arm64-4k', 'arm64-16k'], out: 'fixtures/arm64', random: 12, ops: 200, seed: 1, timeoutS: 1800, jobs: Math.max(1, Math.min(2, os.cpus().length)), configOnly: false, only: null, image: null, granule: null, kconfig: null };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i] as string;
     const next = (): string => { const n = argv[++i]; if (n === undefined) fail(`${v} needs a value`); return n; };
@@ -640,11 +673,20 @@ function parseArgs(argv: string[]): Args {
     else if (v === '--jobs') a.jobs = int(v, 1);
     else if (v === '--only') a.only = next();
     else if (v === '--config-only') a.configOnly = true;
+    else if (v === '--image') a.image = path.resolve(next());
+    else if (v === '--granule') a.granule = next().toLowerCase();
+    else if (v === '--kconfig') a.kconfig = path.resolve(next());
     else if (v === '-h' || v === '--help') {
-      process.stdout.write('usage: arm64-qemu [--kernels arm64-4k,arm64-16k] [--out DIR] [--random N] [--ops K] [--seed S] [--only SUBSTRING] [--timeout S] [--jobs N] [--config-only]\n');
+      process.stdout.write('usage: arm64-qemu [--kernels arm64-4k,arm64-16k] [--out DIR] [--random N] [--ops K] [--seed S] [--only SUBSTRING] [--timeout S] [--jobs N] [--config-only] [--image PATH --granule 4k|16k|64k [--kconfig PATH]]\n');
       process.exit(0);
     } else fail(`unknown argument ${v}`);
   }
+  if (a.image !== null) {
+    if (a.granule === null) fail('--image needs --granule (4k, 16k or 64k)');
+    const spec = localSpec(a.image, a.granule, a.kconfig ?? path.resolve(path.dirname(a.image), '..', '..', '..', '.config'));
+    KERNELS[spec.name] = spec; // the local kernel takes the granule's name (arm64-64k)
+    a.kernels = [spec.name];
+  } else if (a.granule !== null || a.kconfig !== null) fail('--granule and --kconfig go with --image');
   for (const k of a.kernels) if (!Object.hasOwn(KERNELS, k)) fail(`unknown kernel ${k} (known: ${Object.keys(KERNELS).join(', ')})`);
   return a;
 }
