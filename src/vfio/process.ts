@@ -32,7 +32,7 @@ export class VfioProcess {
     if (config.hugePfnmap === undefined && c.hugePfnmap.arch === false) c.hugePfnmap = { arch: false, pmd: false, pud: false };
     this.mm = new MmStruct(c, arch);
     // the typical process of the arch: x86_64's dynamically linked one, the arm64 oracle's
-    // probe on 4K and 16K; a 64K kernel was not recorded, so it starts from an empty layout
+    // probe on 4K, 16K and 64K (an arch without one starts from an empty layout)
     const rows = arch === x86_64 ? TYPICAL_PROCESS : ARM64_PROCESS[arch.name] ?? [];
     const typical = rows.map(([start, end, perms, offset, backing]) => ({ start, end, perms, offset, backing }));
     addInitialVmas(this.mm, layout?.initial ?? typical);

@@ -156,8 +156,7 @@ function showArch(): void {
   $('page-size').textContent = bytesLabel(a.pageSize);
   const largest = noPud ? `PMD leaves of ${bytesLabel(b.pmd)} are the largest a pfnmap gets (no PUD pfnmaps on ${family(a)})` : `PUD ${bytesLabel(b.pud)} and PMD ${bytesLabel(b.pmd)} leaves`;
   $('arch-about').textContent = `${bytesLabel(a.pageSize)} pages, ${a.levels} table levels; ${largest}.` +
-    (a === x86_64 ? '' : a.name === 'arm64-64k' ? ' No 64K kernel was recorded: the model\'s process here starts from an empty layout.'
-      : ' The process starts from the layout a real Debian 7.2.13 kernel of this granule gave the oracle\'s probe.');
+    (a === x86_64 ? '' : ' The process starts from the layout a real 7.2.13 kernel of this granule gave the oracle\'s probe.');
   $('results').dataset.arch = a.name;
 }
 
