@@ -42,6 +42,8 @@ export interface ArchGeometry {
   readonly pageSize: number;
   /** one past the last page number: 2^64 bytes in pages */
   readonly pages2_64: number;
+  /** 2^63 bytes in pages: where loff_t offsets turn negative (MAX_LFS_FILESIZE + 1) */
+  readonly pages2_63: number;
   /** PTRS_PER_PTE (= PTRS_PER_PMD): entries of one table page */
   readonly ptrsPerTable: number;
   /** CONFIG_PGTABLE_LEVELS */
@@ -76,7 +78,7 @@ export function geometry(pageShift: number, levels: number, pfnmap: { pmd: boole
   // PUD's would (PUD_SHIFT = PGDIR_SHIFT)
   const pudOrder = 2 * bits;
   return {
-    pageShift, pageSize: 2 ** pageShift, pages2_64: 2 ** (64 - pageShift), ptrsPerTable: 2 ** bits, levels,
+    pageShift, pageSize: 2 ** pageShift, pages2_64: 2 ** (64 - pageShift), pages2_63: 2 ** (63 - pageShift), ptrsPerTable: 2 ** bits, levels,
     pmdOrder, pudOrder, pmdPages: 2 ** pmdOrder, pudPages: 2 ** pudOrder,
     pfnmapPmd: pfnmap.pmd, pfnmapPud: pfnmap.pud, contPtes: cont.ptes, contPmds: cont.pmds,
   };

@@ -21,7 +21,7 @@ export function thpGetUnmappedAreaAligned(
   // loff_t: an offset below 2^63 bytes whose round_up() reaches 2^63 makes off_align
   // negative; then off_end > off_align, and off_end - off_align, compared as unsigned with
   // size, is huge: both checks pass and the padded search goes ahead (seen on arm64 16K)
-  const signedTop = 2 ** (63 - mm.arch.pageShift);
+  const signedTop = mm.arch.pages2_63;
   const wrapped = off < signedTop && offAlign >= signedTop;
   if (!wrapped && (offEnd <= offAlign || offEnd - offAlign < size)) return 0;
   const lenPad = len + size;

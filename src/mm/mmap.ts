@@ -63,7 +63,7 @@ function doMmap(mm: MmStruct, file: KFile | null, addrIn: Split, lenIn: Split, p
 
   if (file !== null) {
     // file_mmap_ok(): offset + length within MAX_LFS_FILESIZE (2^63 - 1)
-    if (pgoff + len >= 2 ** (63 - mm.arch.pageShift)) return -EOVERFLOW;
+    if (pgoff + len >= mm.arch.pages2_63) return -EOVERFLOW;
     // switch (flags & MAP_TYPE) with the kernel's fall-throughs:
     // MAP_SHARED → MAP_SHARED_VALIDATE → MAP_PRIVATE
     const type = flags & MAP_TYPE;
