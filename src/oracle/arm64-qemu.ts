@@ -32,7 +32,7 @@ import { dropSkipped, encodeOps, envFromRecorder, hasCommand, mapsLineToVma, par
 import { generateOps } from './generate.js';
 import {
   OracleError, checkComplete, debianMirror, decompressModule, deviceObject, describeResult, encodeProbeOps, formatTrace,
-  modName, moduleDepends, parseProbe, splitScenarios,
+  modName, moduleDepends, parseProbe, recordedOps, splitScenarios,
 } from './vfio-qemu.js';
 
 const hex = hexU64;
@@ -613,7 +613,6 @@ function recTrace(s: RecScenario, out: string[], spec: KernelSpec, cfg: Record<s
   return trace;
 }
 
-const REL_RE = /^@(\d+)(\^0x[0-9a-f]+)?(?:([+-])(0x[0-9a-f]+))?$/;
 
 function deviceTrace(s: ProbeScenario, lines: string[], spec: KernelSpec, cfg: Record<string, unknown>, facts: GuestFacts, source: string): Trace {
   const p = parseProbe(lines, s.ops.length, s.name);
@@ -624,27 +623,7 @@ function deviceTrace(s: ProbeScenario, lines: string[], spec: KernelSpec, cfg: R
   const base = envFromRecorder(p.env, hex(BigInt(p.env['rlimit_stack'] as string)), true);
   const env = arm64Env(base, spec, cfg, facts);
   env.thpEnabled = p.env['thp_enabled'] as string;
-  const newIndex: number[] = [];
-  const ops: TraceOp[] = [];
-  const results: TraceResult[] = [];
-  const ns: number[] = [];
-  s.ops.forEach((op, i) => {
-    const r = p.results[i];
-    if (!r || r.kind === 'skipped') { newIndex[i] = -1; return; }
-    let addr = op.addr;
-    const m = REL_RE.exec(addr);
-    if (m) {
-      const k = Number(m[1]);
-      if (m[2] || (newIndex[k] as number) < 0) addr = hex(p.addr[i] as bigint);
-      else addr = `@${newIndex[k]}${m[3] ? `${m[3]}${m[4]}` : ''}`;
-    }
-    newIndex[i] = ops.length;
-    ops.push({ ...op, addr } as TraceOp);
-    if (r.kind === 'ret') results.push(r.faults !== undefined ? { ret: hex(r.value), faults: r.faults } : { ret: hex(r.value) });
-    else if (r.kind === 'errno') results.push({ errno: r.name });
-    else results.push({ signal: r.name as 'SIGSEGV' | 'SIGBUS' });
-    ns.push(p.ns[i] as number);
-  });
+  const { ops, results, ns } = recordedOps(s.ops, p);
   return {
     format: 'pfnmap-trace/1', name: s.name, kernel: p.env['uname'] as string, arch: 'arm64' as Trace['arch'],
     model: { kernel: 'linux-7.2' }, env,

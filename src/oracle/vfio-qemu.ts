@@ -754,21 +754,16 @@ export function deviceObject(p: ProbeOutput, d: Pick<DeviceSpec, 'size' | 'bdf'>
   return dev;
 }
 
-function toTrace(s: Scenario, p: ProbeOutput, spec: KernelSpec, source: string): Trace {
-  const ours = new Map<string, string>([[p.mapsPath.replace(/ \(deleted\)$/, ''), 'v0']]);
-  const bar2 = p.regions.find((r) => r.index === 2);
-  if (!bar2) fail(`${s.name}: the probe reported no region 2`);
-  if (bar2.size !== s.device.size) fail(`${s.name}: BAR2 of ${s.device.bdf} is ${hex(bar2.size)}, expected ${hex(s.device.size)}`);
-  const env: TraceEnv = {
-    ...envFromRecorder(p.env as Record<string, string>, hex(BigInt(p.env['rlimit_stack'] as string)), true),
-    thpEnabled: p.env['thp_enabled'] as string,
-  };
-  // Drop skipped ops (renumbering @K), resolve `^` specs to absolute addresses.
+/**
+ * The ops a probe ran, as a trace holds them: skipped ops dropped (renumbering @K), `^` specs
+ * resolved to the absolute addresses the probe used, with each result and its time.
+ */
+export function recordedOps(specOps: readonly { addr: string }[], p: ProbeOutput): { ops: TraceOp[]; results: TraceResult[]; ns: number[] } {
   const newIndex: number[] = [];
   const ops: TraceOp[] = [];
   const results: TraceResult[] = [];
   const ns: number[] = [];
-  s.ops.forEach((op, i) => {
+  specOps.forEach((op, i) => {
     const r = p.results[i];
     if (!r || r.kind === 'skipped') { newIndex[i] = -1; return; }
     let addr = op.addr;
@@ -785,6 +780,19 @@ function toTrace(s: Scenario, p: ProbeOutput, spec: KernelSpec, source: string):
     else results.push({ signal: r.name as 'SIGSEGV' | 'SIGBUS' });
     ns.push(p.ns[i] as number);
   });
+  return { ops, results, ns };
+}
+
+function toTrace(s: Scenario, p: ProbeOutput, spec: KernelSpec, source: string): Trace {
+  const ours = new Map<string, string>([[p.mapsPath.replace(/ \(deleted\)$/, ''), 'v0']]);
+  const bar2 = p.regions.find((r) => r.index === 2);
+  if (!bar2) fail(`${s.name}: the probe reported no region 2`);
+  if (bar2.size !== s.device.size) fail(`${s.name}: BAR2 of ${s.device.bdf} is ${hex(bar2.size)}, expected ${hex(s.device.size)}`);
+  const env: TraceEnv = {
+    ...envFromRecorder(p.env as Record<string, string>, hex(BigInt(p.env['rlimit_stack'] as string)), true),
+    thpEnabled: p.env['thp_enabled'] as string,
+  };
+  const { ops, results, ns } = recordedOps(s.ops, p);
   return {
     format: 'pfnmap-trace/1',
     name: s.name,
