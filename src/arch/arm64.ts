@@ -180,8 +180,3 @@ export function arm64(cfg: Arm64Config): Arch {
     getUnmappedAreaTopdown,
   };
 }
-
-/** The arm64 kernels Debian builds (7.2.13 in sid): 4K and 16K pages, as their configs set. */
-export function arm64Debian(granule: '4K' | '16K' | '64K', cpu52 = true): Arch {
-  return arm64({ granule, vaBits: 52, cpu52 });
-}

@@ -7,7 +7,7 @@ import { regionPgoffPages } from '../vfio/pci.js';
 import { touchRange } from '../mm/memory.js';
 import { errnoName } from '../mm/uapi.js';
 import { sysMadvise, MADV_HUGEPAGE } from '../mm/madvise.js';
-import type { Device } from '../devices/device.js';
+import { sizeLabel, type Device } from '../devices/device.js';
 import type { MmConfig } from '../mm/config.js';
 import type { Arch, ArchGeometry } from '../arch/arch.js';
 import { x86_64 } from '../arch/x86_64.js';
@@ -60,6 +60,13 @@ export function alignmentOf(pages: number, g: ArchGeometry = x86_64): number {
 /** The bytes a PUD, a PMD and a PTE leaf map on the arch. */
 export function leafBytesOf(g: ArchGeometry): MapResult['leafBytes'] {
   return { pud: g.pudPages * g.pageSize, pmd: g.pmdPages * g.pageSize, pte: g.pageSize };
+}
+
+type Leaves = { pud: number; pmd: number; pte: number };
+
+/** "128×1G", "65,536×2M + 512×4K", "256×512M" (arm64 64K): counts by the arch's leaf sizes. */
+export function fmtLeaves(l: Leaves, b: Leaves = leafBytesOf(x86_64)): string {
+  return (['pud', 'pmd', 'pte'] as const).filter((k) => l[k] > 0).map((k) => `${l[k].toLocaleString('en-US')}×${sizeLabel(b[k])}`).join(' + ') || '-';
 }
 
 /** mmap [offset, offset+len) of BAR `bar` the way a program under `v` does, then touch it. */

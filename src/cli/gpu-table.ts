@@ -18,7 +18,7 @@ export function gpuTable(dev: Device, variants: readonly string[] = VARIANT_NAME
   const rows: BarRow[] = [];
   for (const v of variants) {
     // one process per variant: its BARs are mapped side by side, as one program would
-    const p = new VfioProcess(requireVariant(v), config, arch === x86_64 ? undefined : { arch });
+    const p = new VfioProcess(requireVariant(v), config, { arch });
     // a region with sparse mmap areas (nvgrace-gpu's fake BARs, a BAR around its MSI-X table) maps area by area
     for (const r of dev.regions.filter((x) => (x.kind === 'bar' || x.kind === 'mmio') && x.mmap)) rows.push(r.sparse ? mapAreasAndTouch(v, dev, r.index, config, p) : mapAndTouch(v, dev, r.index, 0, r.size, config, p));
   }

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import { VARIANTS, VARIANT_NAMES, parseVariant, requireVariant, type VariantName } from '../kernels/variants.js';
 import { VfioProcess } from '../vfio/process.js';
 import { x86_64 } from '../arch/x86_64.js';
-import { archByName } from '../arch/index.js';
+import { archByName, archDefaults } from '../arch/index.js';
 import type { Arch } from '../arch/arch.js';
 import { addInitialVmas } from '../kernels/linux-6.18.js';
 import { DEFAULT_CONFIG, type ThpMode } from '../mm/config.js';
@@ -18,7 +18,7 @@ import { sizeLabel, type Device } from '../devices/device.js';
 import { InputError } from '../trace/input-error.js';
 import { errText } from '../lib/json-file.js';
 import { oneLine } from '../lib/text.js';
-import { alignmentOf, mapAndTouch, touchAndDescribe, type MapResult } from './analyze.js';
+import { alignmentOf, fmtLeaves, mapAndTouch, touchAndDescribe, type MapResult } from './analyze.js';
 import { parseMaps, vfioKind, initialVmaOf, type MapsLine } from './maps.js';
 import type { KFile } from '../fs/file.js';
 
@@ -117,7 +117,7 @@ export interface InspectReport {
 export function mmapBaseOf(lines: MapsLine[], a: Arch = x86_64): { base: number; exact: boolean } {
   // the maps' page numbers are of 4 KiB; the base is in pages of the arch
   const f = a.pageSize / 4096;
-  const gap = a === x86_64 ? DEFAULT_CONFIG.stackGuardGap : 256n << BigInt(a.pageShift);
+  const gap = a === x86_64 ? DEFAULT_CONFIG.stackGuardGap : archDefaults(a).stackGuardGap!;
   const dflt = a.mmapBases(DEFAULT_CONFIG.rlimitStack, gap).base;
   const stack = lines.find((l) => l.name === '[stack]');
   // x86_64's stack ends a page below 2^47; arm64's at the top of its window
@@ -238,8 +238,7 @@ export function inspect(text: string, source: string, opts: { device?: Device; k
 const n = (x: number) => x.toLocaleString('en-US');
 const bytes = (x: number) => (x < 1024 ? `${x} bytes` : sizeLabel(x));
 
-export const fmtLeaves = (l: { pud: number; pmd: number; pte: number }, b: { pud: number; pmd: number; pte: number } = { pud: 2 ** 30, pmd: 2 ** 21, pte: 4096 }) =>
-  (['pud', 'pmd', 'pte'] as const).filter((k) => l[k] > 0).map((k) => `${n(l[k])}×${sizeLabel(b[k])}`).join(' + ') || '-';
+export { fmtLeaves };
 
 function rowLines(rows: MapResult[], indent: string): string[] {
   const out = [indent + ['variant'.padEnd(11), 'address'.padStart(16), 'aligned'.padStart(8), 'faults'.padStart(12), 'TLB entries'.padStart(12), '  leaves'].join('')];

@@ -19,7 +19,7 @@ import { RepeatElider, elideRepeats, isElisionNote } from './elide.js';
 /** how many lines of one kind in a row align-test shows before it counts the rest */
 const ALIGN_TEST_KEEP = 5;
 import { gpuTable, printGpuTable } from './gpu-table.js';
-import { mapAndTouch, mapAreasAndTouch, recipe, recipeOnKernel, leafBytesOf, type MapResult } from './analyze.js';
+import { mapAndTouch, mapAreasAndTouch, recipe, recipeOnKernel, leafBytesOf, fmtLeaves, type MapResult } from './analyze.js';
 import { x86_64 } from '../arch/x86_64.js';
 import { ARCH_NAMES, archByName } from '../arch/index.js';
 import type { Arch } from '../arch/arch.js';
@@ -268,7 +268,7 @@ function alignTestCmd(args: string[]): number {
   const all = values['all-lines'] === true;
   const shown = all ? null : new RepeatElider(ALIGN_TEST_KEEP);
   // the program is the same on every arch: its 4096-byte steps meet the kernel's page there
-  const r = runAlignTest(new VfioProcess(variant, {}, arch === x86_64 ? undefined : { arch }), dev, {
+  const r = runAlignTest(new VfioProcess(variant, {}, { arch }), dev, {
     loops: int(values.loops, 'loops', LOOPS, 1), group: int(values.group, 'group', 0, 0),
     out: values.json ? undefined : all ? (l) => console.log(l) : (l) => shown!.push(l, (x) => console.log(x)),
   });
@@ -317,10 +317,6 @@ function largestBar(dev: Device): number {
   return bars.reduce((a, b) => (b.size > a.size ? b : a)).index;
 }
 
-/** "128×1G", "65,536×2M + 512×4K", "256×512M" (arm64 64K): counts by the arch's leaf sizes. */
-const fmtLeaves = (l: { pud: number; pmd: number; pte: number }, b: { pud: number; pmd: number; pte: number } = X86_LEAVES) =>
-  (['pud', 'pmd', 'pte'] as const).filter((k) => l[k] > 0).map((k) => `${l[k].toLocaleString('en-US')}×${sizeLabel(b[k])}`).join(' + ') || '-';
-const X86_LEAVES = leafBytesOf(x86_64);
 
 /** --arch NAME: x86_64 (the default) or an arm64 granule. */
 function archOption(v: string | undefined): Arch {
@@ -366,7 +362,7 @@ function compareCmd(args: string[]): number {
   // no window given and the region has sparse mmap areas: every variant maps each area, as VMMs do
   const byAreas = region.sparse !== undefined && values.offset === undefined && values.len === undefined;
   if (byAreas) {
-    rows = kernels.map((k) => mapAreasAndTouch(k, dev, bar, { thpEnabled: thp }, undefined, arch === x86_64 ? undefined : arch));
+    rows = kernels.map((k) => mapAreasAndTouch(k, dev, bar, { thpEnabled: thp }, undefined, arch));
     if (values.svg !== undefined) {
       // the drawing shows one window: the region's first sparse area
       const a = region.sparse![0];
@@ -379,7 +375,7 @@ function compareCmd(args: string[]): number {
     rows = an.map((a) => a.result);
     const title = `${dev.name}: BAR${bar} from 0x${offset.toString(16)}, 0x${len.toString(16)} bytes, THP "${thp}"`;
     writeOutput(values.svg, addressSpaceSvg(title, an), 'svg');
-  } else rows = kernels.map((k) => mapAndTouch(k, dev, bar, offset, len, { thpEnabled: thp }, undefined, arch === x86_64 ? undefined : arch));
+  } else rows = kernels.map((k) => mapAndTouch(k, dev, bar, offset, len, { thpEnabled: thp }, undefined, arch));
   if (values.json) {
     console.log(JSON.stringify({ device: dev.name, bar, offset, len, thp, ...(arch === x86_64 ? {} : { arch: arch.name }), rows }));
     return 0;
@@ -515,16 +511,15 @@ function planCmd(args: string[]): number {
 }
 
 function planDevice(dev: Device, released: readonly string[], thp: ThpMode, arch: Arch = x86_64) {
-  const other = arch === x86_64 ? undefined : arch;
   const bars = dev.regions.filter((r) => (r.kind === 'bar' || r.kind === 'mmio') && (r.size > 0 || r.status !== undefined));
   return bars.map((r) => {
     const head = { bar: r.index, size: r.size, ...(r.status ? { status: r.status } : {}) };
     if (!r.mmap) return { ...head, mmap: false, kernels: [], recipe: null, recipeYields: [] };
     // a region with sparse mmap areas (nvgrace-gpu's fake BARs): the plan is for its first area
     const area = r.sparse?.[0] ?? { offset: 0, size: r.size };
-    const kernels = released.map((k) => mapAndTouch(k, dev, r.index, area.offset, area.size, { thpEnabled: thp }, undefined, other));
+    const kernels = released.map((k) => mapAndTouch(k, dev, r.index, area.offset, area.size, { thpEnabled: thp }, undefined, arch));
     const rc = recipe(DEFAULT_CONFIG, r.index, area.offset, area.size, arch);
-    const recipeYields = rc.align > arch.pageSize ? released.map((k) => recipeOnKernel(k, dev, r.index, { thpEnabled: thp }, other, area)) : [];
+    const recipeYields = rc.align > arch.pageSize ? released.map((k) => recipeOnKernel(k, dev, r.index, { thpEnabled: thp }, arch, area)) : [];
     return { ...head, mmap: true, kernels, recipe: rc, recipeYields };
   });
 }

@@ -105,7 +105,7 @@ export function runCases(seed: number, indices: number[], variants: readonly str
     const c = sweepCase(seed, i, arch);
     const dev = deviceOf(c);
     for (const v of variants) {
-      const r = mapAndTouch(v, dev, 0, c.offset, c.len, config, undefined, arch === x86_64 ? undefined : arch);
+      const r = mapAndTouch(v, dev, 0, c.offset, c.len, config, undefined, arch);
       const t = out[v];
       t.cases++;
       if (r.addr === null || r.error !== null) {

@@ -175,8 +175,9 @@ function checkResult(v: unknown, field: string): Expected {
 const HUGE: ShmemHuge[] = ['never', 'always', 'within_size', 'advise', 'deny', 'force'];
 
 /** The model's configuration from the trace's env (defaults: the recording machine). */
-function configOf(env: Record<string, unknown>): MmConfig {
-  const c: MmConfig = { ...DEFAULT_CONFIG };
+/** The config env describes, over `base` (the kernel's defaults for the trace's arch). */
+function configOf(env: Record<string, unknown>, base: MmConfig): MmConfig {
+  const c: MmConfig = { ...base };
   const big = (v: unknown, f: string) => {
     const s = hex(v, `env.${f}`);
     return (BigInt(s.pg) << 12n) | BigInt(s.sub);
@@ -348,13 +349,10 @@ export function validateTrace(data: unknown): ValidatedTrace {
   str(t.name, 'name');
   const env = obj(t.env, 'env');
   const arch = archOf(t, env);
-  let config = configOf(env);
-  if (arch !== x86_64) {
-    // what follows from the arch (stack_guard_gap in its pages, no PUD pfnmaps) unless the
-    // trace says otherwise, and the LSM mmap_min_addr of Debian's arm64 kernels (32768)
-    config = { ...config, ...archDefaults(arch), lsmMmapMinAddr: 0x8000n, ...(env.stackGuardGap !== undefined ? { stackGuardGap: config.stackGuardGap } : {}) };
-    if (config.randomize) throw new InputError('env.randomize', 'randomised traces are modelled on x86_64 only');
-  }
+  // on arm64, what follows from the arch (stack_guard_gap in its pages, no PUD pfnmaps) and
+  // the LSM mmap_min_addr of Debian's arm64 kernels (32768), under what env says
+  let config = configOf(env, arch === x86_64 ? DEFAULT_CONFIG : { ...DEFAULT_CONFIG, ...archDefaults(arch), lsmMmapMinAddr: 0x8000n });
+  if (arch !== x86_64 && config.randomize) throw new InputError('env.randomize', 'randomised traces are modelled on x86_64 only');
   const aslr = aslrOf(env, config);
   const fileIds = new Set<string>();
   const devices = new Map<string, Device>();

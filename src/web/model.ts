@@ -10,7 +10,7 @@ import { importLspci, importLspciAll } from '../devices/lspci.js';
 import { preset, PRESET_NAMES } from '../devices/presets.js';
 import { VARIANTS, VARIANT_NAMES, SHOWCASE_NAMES, RECIPE_VARIANT_NAMES, requireVariant, variantByName, type VariantName } from '../kernels/variants.js';
 import { VfioProcess } from '../vfio/process.js';
-import { mapAndTouch, type MapResult } from '../cli/analyze.js';
+import { mapAndTouch, leafBytesOf, type MapResult } from '../cli/analyze.js';
 import { permsOf } from '../mm/vma.js';
 import { SLOT_NONE, SLOT_LEAF, type PageTables } from '../mm/pgtable.js';
 import { x86_64 } from '../arch/x86_64.js';
@@ -148,10 +148,8 @@ export function archOf(name: string | undefined): Arch {
   return a;
 }
 
-/** The bytes one PUD, PMD and PTE leaf map on the arch. */
-export function leafBytes(g: ArchGeometry): Record<LeafSize, number> {
-  return { pud: g.pudPages * g.pageSize, pmd: g.pmdPages * g.pageSize, pte: g.pageSize };
-}
+/** The bytes one PUD, PMD and PTE leaf map on the arch (the CLI's leafBytesOf). */
+export const leafBytes: (g: ArchGeometry) => Record<LeafSize, number> = leafBytesOf;
 
 /** 1073741824 → "1 GiB", 12288 → "12 KiB", 414359552 → "≈395 MiB": exact when the largest unit divides it. */
 export function bytesLabel(n: number): string {
