@@ -320,6 +320,12 @@ export class GapTree {
   /** Descend to the slot holding v (leafIdx); throws if v is not in the tree. */
   private locate(v: Vma): number {
     const pl = this.pathLeaf;
+    const fk = this.foundSlot;
+    // the slot the last lookup returned, when v is still there (munmap right after find_vma)
+    if (fk >= 0 && pl >= 0 && this.lV[fk] === v && ((fk / B) | 0) === pl) {
+      this.leafIdx = fk - pl * B;
+      return pl;
+    }
     if (pl >= 0) {
       // v is often in the leaf the last lookup reached (munmap after find_vma)
       const base = pl * B;
@@ -360,12 +366,22 @@ export class GapTree {
   insert(v: Vma): void {
     this.version++;
     const key = v.start;
-    const leaf = this.descend(key);
+    let leaf: number;
+    let j = 0;
+    const gs = this.gapSlot;
+    if (gs >= 0 && this.gapVersion === this.version - 1 && this.pathLeaf === ((gs / B) | 0) && this.gap[0] <= key && v.end <= this.gap[1]) {
+      // v fills part of the gap the last search found in a leaf, with the tree unchanged
+      // since: the search's path leads there and v goes before the VMA above the gap
+      leaf = this.pathLeaf;
+      j = gs - leaf * B;
+    } else {
+      leaf = this.descend(key);
+      const st = this.lS;
+      const n0 = this.lN[leaf];
+      while (j < n0 && st[leaf * B + j] < key) j++;
+    }
     this.pathLeaf = -1; // what follows may restructure the path
     let n = this.lN[leaf];
-    let j = 0;
-    const st = this.lS;
-    while (j < n && st[leaf * B + j] < key) j++;
     let target = leaf;
     let sibling = -1;
     if (n === B && this.height > 0) {
@@ -673,6 +689,7 @@ export class GapTree {
     this.win[0] = lo;
     this.win[1] = hi;
     this.win[2] = size;
+    this.pathLeaf = -1; // the walk rewrites the path; a hit in a leaf sets it again
     const r = this.lowestIn(this.root, 0);
     if (r !== NONE) return r === FOUND;
     return this.found(fits(max, this.end, lo, hi, size), max, this.end, null);
@@ -688,6 +705,7 @@ export class GapTree {
     this.win[0] = lo;
     this.win[1] = hi;
     this.win[2] = size;
+    this.pathLeaf = -1; // the walk rewrites the path; a hit in a leaf sets it again
     const r = this.highestIn(this.root, 0);
     if (r !== NONE) return r === FOUND;
     return this.found(fits(0, min, lo, hi, size), 0, min, this.first());
@@ -705,6 +723,7 @@ export class GapTree {
   }
 
   private hit(a: number, b: number, next: Vma, slot: number): number {
+    if (slot >= 0) this.pathLeaf = (slot / B) | 0; // the walk's path leads to this leaf
     this.gap[0] = a;
     this.gap[1] = b;
     this.gapNext = next;
@@ -754,6 +773,8 @@ export class GapTree {
     for (let k = o; k < e; k++) {
       if (hi - mi[k] < size) return STOP;
       if (cg[k] >= size && ma[k] - lo >= size) {
+        this.pathNode[lvl] = x;
+        this.pathIdx[lvl] = k - o;
         const r = this.lowestIn(this.iK[k], lvl + 1);
         if (r !== NONE) return r;
       }
@@ -791,6 +812,8 @@ export class GapTree {
     for (let k = o + this.iN[x] - 1; k >= o; k--) {
       if (ma[k] - lo < size) return STOP;
       if (cg[k] >= size && hi - mi[k] >= size) {
+        this.pathNode[lvl] = x;
+        this.pathIdx[lvl] = k - o;
         const r = this.highestIn(this.iK[k], lvl + 1);
         if (r !== NONE) return r;
       }
