@@ -4,7 +4,7 @@
 import type { FileOperations, KFile } from './file.js';
 import type { MmStruct } from '../mm/mm.js';
 import { MAP_FIXED, ENOMEM } from '../mm/uapi.js';
-import { modPow2 } from '../lib/u64.js';
+import { modPow2, pow2 } from '../lib/u64.js';
 
 /** shmem_get_unmapped_area(): a plain search, then an inflated one if huge pages apply. */
 export function shmemGetUnmappedArea(mm: MmStruct, file: KFile | null, uaddr: number, len: number, pgoff: number, flags: number): number {
@@ -26,7 +26,7 @@ export function shmemGetUnmappedArea(mm: MmStruct, file: KFile | null, uaddr: nu
       let any = false;
       for (const o of mm.config.anonShmemOrders) { order = Math.max(order, o); any = true; }
       if (mm.config.shmemEnabled !== 'never') for (const o of mm.config.anonShmemInheritOrders) { order = Math.max(order, o); any = true; }
-      if (any) hpage = 2 ** order;
+      if (any) hpage = pow2(order);
       if (mm.config.shmemEnabled === 'never' && order === 0) return addr;
     } else if (policy === 'never') {
       return addr;

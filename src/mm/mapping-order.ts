@@ -15,6 +15,7 @@ import type { KFile } from '../fs/file.js';
 import type { MmConfig } from './config.js';
 import { thpGetUnmappedAreaAligned } from './huge.js';
 import type { ArchGeometry } from '../arch/arch.js';
+import { pow2 } from '../lib/u64.js';
 
 /**
  * The huge leaf orders the arch maps pfnmaps with, largest first (x86_64: PUD, PMD; arm64:
@@ -43,7 +44,7 @@ export function getUnmappedAreaByLeaf(mm: MmStruct, file: KFile, len: number, pg
   const cap = Math.min(order, Math.floor(Math.log2(Math.max(len, 1))));
   for (const leaf of archPfnmapLeafOrders(mm.config, mm.arch)) {
     if (leaf > cap) continue;
-    const r = thpGetUnmappedAreaAligned(mm, file, 0, len, pgoff, flags, 2 ** leaf, vmFlags);
+    const r = thpGetUnmappedAreaAligned(mm, file, 0, len, pgoff, flags, pow2(leaf), vmFlags);
     if (r !== 0) return r;
   }
   return mm.getUnmappedAreaVmflags(file, 0, len, pgoff, flags, vmFlags);

@@ -18,7 +18,7 @@ import {
   MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_TYPE, LEGACY_MAP_MASK_COMMON,
   EBADF, EEXIST, EINVAL, ENOMEM, EOVERFLOW, EOPNOTSUPP, EPERM, MAX_ERRNO,
 } from './uapi.js';
-import { pageAlignUp, type Split } from '../lib/u64.js';
+import { pageAlignUp, pow2, type Split } from '../lib/u64.js';
 
 /** Makes the shmem file behind a MAP_SHARED|MAP_ANONYMOUS mapping (shmem_zero_setup). */
 export type ShmemZeroSetup = (mm: MmStruct, pages: number) => KFile;
@@ -124,7 +124,7 @@ export function getUnmappedArea(mm: MmStruct, file: KFile | null, addrPg: number
     // order is placed with VA ≡ pgoff modulo PAGE_SIZE << order; order 0 pads by one page
     let order = fop.getMappingOrder(mm, file!, pgoff, len);
     if (order < 0 || order >= 64 - mm.arch.pageShift) order = 0; // negative, or PAGE_SIZE << order overflows
-    r = thpGetUnmappedAreaAligned(mm, file, 0, len, pgoff, flags, 2 ** order, vmFlags);
+    r = thpGetUnmappedAreaAligned(mm, file, 0, len, pgoff, flags, pow2(order), vmFlags);
     if (r === 0) r = mm.getUnmappedAreaVmflags(file, 0, len, pgoff, flags, vmFlags);
   } else {
     r = mm.getUnmappedAreaVmflags(file, addrPg, len, file === null ? 0 : pgoff, flags, vmFlags);

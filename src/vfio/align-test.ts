@@ -83,9 +83,9 @@ export function runAlignTest(p: VfioProcess, dev: Device, opts: { loops?: number
   /** mmap(NULL, size, RW, MAP_SHARED, fd, offset) then munmap; the address, or -errno */
   const mapOnce = (size: number, offset: number): number => {
     len.pg = Math.floor(size / ps);
-    len.sub = size % ps;
+    len.sub = size - len.pg * ps; // (no float %: it is a call to fmod)
     off.pg = Math.floor(offset / ps);
-    off.sub = offset % ps;
+    off.sub = offset - off.pg * ps;
     const va = p.mmap(addr, len, prot, MAP_SHARED, file, off);
     if (va >= 0) {
       at.pg = va;

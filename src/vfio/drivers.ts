@@ -27,6 +27,7 @@ import {
   VfioPciDevice, vfioPciCoreMmap, vfioPciCoreGetUnmappedArea, vfioPciCoreGetMappingOrder,
 } from './pci.js';
 import type { VfioDeviceOps } from './main.js';
+import { pow2 } from '../lib/u64.js';
 
 /** Which placement hook a "what if" series wires into the variant drivers' ops. */
 export type VariantDriverHook = 'v1' | 'v2' | null;
@@ -134,7 +135,7 @@ function pfnAt(pdev: VfioPciDevice, vma: Vma, addr: number): number {
  */
 function nvgraceHugeFault(mm: MmStruct, pdev: VfioPciDevice, vma: Vma, faultAddr: number, order: number): number {
   if (memregion(pdev, Math.floor(vma.pgoff / pdev.regionPages)) === undefined) return VM_FAULT_SIGBUS;
-  const size = 2 ** order;
+  const size = pow2(order);
   const addr = Math.floor(faultAddr / size) * size;
   const pfn = pfnAt(pdev, vma, addr);
   if (order !== 0 && (addr < vma.start || addr + size > vma.end || pfn % size !== 0)) return VM_FAULT_FALLBACK;

@@ -9,6 +9,7 @@ import { thpGetUnmappedAreaAligned, thpGetUnmappedArea } from '../mm/huge.js';
 import {
   VfioPciDevice, vfioPciCoreMmap, vfioPciCoreGetUnmappedArea, vfioPciCoreGetMappingOrder, vfioPciCoreGetNaturalOrder, physPageOf,
 } from './pci.js';
+import { pow2 } from '../lib/u64.js';
 
 /** struct vfio_device_ops, as far as mmap needs it. Absent hooks are NULL pointers. */
 export interface VfioDeviceOps {
@@ -73,7 +74,7 @@ export const vfioDeviceFopsOrderArg: FileOperations = {
     const order = d.ops.getMappingOrder?.(mm, d.device, pgoff, len) ?? 0;
     if (order > 0) {
       const off = physPageOf(d.device, pgoff) ?? pgoff;
-      const ret = thpGetUnmappedAreaAligned(mm, file, addr, len, off, flags, 2 ** order, 0);
+      const ret = thpGetUnmappedAreaAligned(mm, file, addr, len, off, flags, pow2(order), 0);
       if (ret !== 0) return ret;
     }
     return mm.getUnmappedArea(file, addr, len, pgoff, flags);

@@ -14,6 +14,7 @@ import {
 import type { ArchGeometry } from '../arch/arch.js';
 import { thpGetUnmappedAreaAligned } from '../mm/huge.js';
 import { EINVAL } from '../mm/uapi.js';
+import { modPow2, pow2 } from '../lib/u64.js';
 
 /** VFIO_PCI_OFFSET_SHIFT: region i starts at file offset i << 40 (1 TiB of offsets each). */
 export const VFIO_PCI_OFFSET_SHIFT = 40;
@@ -23,7 +24,7 @@ export function regionPgoffShift(a: ArchGeometry): number {
 }
 /** the file offset of region i, in pages: VFIO_PCI_INDEX_TO_OFFSET(i) >> PAGE_SHIFT */
 export function regionPgoffPages(a: ArchGeometry): number {
-  return 2 ** regionPgoffShift(a);
+  return pow2(regionPgoffShift(a));
 }
 
 /** The rules of vfio_pci_mmap_huge_fault, which changed across kernels. */
@@ -133,7 +134,7 @@ function vfioPciMmapOps(pdev: VfioPciDevice): VmOps {
 /** vfio_pci_mmap_huge_fault(vmf, order) under the device's kernel rules. */
 function hugeFault(mm: MmStruct, pdev: VfioPciDevice, vma: Vma, faultAddr: number, order: number): number {
   const rules = pdev.rules;
-  const size = 2 ** order;
+  const size = pow2(order);
   const addr = rules.roundDown ? Math.floor(faultAddr / size) * size : faultAddr;
   const pfn = vmaToPfn(pdev, vma) + (addr - vma.start);
   if (order !== 0) {
@@ -181,7 +182,7 @@ function barOf(pdev: VfioPciDevice, pgoff: number): { index: number; reqStart: n
   // hooks run once per mmap, and the alignment test makes millions of them)
   const b = pdev.barScratch;
   b.index = index;
-  b.reqStart = pgoff % pdev.regionPages;
+  b.reqStart = modPow2(pgoff, pdev.regionPages); // a power of two: no fmod
   b.r = r;
   return b;
 }
@@ -242,7 +243,7 @@ export function vfioPciCoreGetNaturalOrder(pdev: VfioPciDevice, pgoff: number): 
   let order = Math.min(Math.floor(Math.log2(barPages)), regionPgoffShift(pdev.arch));
   // pgoff ≡ phys must hold: a BAR whose start is less aligned than its size gets less
   const start = pdev.startPfn[b.index];
-  while (order > 0 && start % 2 ** order !== 0) order--;
+  while (order > 0 && modPow2(start, pow2(order)) !== 0) order--;
   return order;
 }
 

@@ -16,7 +16,7 @@ import { VfioPciDevice, regionPgoffPages } from './pci.js';
 import type { VfioDeviceFile } from './main.js';
 import { deviceOpsFor } from './drivers.js';
 import { mapWithRecipe } from './recipes.js';
-import type { Split } from '../lib/u64.js';
+import { pow2, type Split } from '../lib/u64.js';
 import { sysMmap, sysMunmap } from '../mm/mmap.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../mm/uapi.js';
 
@@ -89,9 +89,9 @@ export function mapBar(p: VfioProcess, file: KFile, index: number, offsetBytes: 
   const lenPages = Math.ceil(lenBytes / ps);
   const prot = PROT_READ | PROT_WRITE;
   const rc = p.variant.recipe;
-  if (rc !== null && rc !== undefined && rc !== 'congruent') return mapWithRecipe(p, rc, file, lenPages, offsetPg, prot, 2 ** bestOrderFor(p.mm.config, lenPages, p.mm.arch));
+  if (rc !== null && rc !== undefined && rc !== 'congruent') return mapWithRecipe(p, rc, file, lenPages, offsetPg, prot, pow2(bestOrderFor(p.mm.config, lenPages, p.mm.arch)));
   if (p.variant.userspaceRecipe) {
-    const align = 2 ** bestOrderFor(p.mm.config, lenPages, p.mm.arch);
+    const align = pow2(bestOrderFor(p.mm.config, lenPages, p.mm.arch));
     return mmapReserveCongruent(p, file, lenPages, offsetPg, prot, align);
   }
   return p.mmap(split(0), { pg: Math.floor(lenBytes / ps), sub: lenBytes % ps }, prot, MAP_SHARED, file, { pg: offsetPg, sub: offsetBytes % ps });
