@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { loadTraceFile, validateTrace } from '../src/trace/load.js';
 import { replay, type ReplayReport } from '../src/trace/replay.js';
-import { recordTrace, liveKernelStatus } from '../src/oracle/record.js';
+import { recordTrace, liveKernelStatus, compileHelper } from '../src/oracle/record.js';
 import { bundledTraces } from '../src/cli/paths.js';
 import { newMm, shmemZeroSetup } from '../src/kernels/linux-6.18.js';
 import { sysMmap, sysMunmap } from '../src/mm/mmap.js';
@@ -84,6 +84,7 @@ function scaling(): void {
   const Z: Split = { pg: 0, sub: 0 };
   const LEN: Split = { pg: 2, sub: 0 };
   const rows: [number, number][] = [];
+  const kernelRows: (number | string)[] = [];
   for (const n of [1_000, 10_000, 100_000, 1_000_000]) {
     const mm = newMm({ maxMapCount: 1 << 30 });
     const live: number[] = [];
@@ -106,12 +107,42 @@ function scaling(): void {
       ns = Math.min(ns, Number(process.hrtime.bigint() - t0) / ops);
     }
     rows.push([n, ns]);
-    console.log(`  ${String(n).padStart(9)} VMAs  ${fmt(ns)}   (map_count ${mm.mapCount}, ${mm.tree.levels} tree levels)`);
+    const k = kernelScaling(n, ops);
+    kernelRows.push(k);
+    const kTxt = typeof k === 'number' ? `kernel ${fmt(k)}   model/kernel ${(ns / k).toFixed(2)}` : `kernel: ${k}`;
+    console.log(`  ${String(n).padStart(9)} VMAs  ${fmt(ns)}   ${kTxt}   (map_count ${mm.mapCount}, ${mm.tree.levels} tree levels)`);
   }
   const [n0, c0] = rows[0];
   const [n1, c1] = rows[rows.length - 1];
-  console.log(`  ${n1 / n0}x the VMAs: ${(c1 / c0).toFixed(2)}x the time per op; the nodes a search reads grow with the ` +
+  const k0 = kernelRows[0];
+  const k1 = kernelRows[kernelRows.length - 1];
+  const kRatio = typeof k0 === 'number' && typeof k1 === 'number' ? `; the live kernel: ${(k1 / k0).toFixed(2)}x` : '';
+  console.log(`  ${n1 / n0}x the VMAs: ${(c1 / c0).toFixed(2)}x the time per op${kRatio}; the nodes a search reads grow with the ` +
     `tree levels (logarithmic), the rest is cache and TLB misses of a larger working set`);
+}
+
+/**
+ * The same workload run by the live kernel (oracle/scaling.c): ns per op, or why not. It
+ * needs vm.max_map_count above n; the bench does not raise it.
+ */
+function kernelScaling(n: number, ops: number): number | string {
+  if (process.platform !== 'linux') return 'not Linux';
+  let max: number;
+  try {
+    max = Number(fs.readFileSync('/proc/sys/vm/max_map_count', 'utf8'));
+  } catch {
+    return 'no /proc/sys/vm/max_map_count';
+  }
+  if (max < n + 100) return `vm.max_map_count ${max} is below ${n + 100} (sysctl vm.max_map_count=${2 * n})`;
+  let bin: string;
+  try {
+    bin = compileHelper('scaling');
+  } catch (e) {
+    return (e as Error).message.split('\n')[0];
+  }
+  const r = spawnSync(bin, [String(n), String(ops)], { encoding: 'utf8' });
+  if (r.status !== 0) return `oracle/scaling exit ${r.status}: ${r.stderr.trim()}`;
+  return Number(r.stdout);
 }
 
 /** Page numbers in doubles against BigInt byte addresses, on the search's arithmetic. */
@@ -355,13 +386,22 @@ const child = process.argv.indexOf('--mem-child');
 if (child >= 0) {
   memChild(process.argv[child + 1]);
 } else {
-  const kernelNs = churnVsKernel();
-  coldReplay(kernelNs);
-  scaling();
-  memory();
-  representation();
-  faultPath();
-  arm64Touch();
-  wholeProcesses();
-  alignTestLoops();
+  // `npm run bench -- scaling align-test`: only those sections (all without arguments)
+  const sections: Record<string, () => void> = {
+    churn: () => coldReplay(churnVsKernel()),
+    scaling,
+    memory,
+    representation,
+    'fault-path': faultPath,
+    'arm64-touch': arm64Touch,
+    'whole-processes': wholeProcesses,
+    'align-test': alignTestLoops,
+  };
+  const want = process.argv.slice(2);
+  const unknown = want.filter((w) => !Object.hasOwn(sections, w));
+  if (unknown.length > 0) {
+    console.error(`bench: unknown section ${unknown.join(', ')}; the sections are ${Object.keys(sections).join(', ')}`);
+    process.exit(2);
+  }
+  for (const [name, run] of Object.entries(sections)) if (want.length === 0 || want.includes(name)) run();
 }

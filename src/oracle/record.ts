@@ -57,15 +57,20 @@ export function envFromRecorder(e: Record<string, string>, rlimitStack: string, 
 
 /** Compiles oracle/recorder.c into oracle/build/recorder (only when stale); returns the binary path. */
 export function compileRecorder(): string {
-  const root = repoRoot();
-  const src = path.join(root, 'oracle', 'recorder.c');
-  const outDir = path.join(root, 'oracle', 'build');
-  const bin = path.join(outDir, 'recorder');
   // stale when the program or the header it shares with the VFIO probe changed
-  const newest = Math.max(fs.statSync(src).mtimeMs, fs.statSync(path.join(root, 'oracle', 'oplist.h')).mtimeMs);
+  return compileHelper('recorder', ['oplist.h']);
+}
+
+/** Compiles oracle/<name>.c into oracle/build/<name> (only when it or a header is newer); returns the binary path. */
+export function compileHelper(name: string, headers: string[] = []): string {
+  const root = repoRoot();
+  const src = path.join(root, 'oracle', `${name}.c`);
+  const outDir = path.join(root, 'oracle', 'build');
+  const bin = path.join(outDir, name);
+  const newest = Math.max(fs.statSync(src).mtimeMs, ...headers.map((h) => fs.statSync(path.join(root, 'oracle', h)).mtimeMs));
   if (fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= newest) return bin;
   if (!hasCommand('gcc')) {
-    throw new Error('pfnmap oracle: gcc not found on PATH — it is needed to build oracle/recorder.c (apt-get install gcc)');
+    throw new Error(`pfnmap oracle: gcc not found on PATH — it is needed to build oracle/${name}.c (apt-get install gcc)`);
   }
   fs.mkdirSync(outDir, { recursive: true });
   const tmp = `${bin}.${process.pid}.tmp`;
