@@ -79,3 +79,62 @@ test('gap searches agree with a brute-force scan after random updates', () => {
     { numRuns: 300 },
   );
 });
+
+// The sequences mmap and munmap make: a search, then an insert into the gap it found (the
+// insert takes the search's path); a find_vma, then the removal of what it found (the
+// removal takes its slot); removals that only raise summaries. Checked after every step.
+test('insert after a search and remove after find_vma keep the tree exact, step by step', () => {
+  fc.assert(
+    fc.property(
+      base,
+      fc.array(fc.tuple(fc.nat(4), fc.nat(400), fc.integer({ min: 1, max: 6 })), { minLength: 1, maxLength: 300 }),
+      (b, steps) => {
+        const t = new GapTree();
+        let live: Vma[] = [];
+        for (let i = 0; i < 40; i++) {
+          const v = new Vma(b + 2 * i * 5, b + 2 * i * 5 + 5, 0, null, 0);
+          t.insert(v);
+          live.push(v);
+        }
+        for (const [kind, at, len] of steps) {
+          if (kind <= 1) {
+            // top-down (kind 0) or bottom-up search for len pages below b + 600, then fill the gap's top or bottom
+            const hi = b + 600;
+            const ok = kind === 0 ? t.highestGap(b, hi, len) : t.lowestGap(b, hi, len);
+            if (ok) {
+              const a = Math.max(t.gapA, b);
+              const e = Math.min(t.gapB, hi);
+              const start = kind === 0 ? e - len : a;
+              const v = new Vma(start, start + len, 0, null, 0);
+              t.findVmaInGap(start); // what mmap_region does in between
+              t.insert(v);
+              live.push(v);
+            }
+          } else if (kind === 2 && live.length > 0) {
+            const probe = live[at % live.length].start + (len % 2);
+            const v = t.findVma(probe);
+            if (v !== null) {
+              t.remove(v);
+              live = live.filter((x) => x !== v);
+            }
+          } else if (kind === 3 && live.length > 0) {
+            const v = live[at % live.length];
+            t.remove(v);
+            live = live.filter((x) => x !== v);
+          } else if (kind === 4) {
+            const start = b + at * 3;
+            if (!live.some((v) => v.start < start + len && start < v.end)) {
+              const v = new Vma(start, start + len, 0, null, 0);
+              t.insert(v);
+              live.push(v);
+            }
+          }
+          live.sort((x, y) => x.start - y.start);
+          t.checkInvariants();
+          assert.deepEqual(t.toArray(), live);
+        }
+      },
+    ),
+    { numRuns: 200 },
+  );
+});

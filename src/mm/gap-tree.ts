@@ -467,18 +467,30 @@ export class GapTree {
     this.version++;
     const leaf = this.locate(v);
     this.pathLeaf = -1; // what follows may restructure the path
-    this.closeSlot(leaf, true, this.leafIdx);
+    const j = this.leafIdx;
+    const n = this.lN[leaf];
+    const o = leaf * B;
+    // Removing a VMA with neighbours on both sides in its leaf joins the gaps around it into
+    // one and changes no bounds: while no node is restructured, each summary on the path is
+    // its old one raised by that interval (cand), no rescans. (Removing a leaf's first or
+    // last VMA can turn an inner gap into outer space, so its summaries are recomputed.)
+    let known = j > 0 && j < n - 1;
+    const cand = known ? this.lS[o + j + 1] - this.lE[o + j - 1] : 0;
+    this.closeSlot(leaf, true, j);
     this.count--;
     let child = leaf;
     let childLeaf = true;
+    const cg = this.iGap;
     for (let lvl = this.height - 1; lvl >= 0; lvl--) {
       const p = this.pathNode[lvl];
       const i = this.pathIdx[lvl];
       const cn = this.nodeN(child, childLeaf);
       if (cn === 0) {
+        known = false;
         this.closeSlot(p, false, i);
         this.freeNode(child, childLeaf);
       } else if (cn < MIN_FILL && this.iN[p] > 1) {
+        known = false;
         const li = i > 0 ? i - 1 : i;
         const left = this.iK[p * B + li];
         const right = this.iK[p * B + li + 1];
@@ -490,6 +502,10 @@ export class GapTree {
           this.setSlot(p, li, left, childLeaf);
           this.setSlot(p, li + 1, right, childLeaf);
         }
+      } else if (known) {
+        const k = p * B + i;
+        if (cand <= cg[k]) break; // the child's largest gap stands: nothing above changes
+        cg[k] = cand;
       } else if (!this.setSlot(p, i, child, childLeaf)) {
         break; // no structural change here and the summary held: nothing above changes
       }
