@@ -370,12 +370,16 @@ function memory(): void {
   const n = 1_000_000;
   const m = run(String(n));
   const per = (m.peak - m.base) / n;
+  // what each further VMA costs: the slope between half a million and a million, without the
+  // fixed part a first VMA pays (the young generation, the heap's first pages)
+  const h = run(String(n / 2));
+  const slope = (m.peak - h.peak) / (n / 2);
   // The kernel's: slab object sizes of this machine (/proc/slabinfo: vm_area_struct 192 bytes,
   // 21 per 4 KiB slab; maple_node 256 bytes), and the maple nodes 60,000 such VMAs added
   // (about 7,700: 33 bytes per VMA).
   const kernel = 192 + 33;
   console.log(`\nmemory, a fresh process: ${n.toLocaleString('en-US')} VMAs, peak RSS ${mib(m.peak)} (${mib(m.base)} before): ` +
-    `${per.toFixed(0)} bytes per VMA; live after a GC (JS heap + typed arrays) ${(m.live / n).toFixed(0)} bytes per VMA; ` +
+    `${per.toFixed(0)} bytes per VMA, ${slope.toFixed(0)} per VMA from 500,000 to 1,000,000; live after a GC (JS heap + typed arrays) ${(m.live / n).toFixed(0)} bytes per VMA; ` +
     `the kernel's ${kernel} (slab objects: vm_area_struct 192 + maple-tree share 33)`);
   const t = run('touch');
   console.log(`  the largest touch (1 TiB BAR, 268,435,456 4 KiB faults under linux-6.18): peak RSS ${mib(t.peak)} (${mib(t.base)} before), ` +
