@@ -421,6 +421,12 @@ export class GapTree {
     this.lE[k] = v.end;
     this.lV[k] = v;
     this.count++;
+    if (sibling < 0 && this.height > 0 && j > 0 && j + 1 < this.lN[leaf]) {
+      // v went between two VMAs of its leaf, into a gap smaller than the leaf's largest:
+      // its bounds and that largest gap stand, so no summary above changes
+      const ps = this.pathNode[this.height - 1] * B + this.pathIdx[this.height - 1];
+      if (this.lS[k + 1] - this.lE[k - 1] < this.iGap[ps]) return;
+    }
     // walk up: refresh the slot we came through, place any new sibling beside it
     let child = leaf;
     let childLeaf = true;
