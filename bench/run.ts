@@ -312,7 +312,6 @@ function arm64Touch(): void {
   }
 }
 
-/** The alignment test's three loops of 1,000,000 mmap/munmap for one BAR. */
 /** The alignment test's loops over BAR2 of gpu-128g; prints JSON {s, last}. Run by alignTestLoops() as a child. */
 function alignChild(): void {
   const d = preset('gpu-128g')!;

@@ -105,16 +105,16 @@ export function pageAlignUp(v: Split): number {
  * Non-negative remainder of x modulo a power of two m, for integers below 2^53: dividing
  * by a power of two, flooring and multiplying back are all exact in a float64.
  */
+export function modPow2(x: number, m: number): number {
+  return x - Math.floor(x / m) * m;
+}
+
 /** 2^0 .. 2^64 (exponentiation is a slow call in V8; a table read is not) */
 const POW2 = Float64Array.from({ length: 65 }, (_, i) => 2 ** i);
 
-/** 2^n for an integer n (0 ≤ n ≤ 64 from the table; anything else computed). */
+/** 2^n: from the table for an integer 0 ≤ n ≤ 64 (any other n is not in it and is computed). */
 export function pow2(n: number): number {
-  return n >= 0 && n <= 64 ? POW2[n] : 2 ** n;
-}
-
-export function modPow2(x: number, m: number): number {
-  return x - Math.floor(x / m) * m;
+  return POW2[n] ?? 2 ** n;
 }
 
 /** Split ↔ BigInt (for tests, tools and one-time set-up, never per op). */

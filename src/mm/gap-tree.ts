@@ -364,12 +364,13 @@ export class GapTree {
   // ---- updates --------------------------------------------------------------------------
 
   insert(v: Vma): void {
+    const searched = this.gapVersion === this.version; // no change since the last search
     this.version++;
     const key = v.start;
     let leaf: number;
     let j = 0;
     const gs = this.gapSlot;
-    if (gs >= 0 && this.gapVersion === this.version - 1 && this.pathLeaf === ((gs / B) | 0) && this.gap[0] <= key && v.end <= this.gap[1]) {
+    if (searched && gs >= 0 && this.pathLeaf === ((gs / B) | 0) && this.gap[0] <= key && v.end <= this.gap[1]) {
       // v fills part of the gap the last search found in a leaf, with the tree unchanged
       // since: the search's path leads there and v goes before the VMA above the gap
       leaf = this.pathLeaf;
