@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseSplit, formatSplit, addSplit, subSplit, splitToBigInt, bigIntToSplit, pageAlignUp, HexError } from '../src/lib/u64.js';
+import { parseSplit, formatSplit, addSplit, subSplit, splitToBigInt, bigIntToSplit, pageAlignUp, pow2, HexError } from '../src/lib/u64.js';
 
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
 const M = 1n << 64n;
@@ -42,4 +42,11 @@ test('malformed hex is refused', () => {
   for (const bad of ['0X10', '10', '0x', '0x1_0', '0x10000000000000000', 16, null, '0xG']) {
     assert.throws(() => parseSplit(bad), HexError, String(bad));
   }
+});
+
+test('pow2 is 2 ** n: from its table for 0..64, computed for anything else', () => {
+  for (let n = -3; n <= 70; n++) assert.equal(pow2(n), 2 ** n, `n = ${n}`);
+  assert.equal(pow2(64), 18446744073709551616);
+  assert.equal(pow2(2.5), 2 ** 2.5);
+  assert.ok(Number.isNaN(pow2(NaN)));
 });
