@@ -98,7 +98,7 @@ export function addInitialVma(mm: MmStruct, iv: InitialVma): void {
   const pgoff = iv.file === null ? iv.start : iv.pgoff;
   // Memory the program already used has an anon_vma of its own.
   const anonVma = iv.file === null || !(flags & VM_SHARED) ? mm.newAnonVma() : 0;
-  const v = new Vma(iv.start, iv.end, flags, iv.file, pgoff, anonVma, iv.name);
+  const v = new Vma(iv.start, iv.end, flags, iv.file, pgoff, anonVma, iv.name, mm.vmaStore);
   if (iv.start >= mm.taskSize) mm.gateVmas.push(v);
   else mm.tree.insert(v);
 }

@@ -576,7 +576,7 @@ export class GapTree {
   /**
    * The bounds of the VMA the last findVma / findVmaInGap returned (v), with the tree
    * unchanged since: from the leaf, which the lookup just read, when its slot is known —
-   * at a million VMAs the VMA object and its boxed numbers are cache misses.
+   * at a million VMAs the VMA and its slot in the VMA store are cache misses.
    */
   startOfFound(v: Vma): number {
     const k = this.foundSlot;

@@ -3,7 +3,7 @@
 
 import { GapTree } from './gap-tree.js';
 import { PageTables } from './pgtable.js';
-import { Vma, VM_GROWSDOWN, VM_SHADOW_STACK } from './vma.js';
+import { Vma, VmaStore, VM_GROWSDOWN, VM_SHADOW_STACK } from './vma.js';
 import type { MmConfig } from './config.js';
 import type { Arch } from '../arch/arch.js';
 import type { KFile } from '../fs/file.js';
@@ -45,6 +45,8 @@ export class MmStruct {
   hazard: string | null = null;
   /** Freed VMAs, reused by newVma(): a steady churn of mappings allocates nothing. */
   private readonly vmaPool: Vma[] = [];
+  /** where this mm's VMAs keep their page numbers */
+  readonly vmaStore = new VmaStore();
   /** Scratch list for vms_gather_munmap_vmas(). */
   readonly gathered: Vma[] = [];
 
@@ -70,7 +72,7 @@ export class MmStruct {
   /** vm_area_alloc() */
   newVma(start: number, end: number, flags: number, file: KFile | null, pgoff: number, anonVma = 0, name: string | null = null): Vma {
     const v = this.vmaPool.pop();
-    return v === undefined ? new Vma(start, end, flags, file, pgoff, anonVma, name) : v.reinit(start, end, flags, file, pgoff, anonVma, name);
+    return v === undefined ? new Vma(start, end, flags, file, pgoff, anonVma, name, this.vmaStore) : v.reinit(start, end, flags, file, pgoff, anonVma, name);
   }
 
   /** Take v out of the tree and free it (vma_complete / vm_area_free). */

@@ -34,15 +34,45 @@ export const VM_STARTGAP_FLAGS = VM_GROWSDOWN | VM_SHADOW_STACK;
 /** VM_SPECIAL: mappings that are never merged. */
 export const VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
 
+/**
+ * Where VMAs keep their page numbers: one Float64Array per field, indexed by Vma.id. A
+ * page number above 2^31 in an object field would be a boxed heap number (16 bytes and an
+ * allocation per VMA each); here it is 8 bytes in an array. A store belongs to one mm; ids
+ * stay with their Vma for its life (freed VMAs are pooled and reused, id and all).
+ */
+export class VmaStore {
+  start = new Float64Array(64);
+  end = new Float64Array(64);
+  pgoff = new Float64Array(64);
+  private used = 0;
+
+  alloc(): number {
+    if (this.used === this.start.length) {
+      const n = this.used + (this.used >> 1);
+      this.start = grownTo(this.start, n);
+      this.end = grownTo(this.end, n);
+      this.pgoff = grownTo(this.pgoff, n);
+    }
+    return this.used++;
+  }
+}
+
+function grownTo(a: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(n);
+  b.set(a);
+  return b;
+}
+
+/** The store of VMAs made outside an mm (tests, tools). */
+const LOOSE = new VmaStore();
+
 export class Vma {
   // Fields are set in the constructor, in one order and with their final kinds of value,
-  // so every Vma has one hidden class and its numbers stay unboxed-double fields (a class
-  // field initialiser would store undefined first and make them tagged, boxed per write).
-  declare start: number;
-  declare end: number;
+  // so every Vma has one hidden class. start, end and pgoff live in the store.
+  declare readonly store: VmaStore;
+  declare readonly id: number;
   declare flags: number;
   declare file: KFile | null;
-  declare pgoff: number;
   /** Identity of the anon_vma (0: none yet). Copied on split, shared by merged VMAs. */
   declare anonVma: number;
   /** /proc/pid/maps name of an anonymous VMA ([stack], [heap]); null otherwise. */
@@ -50,24 +80,51 @@ export class Vma {
   /** vm_ops with fault handlers, set by the driver's ->mmap (null: not modelled). */
   declare ops: VmOps | null;
 
-  constructor(start: number, end: number, flags: number, file: KFile | null, pgoff: number, anonVma = 0, name: string | null = null) {
-    this.start = start;
-    this.end = end;
+  constructor(start: number, end: number, flags: number, file: KFile | null, pgoff: number, anonVma = 0, name: string | null = null, store: VmaStore = LOOSE) {
+    this.store = store;
+    this.id = store.alloc();
     this.flags = flags;
     this.file = file;
-    this.pgoff = pgoff;
     this.anonVma = anonVma;
     this.name = name;
     this.ops = null;
+    store.start[this.id] = start;
+    store.end[this.id] = end;
+    store.pgoff[this.id] = pgoff;
+  }
+
+  /** vm_start: the first page */
+  get start(): number {
+    return this.store.start[this.id];
+  }
+  set start(pg: number) {
+    this.store.start[this.id] = pg;
+  }
+
+  /** vm_end: one past the last page */
+  get end(): number {
+    return this.store.end[this.id];
+  }
+  set end(pg: number) {
+    this.store.end[this.id] = pg;
+  }
+
+  /** vm_pgoff: the file offset of start, in pages */
+  get pgoff(): number {
+    return this.store.pgoff[this.id];
+  }
+  set pgoff(pg: number) {
+    this.store.pgoff[this.id] = pg;
   }
 
   /** Reuse a freed VMA as a new one (vm_area_alloc from the model's pool). */
   reinit(start: number, end: number, flags: number, file: KFile | null, pgoff: number, anonVma: number, name: string | null): this {
-    this.start = start;
-    this.end = end;
+    const st = this.store;
+    st.start[this.id] = start;
+    st.end[this.id] = end;
+    st.pgoff[this.id] = pgoff;
     this.flags = flags;
     this.file = file;
-    this.pgoff = pgoff;
     this.anonVma = anonVma;
     this.name = name;
     this.ops = null;
