@@ -35,32 +35,28 @@ export const VM_STARTGAP_FLAGS = VM_GROWSDOWN | VM_SHADOW_STACK;
 export const VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
 
 /**
- * Where VMAs keep their page numbers: one Float64Array per field, indexed by Vma.id. A
- * page number above 2^31 in an object field would be a boxed heap number (16 bytes and an
- * allocation per VMA each); here it is 8 bytes in an array. A store belongs to one mm; ids
- * stay with their Vma for its life (freed VMAs are pooled and reused, id and all).
+ * Where VMAs keep their page numbers: start, end and pgoff side by side in Float64Array
+ * chunks (a VMA's three numbers share a cache line). A page number above 2^31 in an object
+ * field would be a boxed heap number (16 bytes and an allocation each); here it is 8 bytes.
+ * Chunks are never grown or copied: a full one is followed by a new one, up to 4096 VMAs
+ * each. A store belongs to one mm; a slot stays with its Vma for the Vma's life (freed VMAs
+ * are pooled and reused, slot and all).
  */
 export class VmaStore {
-  start = new Float64Array(64);
-  end = new Float64Array(64);
-  pgoff = new Float64Array(64);
+  /** the chunk new slots come from */
+  chunk = new Float64Array(3 * 16);
   private used = 0;
 
+  /** a new slot in `chunk`: the index of its start */
   alloc(): number {
-    if (this.used === this.start.length) {
-      const n = this.used + (this.used >> 1);
-      this.start = grownTo(this.start, n);
-      this.end = grownTo(this.end, n);
-      this.pgoff = grownTo(this.pgoff, n);
+    if (this.used === this.chunk.length) {
+      this.chunk = new Float64Array(Math.min(2 * this.chunk.length, 3 * 4096));
+      this.used = 0;
     }
-    return this.used++;
+    const at = this.used;
+    this.used += 3;
+    return at;
   }
-}
-
-function grownTo(a: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer> {
-  const b = new Float64Array(n);
-  b.set(a);
-  return b;
 }
 
 /** The store of VMAs made outside an mm (tests, tools). */
@@ -69,8 +65,9 @@ const LOOSE = new VmaStore();
 export class Vma {
   // Fields are set in the constructor, in one order and with their final kinds of value,
   // so every Vma has one hidden class. start, end and pgoff live in the store.
-  declare readonly store: VmaStore;
-  declare readonly id: number;
+  /** the store chunk holding this VMA's numbers, and the index of its start (end and pgoff follow) */
+  declare readonly chunk: Float64Array;
+  declare readonly at: number;
   declare flags: number;
   declare file: KFile | null;
   /** Identity of the anon_vma (0: none yet). Copied on split, shared by merged VMAs. */
@@ -81,48 +78,49 @@ export class Vma {
   declare ops: VmOps | null;
 
   constructor(start: number, end: number, flags: number, file: KFile | null, pgoff: number, anonVma = 0, name: string | null = null, store: VmaStore = LOOSE) {
-    this.store = store;
-    this.id = store.alloc();
+    this.at = store.alloc();
+    this.chunk = store.chunk;
     this.flags = flags;
     this.file = file;
     this.anonVma = anonVma;
     this.name = name;
     this.ops = null;
-    store.start[this.id] = start;
-    store.end[this.id] = end;
-    store.pgoff[this.id] = pgoff;
+    const f = this.chunk;
+    f[this.at] = start;
+    f[this.at + 1] = end;
+    f[this.at + 2] = pgoff;
   }
 
   /** vm_start: the first page */
   get start(): number {
-    return this.store.start[this.id];
+    return this.chunk[this.at];
   }
   set start(pg: number) {
-    this.store.start[this.id] = pg;
+    this.chunk[this.at] = pg;
   }
 
   /** vm_end: one past the last page */
   get end(): number {
-    return this.store.end[this.id];
+    return this.chunk[this.at + 1];
   }
   set end(pg: number) {
-    this.store.end[this.id] = pg;
+    this.chunk[this.at + 1] = pg;
   }
 
   /** vm_pgoff: the file offset of start, in pages */
   get pgoff(): number {
-    return this.store.pgoff[this.id];
+    return this.chunk[this.at + 2];
   }
   set pgoff(pg: number) {
-    this.store.pgoff[this.id] = pg;
+    this.chunk[this.at + 2] = pg;
   }
 
   /** Reuse a freed VMA as a new one (vm_area_alloc from the model's pool). */
   reinit(start: number, end: number, flags: number, file: KFile | null, pgoff: number, anonVma: number, name: string | null): this {
-    const st = this.store;
-    st.start[this.id] = start;
-    st.end[this.id] = end;
-    st.pgoff[this.id] = pgoff;
+    const f = this.chunk;
+    f[this.at] = start;
+    f[this.at + 1] = end;
+    f[this.at + 2] = pgoff;
     this.flags = flags;
     this.file = file;
     this.anonVma = anonVma;
