@@ -182,7 +182,7 @@ function barOf(pdev: VfioPciDevice, pgoff: number): { index: number; reqStart: n
   // hooks run once per mmap, and the alignment test makes millions of them)
   const b = pdev.barScratch;
   b.index = index;
-  b.reqStart = modPow2(pgoff, pdev.regionPages); // a power of two: no fmod
+  b.reqStart = pgoff - index * pdev.regionPages; // the remainder of the division above (no fmod)
   b.r = r;
   return b;
 }
