@@ -106,7 +106,13 @@ test('insert after a search and remove after find_vma keep the tree exact, step 
               const e = Math.min(t.gapB, hi);
               const start = kind === 0 ? e - len : a;
               const v = new Vma(start, start + len, 0, null, 0);
-              t.findVmaInGap(start); // what mmap_region does in between
+              // what mmap_region asks in between, answered from the search's leaf slots
+              const next = t.findVmaInGap(start);
+              assert.equal(next, live.find((x) => x.end > start) ?? null);
+              if (next !== null) assert.equal(t.startOfFound(next), next.start);
+              const prev = t.prevOfFound(start);
+              assert.equal(prev, [...live].reverse().find((x) => x.start < start) ?? null);
+              if (prev !== null) assert.equal(t.endOfPrevFound(prev), prev.end);
               t.insert(v);
               live.push(v);
             }

@@ -56,8 +56,17 @@ export class GapTree {
   /** The version the last search's gap was found at, and the leaf slot of its gapNext (-1: unknown). */
   private gapVersion = -1;
   private gapSlot = -1;
-  // the leaf slot of the last findVma() answer, -1 when it found none
+  /** The leaf slot of the VMA just below the last search's gap (-1: unknown). */
+  private gapPrevSlot = -1;
+  /**
+   * Where an insert into the last search's gap goes, as descend() would place it: a leaf
+   * and a position in it (insLeaf -1: unknown). The search recorded the path to that leaf.
+   */
+  private insLeaf = -1;
+  private insPos = 0;
+  // the leaf slots of the last findVma() answer and of the VMA before it, -1 when unknown
   private foundSlot = -1;
+  private foundPrev = -1;
 
   /** Nodes on a root-to-leaf path: the number of nodes a descent reads. */
   get levels(): number {
@@ -369,12 +378,12 @@ export class GapTree {
     const key = v.start;
     let leaf: number;
     let j = 0;
-    const gs = this.gapSlot;
-    if (searched && gs >= 0 && this.pathLeaf === ((gs / B) | 0) && this.gap[0] <= key && v.end <= this.gap[1]) {
-      // v fills part of the gap the last search found in a leaf, with the tree unchanged
-      // since: the search's path leads there and v goes before the VMA above the gap
-      leaf = this.pathLeaf;
-      j = gs - leaf * B;
+    const il = this.insLeaf;
+    if (searched && il >= 0 && this.pathLeaf === il && this.gap[0] <= key && v.end <= this.gap[1]) {
+      // v fills part of the gap the last search found, with the tree unchanged since: the
+      // search recorded the path to the leaf and the position descend() would pick
+      leaf = il;
+      j = this.insPos;
     } else {
       leaf = this.descend(key);
       const st = this.lS;
@@ -422,16 +431,35 @@ export class GapTree {
     this.lE[k] = v.end;
     this.lV[k] = v;
     this.count++;
-    if (sibling < 0 && this.height > 0 && j > 0 && j + 1 < this.lN[leaf]) {
-      // v went between two VMAs of its leaf, into a gap smaller than the leaf's largest:
-      // its bounds and that largest gap stand, so no summary above changes
-      const ps = this.pathNode[this.height - 1] * B + this.pathIdx[this.height - 1];
-      if (this.lS[k + 1] - this.lE[k - 1] < this.iGap[ps]) return;
-    }
-    // walk up: refresh the slot we came through, place any new sibling beside it
+    let lvl = this.height - 1;
     let child = leaf;
     let childLeaf = true;
-    for (let lvl = this.height - 1; lvl >= 0; lvl--) {
+    if (sibling < 0 && lvl >= 0) {
+      const ps = this.pathNode[lvl] * B + this.pathIdx[lvl];
+      const n1 = this.lN[leaf];
+      if (j > 0 && j + 1 < n1) {
+        // v went between two VMAs of its leaf, into a gap smaller than the leaf's largest:
+        // its bounds and that largest gap stand, so no summary above changes
+        if (this.lS[k + 1] - this.lE[k - 1] < this.iGap[ps]) return;
+      } else if (n1 > 1) {
+        // v is the leaf's new first or last VMA: that bound moves out to v's and one gap
+        // appears beside v; the leaf's other gaps stay as they were (no rescan)
+        let g: number;
+        if (j === 0) {
+          this.iMin[ps] = key;
+          g = this.lS[k + 1] - v.end;
+        } else {
+          this.iMax[ps] = v.end;
+          g = key - this.lE[k - 1];
+        }
+        if (g > this.iGap[ps]) this.iGap[ps] = g;
+        child = this.pathNode[lvl];
+        childLeaf = false;
+        lvl--;
+      }
+    }
+    // walk up: refresh the slot we came through, place any new sibling beside it
+    for (; lvl >= 0; lvl--) {
       const p = this.pathNode[lvl];
       const i = this.pathIdx[lvl];
       const changed = this.setSlot(p, i, child, childLeaf);
@@ -483,6 +511,10 @@ export class GapTree {
     // last VMA can turn an inner gap into outer space, so its summaries are recomputed.)
     let known = j > 0 && j < n - 1;
     const cand = known ? this.lS[o + j + 1] - this.lE[o + j - 1] : 0;
+    // Removing a leaf's first (edge 1) or last (edge 2) VMA moves that bound in and drops
+    // the gap beside it; while that gap was below the leaf's largest, the largest stands.
+    const edge = known || n < 2 ? 0 : j === 0 ? 1 : 2;
+    const edgeGap = edge === 1 ? this.lS[o + 1] - this.lE[o] : edge === 2 ? this.lS[o + j] - this.lE[o + j - 1] : 0;
     this.closeSlot(leaf, true, j);
     this.count--;
     let child = leaf;
@@ -513,6 +545,9 @@ export class GapTree {
         const k = p * B + i;
         if (cand <= cg[k]) break; // the child's largest gap stands: nothing above changes
         cg[k] = cand;
+      } else if (edge !== 0 && childLeaf && edgeGap < cg[p * B + i]) {
+        if (edge === 1) this.iMin[p * B + i] = this.lS[o];
+        else this.iMax[p * B + i] = this.lE[o + n - 2];
       } else if (!this.setSlot(p, i, child, childLeaf)) {
         break; // no structural change here and the summary held: nothing above changes
       }
@@ -552,6 +587,7 @@ export class GapTree {
       while (k < e && ma[k] <= addr) k++;
       if (k === e) {
         this.foundSlot = -1;
+        this.foundPrev = -1;
         this.pathLeaf = -1;
         return null;
       }
@@ -566,10 +602,12 @@ export class GapTree {
     for (let k = o; k < e; k++) {
       if (en[k] > addr) {
         this.foundSlot = k;
+        this.foundPrev = k > o ? k - 1 : -1;
         return this.lV[k];
       }
     }
     this.foundSlot = -1;
+    this.foundPrev = -1;
     return null;
   }
 
@@ -590,17 +628,17 @@ export class GapTree {
 
   /** p.end for p = the VMA before the last one found (prevOfFound's answer), likewise. */
   endOfPrevFound(p: Vma): number {
-    const k = this.foundSlot;
-    return k >= 0 && k % B !== 0 ? this.lE[k - 1] : p.end;
+    const k = this.foundPrev;
+    return k >= 0 ? this.lE[k] : p.end;
   }
 
   /**
    * prevOf(addr) right after findVma(addr) found a VMA starting at or above addr, with the
-   * tree unchanged since: its neighbour in the same leaf when it has one (no descent).
+   * tree unchanged since: from the leaf slot the lookup recorded when it has one (no descent).
    */
   prevOfFound(addr: number): Vma | null {
-    const k = this.foundSlot;
-    return k >= 0 && k % B !== 0 ? this.lV[k - 1] : this.prevOf(addr);
+    const k = this.foundPrev;
+    return k >= 0 ? this.lV[k] : this.prevOf(addr);
   }
 
   private leftmostVma(id: number, lvl: number): Vma {
@@ -712,7 +750,7 @@ export class GapTree {
     this.win[0] = lo;
     this.win[1] = hi;
     this.win[2] = size;
-    this.pathLeaf = -1; // the walk rewrites the path; a hit in a leaf sets it again
+    this.pathLeaf = -1; // the walk rewrites the path; a hit sets it again
     const r = this.lowestIn(this.root, 0);
     if (r !== NONE) return r === FOUND;
     return this.found(fits(max, this.end, lo, hi, size), max, this.end, null);
@@ -728,7 +766,7 @@ export class GapTree {
     this.win[0] = lo;
     this.win[1] = hi;
     this.win[2] = size;
-    this.pathLeaf = -1; // the walk rewrites the path; a hit in a leaf sets it again
+    this.pathLeaf = -1; // the walk rewrites the path; a hit sets it again
     const r = this.highestIn(this.root, 0);
     if (r !== NONE) return r === FOUND;
     return this.found(fits(0, min, lo, hi, size), 0, min, this.first());
@@ -741,17 +779,55 @@ export class GapTree {
       this.gapNext = next;
       this.gapVersion = this.version;
       this.gapSlot = -1;
+      this.gapPrevSlot = -1;
+      this.insLeaf = -1;
     }
     return ok;
   }
 
-  private hit(a: number, b: number, next: Vma, slot: number): number {
-    if (slot >= 0) this.pathLeaf = (slot / B) | 0; // the walk's path leads to this leaf
+  /** A gap between slots k - 1 and k of one leaf; the walk's path leads to that leaf. */
+  private hit(a: number, b: number, k: number): number {
+    const leaf = (k / B) | 0;
+    this.pathLeaf = leaf;
     this.gap[0] = a;
     this.gap[1] = b;
-    this.gapNext = next;
+    this.gapNext = this.lV[k];
     this.gapVersion = this.version;
-    this.gapSlot = slot;
+    this.gapSlot = k;
+    this.gapPrevSlot = k - 1;
+    this.insLeaf = leaf;
+    this.insPos = k - leaf * B;
+    return FOUND;
+  }
+
+  /**
+   * A gap between child slots k and k + 1 of internal node x at level lvl. The VMAs on its
+   * two sides are the last of child k's rightmost leaf and the first of child k + 1's
+   * leftmost; an insert goes after the former, where descend() puts it, so the path is
+   * recorded to that leaf.
+   */
+  private hitBetween(x: number, lvl: number, k: number, a: number, b: number): number {
+    this.pathNode[lvl] = x;
+    this.pathIdx[lvl] = k - x * B;
+    let left = this.iK[k];
+    let right = this.iK[k + 1];
+    for (let l = lvl + 1; l < this.height; l++) {
+      const i = this.iN[left] - 1;
+      this.pathNode[l] = left;
+      this.pathIdx[l] = i;
+      left = this.iK[left * B + i];
+      right = this.iK[right * B];
+    }
+    const n = this.lN[left];
+    this.pathLeaf = left;
+    this.gap[0] = a;
+    this.gap[1] = b;
+    this.gapNext = this.lV[right * B];
+    this.gapVersion = this.version;
+    this.gapSlot = right * B;
+    this.gapPrevSlot = left * B + n - 1;
+    this.insLeaf = left;
+    this.insPos = n;
     return FOUND;
   }
 
@@ -764,6 +840,7 @@ export class GapTree {
     if (this.gapVersion === this.version && this.gap[0] <= addr && addr < this.gap[1]) {
       // every VMA below the interval ends at or below gap[0] <= addr; the next one starts above addr
       this.foundSlot = this.gapSlot;
+      this.foundPrev = this.gapPrevSlot;
       return this.gapNext;
     }
     return this.findVma(addr);
@@ -785,7 +862,7 @@ export class GapTree {
         const b = st[k];
         if (b - a < size) continue; // too small even unclipped (most neighbours touch)
         if (hi - a < size) return STOP;
-        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.lV[k]!, k);
+        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, k);
       }
       return NONE;
     }
@@ -806,7 +883,7 @@ export class GapTree {
         const b = mi[k + 1];
         if (b - a < size) continue;
         if (hi - a < size) return STOP;
-        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.leftmostVma(this.iK[k + 1], lvl + 1), -1);
+        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hitBetween(x, lvl, k, a, b);
       }
     }
     return NONE;
@@ -825,7 +902,7 @@ export class GapTree {
         const a = en[k - 1];
         if (b - a < size) continue;
         if (b - lo < size) return STOP;
-        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.lV[k]!, k);
+        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, k);
       }
       return NONE;
     }
@@ -845,7 +922,7 @@ export class GapTree {
         const a = ma[k - 1];
         if (b - a < size) continue;
         if (b - lo < size) return STOP;
-        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, this.leftmostVma(this.iK[k], lvl + 1), -1);
+        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hitBetween(x, lvl, k - 1, a, b);
       }
     }
     return NONE;
