@@ -19,6 +19,17 @@ export interface Split {
 
 import { show } from './text.js';
 
+// V8 treats a field that no code has written since the object was made as constant, and
+// optimized code may rely on that. Splits are written in place (addSplitInto into a scratch
+// value), and the first such write, which a replay makes only at its first address taken
+// from an earlier result, would discard every optimized function that reads a Split. One
+// write here, before any of them runs, marks the fields as changing from the start.
+{
+  const first: Split = { pg: 0, sub: 0 };
+  first.pg = 0;
+  first.sub = 0;
+}
+
 const HEX_RE = /^0x[0-9a-f]{1,16}$/;
 
 export class HexError extends Error {}

@@ -134,6 +134,12 @@ export class Vma {
   }
 }
 
+// A freed VMA is reused (reinit) and its flags, file and anon_vma change in place. V8
+// treats fields not written since construction as constant and optimized code may rely on
+// it: the first reuse, which comes only once a process starts unmapping, would discard all
+// of that code. Reusing one VMA here, before anything runs, marks the fields as changing.
+new Vma(0, 1, 0, null, 0).reinit(0, 1, 0, null, 0, 0, null);
+
 /** /proc/pid/maps permission column (fs/proc/task_mmu.c show_map_vma). */
 export function permsOf(flags: number): string {
   return (

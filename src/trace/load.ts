@@ -76,7 +76,7 @@ function addrRef(v: unknown, field: string, index: number): AddrRef {
   if (!m) throw new InputError(field, `expected "0x…" or "@K", "@K+0x…", "@K-0x…", got ${show(s)}`);
   const k = Number(m[1]);
   if (k >= index) throw new InputError(field, `refers to op ${k}, which does not come before op ${index}`);
-  return { k, neg: m[2] === '-', off: m[3] ? hex(m[3], field) : { pg: 0, sub: 0 } };
+  return { k, off: m[3] ? hex(m[3], field) : { pg: 0, sub: 0 }, neg: m[2] === '-' };
 }
 
 function prot(v: unknown, field: string): number {
@@ -84,6 +84,17 @@ function prot(v: unknown, field: string): number {
   const p = Object.hasOwn(PROTS, s) ? PROTS[s] : undefined;
   if (p === undefined) throw new InputError(field, `unknown prot ${show(s)} (use r, w, x combinations or none)`);
   return p;
+}
+
+const NO_OFFSET: Split = { pg: 0, sub: 0 };
+
+/**
+ * Every compiled op has the same fields in the same order, whatever its kind (the ones it
+ * does not use are 0 or null): the replay loop then reads one object shape, and a trace
+ * that changes op kind midway does not throw away the code optimized for the ops before.
+ */
+function makeOp(op: CompiledOp['op'], addr: AddrRef, len: Split, prot: number, flags: number, fd: string | null, offset: Split, advice: number): CompiledOp {
+  return { op, addr, len, prot, flags, fd, offset, advice } as CompiledOp;
 }
 
 function compileOp(v: unknown, i: number, fileIds: Set<string>): CompiledOp {
@@ -100,21 +111,22 @@ function compileOp(v: unknown, i: number, fileIds: Set<string>): CompiledOp {
       if (!('fd' in o)) throw new InputError(`${f}.fd`, 'missing (null or a file id)');
       const fd = o.fd === null ? null : str(o.fd, `${f}.fd`);
       if (fd !== null && !fileIds.has(fd)) throw new InputError(`${f}.fd`, `no file with id ${show(fd)} in "files"`);
-      return {
-        op: 'mmap', addr: addrRef(o.addr, `${f}.addr`, i), len: hex(o.len, `${f}.len`), prot: prot(o.prot, `${f}.prot`),
-        flags, fd, offset: hex(o.offset, `${f}.offset`),
-      };
+      const addr = addrRef(o.addr, `${f}.addr`, i);
+      const len = hex(o.len, `${f}.len`);
+      return makeOp('mmap', addr, len, prot(o.prot, `${f}.prot`), flags, fd, hex(o.offset, `${f}.offset`), 0);
     }
     case 'munmap':
-      return { op: 'munmap', addr: addrRef(o.addr, `${f}.addr`, i), len: hex(o.len, `${f}.len`) };
-    case 'mprotect':
-      return { op: 'mprotect', addr: addrRef(o.addr, `${f}.addr`, i), len: hex(o.len, `${f}.len`), prot: prot(o.prot, `${f}.prot`) };
     case 'touch':
-      return { op: 'touch', addr: addrRef(o.addr, `${f}.addr`, i), len: hex(o.len, `${f}.len`) };
+      return makeOp(kind, addrRef(o.addr, `${f}.addr`, i), hex(o.len, `${f}.len`), 0, 0, null, NO_OFFSET, 0);
+    case 'mprotect': {
+      const addr = addrRef(o.addr, `${f}.addr`, i);
+      const len = hex(o.len, `${f}.len`);
+      return makeOp('mprotect', addr, len, prot(o.prot, `${f}.prot`), 0, null, NO_OFFSET, 0);
+    }
     case 'madvise': {
       const a = o.advice;
       if (a !== 'HUGEPAGE' && a !== 'NOHUGEPAGE') throw new InputError(`${f}.advice`, `expected "HUGEPAGE" or "NOHUGEPAGE", got ${show(a)}`);
-      return { op: 'madvise', addr: addrRef(o.addr, `${f}.addr`, i), len: hex(o.len, `${f}.len`), advice: a === 'HUGEPAGE' ? 14 : 15 };
+      return makeOp('madvise', addrRef(o.addr, `${f}.addr`, i), hex(o.len, `${f}.len`), 0, 0, null, NO_OFFSET, a === 'HUGEPAGE' ? 14 : 15);
     }
     default:
       throw new InputError(`${f}.op`, `unknown op ${show(kind)} (mmap, munmap, mprotect, touch, madvise)`);
