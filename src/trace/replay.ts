@@ -104,31 +104,96 @@ export function opsInPages(ops: CompiledOp[], pageSize: number): CompiledOp[] {
   });
 }
 
+const KIND = { mmap: 0, munmap: 1, mprotect: 2, madvise: 3, touch: 4 } as const;
+
+/**
+ * The ops as columns of typed arrays, one row per op, in the arch's pages: the replay loop
+ * reads a few numbers per op from arrays it walks in order, instead of chasing each op's
+ * objects (op, address reference, length, offset) across the heap.
+ */
+export interface PackedOps {
+  n: number;
+  kind: Uint8Array;
+  /** the op whose result the address is relative to, or -1 (absolute) */
+  addrK: Int32Array;
+  addrNeg: Uint8Array;
+  /** pg and sub of the address (its offset when relative), the length and the file offset */
+  addr: Float64Array;
+  len: Float64Array;
+  offset: Float64Array;
+  prot: Int32Array;
+  flags: Int32Array;
+  advice: Int32Array;
+  /** mmap: the file behind fd (null for none) */
+  file: (KFile | null)[];
+}
+
+export function packOps(ops: CompiledOp[], files: Map<string, KFile>): PackedOps {
+  const n = ops.length;
+  const p: PackedOps = {
+    n, kind: new Uint8Array(n), addrK: new Int32Array(n), addrNeg: new Uint8Array(n), addr: new Float64Array(2 * n),
+    len: new Float64Array(2 * n), offset: new Float64Array(2 * n), prot: new Int32Array(n), flags: new Int32Array(n),
+    advice: new Int32Array(n), file: new Array<KFile | null>(n).fill(null),
+  };
+  for (let i = 0; i < n; i++) {
+    const o = ops[i];
+    p.kind[i] = KIND[o.op];
+    p.addrK[i] = o.addr.k;
+    p.addrNeg[i] = o.addr.neg ? 1 : 0;
+    p.addr[2 * i] = o.addr.off.pg;
+    p.addr[2 * i + 1] = o.addr.off.sub;
+    p.len[2 * i] = o.len.pg;
+    p.len[2 * i + 1] = o.len.sub;
+    if (o.op === 'mmap') {
+      p.offset[2 * i] = o.offset.pg;
+      p.offset[2 * i + 1] = o.offset.sub;
+      p.flags[i] = o.flags;
+      if (o.fd !== null) p.file[i] = files.get(o.fd)!;
+    }
+    if (o.op === 'mmap' || o.op === 'mprotect') p.prot[i] = o.prot;
+    if (o.op === 'madvise') p.advice[i] = o.advice;
+  }
+  return p;
+}
+
 /** Execute the ops in order; a kernel hazard stops the run after that op. */
-export function runOps(mm: MmStruct, files: Map<string, KFile>, ops: CompiledOp[], out: RunOutput, twin?: Twin): void {
+export function runOps(mm: MmStruct, ops: PackedOps, out: RunOutput, twin?: Twin, twinOps?: PackedOps): void {
   const res = out.ret;
-  const fileList = ops.map((o) => (o.op === 'mmap' && o.fd !== null ? files.get(o.fd)! : null));
-  const twinFiles = twin === undefined ? null : ops.map((o) => (o.op === 'mmap' && o.fd !== null ? twin.files.get(o.fd)! : null));
   const base: Split = { pg: 0, sub: 0 };
-  const rel: Split = { pg: 0, sub: 0 };
+  const off: Split = { pg: 0, sub: 0 };
+  // the op's arguments, rewritten for each op (no callee keeps them)
+  const addr: Split = { pg: 0, sub: 0 };
+  const len: Split = { pg: 0, sub: 0 };
+  const offset: Split = { pg: 0, sub: 0 };
   const ps = mm.arch.pageSize;
   const pages = mm.arch.pages2_64;
-  for (let i = 0; i < ops.length; i++) {
-    const o = ops[i];
-    let addr: Split;
-    const ref = o.addr;
-    if (ref.k < 0) addr = ref.off;
-    else {
-      const r = res[ref.k];
+  const { addrK, addrNeg } = ops;
+  const A = ops.addr;
+  const L = ops.len;
+  const O = ops.offset;
+  for (let i = 0; i < ops.n; i++) {
+    const k = addrK[i];
+    if (k < 0) {
+      addr.pg = A[2 * i];
+      addr.sub = A[2 * i + 1];
+    } else {
+      const r = res[k];
       base.pg = r > 0 ? r : 0;
-      addr = ref.neg ? subSplitInto(rel, base, ref.off, ps, pages) : addSplitInto(rel, base, ref.off, ps, pages);
+      off.pg = A[2 * i];
+      off.sub = A[2 * i + 1];
+      if (addrNeg[i] !== 0) subSplitInto(addr, base, off, ps, pages);
+      else addSplitInto(addr, base, off, ps, pages);
     }
+    len.pg = L[2 * i];
+    len.sub = L[2 * i + 1];
+    offset.pg = O[2 * i];
+    offset.sub = O[2 * i + 1];
     try {
-      runOp(mm, fileList[i], o, i, addr, out);
+      runOp(mm, ops, ops.file[i], i, addr, len, offset, out);
       if (twin !== undefined) {
         const fallbacks = mm.bottomUpFallbacks;
         const twinFallbacks = twin.mm.bottomUpFallbacks;
-        runOp(twin.mm, twinFiles![i], o, i, addr, twin.out);
+        runOp(twin.mm, ops, twinOps!.file[i], i, addr, len, offset, twin.out);
         // Equal answers at both ends mean equal answers between them while every placement
         // is a top-down search (monotone in mmap_base); a fall-back to bottom-up starts
         // from mmap_legacy_base, which moves the other way, so it is refused too.
@@ -149,26 +214,26 @@ export function runOps(mm: MmStruct, files: Map<string, KFile>, ops: CompiledOp[
   }
 }
 
-/** One op at its resolved address; records its result (and a hazard) in out. */
-function runOp(mm: MmStruct, file: KFile | null, o: CompiledOp, i: number, addr: Split, out: RunOutput): void {
+/** Op i at its resolved address; records its result (and a hazard) in out. */
+function runOp(mm: MmStruct, ops: PackedOps, file: KFile | null, i: number, addr: Split, len: Split, offset: Split, out: RunOutput): void {
   let r = 0;
-  switch (o.op) {
-    case 'mmap':
-      r = sysMmap(mm, addr, o.len, o.prot, o.flags, file, o.offset, shmemZeroSetup);
+  switch (ops.kind[i]) {
+    case KIND.mmap:
+      r = sysMmap(mm, addr, len, ops.prot[i], ops.flags[i], file, offset, shmemZeroSetup);
       break;
-    case 'munmap':
-      r = sysMunmap(mm, addr, o.len);
+    case KIND.munmap:
+      r = sysMunmap(mm, addr, len);
       break;
-    case 'mprotect':
-      r = sysMprotect(mm, addr, o.len, o.prot);
+    case KIND.mprotect:
+      r = sysMprotect(mm, addr, len, ops.prot[i]);
       break;
-    case 'madvise':
-      r = sysMadvise(mm, addr, o.len, o.advice);
+    case KIND.madvise:
+      r = sysMadvise(mm, addr, len, ops.advice[i]);
       break;
-    case 'touch': {
+    case KIND.touch: {
       let t;
       try {
-        t = touchRange(mm, addr.pg, addr.pg + pageAlignUp(o.len));
+        t = touchRange(mm, addr.pg, addr.pg + pageAlignUp(len));
       } catch (e) {
         if (!(e instanceof UnmodelledFault)) throw e;
         const what = e.vma.file === null ? 'anonymous memory' : `file ${e.vma.file.id}`;
@@ -286,10 +351,10 @@ export function replay(t: ValidatedTrace): ReplayReport & { got: Expected[]; fin
   }
   const { mm, files } = setUpProcess(run);
   const out = newRunOutput(t.ops.length);
-  const ops = opsInPages(t.ops, t.arch.pageSize);
-  const t0 = process.hrtime.bigint();
+  const inPages = opsInPages(t.ops, t.arch.pageSize);
+  const t0 = process.hrtime.bigint(); // packing the ops is part of the model's time
   try {
-    runOps(mm, files, ops, out, twin);
+    runOps(mm, packOps(inPages, files), out, twin, twin === undefined ? undefined : packOps(inPages, twin.files));
   } catch (e) {
     if (e instanceof InputError && t.source !== undefined) throw new InputError(t.source, e.message);
     throw e;
