@@ -128,12 +128,17 @@ export interface PackedOps {
   file: (KFile | null)[];
 }
 
+/** mmap's file behind fd per op (null for none and for other ops), from a process's files. */
+export function fileColumn(ops: CompiledOp[], files: Map<string, KFile>): (KFile | null)[] {
+  return ops.map((o) => (o.op === 'mmap' && o.fd !== null ? files.get(o.fd)! : null));
+}
+
 export function packOps(ops: CompiledOp[], files: Map<string, KFile>): PackedOps {
   const n = ops.length;
   const p: PackedOps = {
     n, kind: new Uint8Array(n), addrK: new Int32Array(n), addrNeg: new Uint8Array(n), addr: new Float64Array(2 * n),
     len: new Float64Array(2 * n), offset: new Float64Array(2 * n), prot: new Int32Array(n), flags: new Int32Array(n),
-    advice: new Int32Array(n), file: new Array<KFile | null>(n).fill(null),
+    advice: new Int32Array(n), file: fileColumn(ops, files),
   };
   for (let i = 0; i < n; i++) {
     const o = ops[i];
@@ -148,7 +153,6 @@ export function packOps(ops: CompiledOp[], files: Map<string, KFile>): PackedOps
       p.offset[2 * i] = o.offset.pg;
       p.offset[2 * i + 1] = o.offset.sub;
       p.flags[i] = o.flags;
-      if (o.fd !== null) p.file[i] = files.get(o.fd)!;
     }
     if (o.op === 'mmap' || o.op === 'mprotect') p.prot[i] = o.prot;
     if (o.op === 'madvise') p.advice[i] = o.advice;
@@ -157,7 +161,7 @@ export function packOps(ops: CompiledOp[], files: Map<string, KFile>): PackedOps
 }
 
 /** Execute the ops in order; a kernel hazard stops the run after that op. */
-export function runOps(mm: MmStruct, ops: PackedOps, out: RunOutput, twin?: Twin, twinOps?: PackedOps): void {
+export function runOps(mm: MmStruct, ops: PackedOps, out: RunOutput, twin?: Twin, twinFiles?: (KFile | null)[]): void {
   const res = out.ret;
   const base: Split = { pg: 0, sub: 0 };
   const off: Split = { pg: 0, sub: 0 };
@@ -193,7 +197,7 @@ export function runOps(mm: MmStruct, ops: PackedOps, out: RunOutput, twin?: Twin
       if (twin !== undefined) {
         const fallbacks = mm.bottomUpFallbacks;
         const twinFallbacks = twin.mm.bottomUpFallbacks;
-        runOp(twin.mm, ops, twinOps!.file[i], i, addr, len, offset, twin.out);
+        runOp(twin.mm, ops, twinFiles![i], i, addr, len, offset, twin.out);
         // Equal answers at both ends mean equal answers between them while every placement
         // is a top-down search (monotone in mmap_base); a fall-back to bottom-up starts
         // from mmap_legacy_base, which moves the other way, so it is refused too.
@@ -354,7 +358,7 @@ export function replay(t: ValidatedTrace): ReplayReport & { got: Expected[]; fin
   const inPages = opsInPages(t.ops, t.arch.pageSize);
   const t0 = process.hrtime.bigint(); // packing the ops is part of the model's time
   try {
-    runOps(mm, packOps(inPages, files), out, twin, twin === undefined ? undefined : packOps(inPages, twin.files));
+    runOps(mm, packOps(inPages, files), out, twin, twin === undefined ? undefined : fileColumn(inPages, twin.files));
   } catch (e) {
     if (e instanceof InputError && t.source !== undefined) throw new InputError(t.source, e.message);
     throw e;
