@@ -2,18 +2,33 @@
 // mm->mm_mt (lib/maple_tree.c mas_empty_area / mas_empty_area_rev), in our own shape.
 //
 // A B+tree keyed by vm_start with 16 slots per node, like a maple node. Nodes live in
-// typed-array pools (ids, not objects), one array per field: a leaf's 16 starts are two
-// contiguous cache lines (its ends two more), an internal node's 16 child minima likewise,
-// then its maxima and largest inner gaps. A descent reads only the field it routes by,
-// and the tree makes no garbage.
+// typed-array pools (ids, not objects), and each node is one record, as a maple node is one
+// 256-byte block: a leaf's 16 starts then its 16 ends (256 bytes), an internal node's 16
+// child minima, maxima and largest inner gaps, then its child ids and count (512 bytes).
+// A descent through a million VMAs then touches one page and a few adjacent cache lines
+// per node, not one per field array; and the tree makes no garbage.
 // Free space is the maximal intervals between VMAs, plus [0, first) and [last, 2^64) —
 // exactly the NULL ranges the maple tree joins.
 
 import type { Vma } from './vma.js';
 import { PAGES_2_64 } from '../lib/u64.js';
 
-const B = 16; // slots per node
+const BSHIFT = 4;
+const B = 1 << BSHIFT; // slots per node: 16
 const MIN_FILL = B >> 1; // below this a node is merged with, or evened out against, a neighbour
+
+// A leaf record, in doubles: starts at [0, B), ends at [LE, LE + B).
+const LS = 2 * B;
+const LE = B;
+// An internal record, in doubles: child minima at [0, B), maxima at [IMAX, IMAX + B),
+// largest inner gaps at [IGAP, IGAP + B); then, read as int32s (2 per double), the child
+// ids at [ICH, ICH + B) and the count at ICNT of the record's 2 * IS int32s.
+const IS = 64;
+const IMAX = B;
+const IGAP = 2 * B;
+const ICH = 6 * B;
+const ICNT = ICH + B;
+const IS2 = 2 * IS;
 
 // Results of summarize*(): min start, max end, max gap. A typed array, because a double
 // written to a module variable would be boxed on every write.
@@ -25,20 +40,17 @@ export class GapTree {
   private height = 0;
   private root: number;
 
-  // leaf pool
+  // leaf pool: leaf l's record at lf[l * LS], its count at lN[l]; the VMA of its slot j at
+  // lV[l * B + j]. A leaf slot k (lastly found, the sides of a gap) is that lV index.
   private lCap = 0;
   private lN = new Int32Array(0);
-  private lS = new Float64Array(0); // vm_start of slot k = leaf * B + j
-  private lE = new Float64Array(0); // vm_end
+  private lf = new Float64Array(0);
   private lV: (Vma | null)[] = [];
   private lFree: number[] = [];
-  // internal-node pool
+  // internal-node pool: node x's record at nd[x * IS], its ints at ni[x * IS2] (one buffer)
   private iCap = 0;
-  private iN = new Int32Array(0);
-  private iMin = new Float64Array(0); // per child slot k = node * B + i: lowest vm_start
-  private iMax = new Float64Array(0); // highest vm_end
-  private iGap = new Float64Array(0); // largest gap between two VMAs inside the child
-  private iK = new Int32Array(0); // child id
+  private nd = new Float64Array(0);
+  private ni = new Int32Array(0);
   private iFree: number[] = [];
 
   // the root-to-leaf path of the last descent: internal node ids and child slots
@@ -84,19 +96,15 @@ export class GapTree {
 
   private growLeaves(cap: number): void {
     this.lN = grown(this.lN, cap);
-    this.lS = grown(this.lS, cap * B);
-    this.lE = grown(this.lE, cap * B);
+    this.lf = grown(this.lf, cap * LS);
     for (let i = cap - 1; i >= this.lCap; i--) this.lFree.push(i);
     for (let i = this.lCap * B; i < cap * B; i++) this.lV.push(null);
     this.lCap = cap;
   }
 
   private growInner(cap: number): void {
-    this.iN = grown(this.iN, cap);
-    this.iMin = grown(this.iMin, cap * B);
-    this.iMax = grown(this.iMax, cap * B);
-    this.iGap = grown(this.iGap, cap * B);
-    this.iK = grown(this.iK, cap * B);
+    this.nd = grown(this.nd, cap * IS);
+    this.ni = new Int32Array(this.nd.buffer);
     for (let i = cap - 1; i >= this.iCap; i--) this.iFree.push(i);
     this.iCap = cap;
   }
@@ -111,7 +119,7 @@ export class GapTree {
   private newInner(): number {
     if (this.iFree.length === 0) this.growInner(this.iCap + (this.iCap >> 1));
     const id = this.iFree.pop()!;
-    this.iN[id] = 0;
+    this.ni[id * IS2 + ICNT] = 0;
     return id;
   }
 
@@ -120,37 +128,40 @@ export class GapTree {
     else this.iFree.push(id);
   }
 
+  /** child i of internal node x */
+  private child(x: number, i: number): number {
+    return this.ni[x * IS2 + ICH + i];
+  }
+
   // ---- summaries ------------------------------------------------------------------------
 
   private summarizeLeaf(l: number): void {
-    const st = this.lS;
-    const en = this.lE;
-    const o = l * B;
-    const e = o + this.lN[l];
+    const f = this.lf;
+    const L = l * LS;
+    const n = this.lN[l];
     let g = 0;
-    for (let k = o + 1; k < e; k++) {
-      const gap = st[k] - en[k - 1];
+    for (let j = 1; j < n; j++) {
+      const gap = f[L + j] - f[L + LE + j - 1];
       if (gap > g) g = gap;
     }
-    S[0] = st[o];
-    S[1] = en[e - 1];
+    S[0] = f[L];
+    S[1] = f[L + LE + n - 1];
     S[2] = g;
   }
 
   private summarizeInner(x: number): void {
-    const mi = this.iMin;
-    const ma = this.iMax;
-    const cg = this.iGap;
-    const o = x * B;
-    const e = o + this.iN[x];
-    let g = cg[o];
-    for (let k = o + 1; k < e; k++) {
-      if (cg[k] > g) g = cg[k];
-      const gap = mi[k] - ma[k - 1];
+    const d = this.nd;
+    const X = x * IS;
+    const n = this.ni[x * IS2 + ICNT];
+    let g = d[X + IGAP];
+    for (let i = 1; i < n; i++) {
+      const cg = d[X + IGAP + i];
+      if (cg > g) g = cg;
+      const gap = d[X + i] - d[X + IMAX + i - 1];
       if (gap > g) g = gap;
     }
-    S[0] = mi[o];
-    S[1] = ma[e - 1];
+    S[0] = d[X];
+    S[1] = d[X + IMAX + n - 1];
     S[2] = g;
   }
 
@@ -159,68 +170,88 @@ export class GapTree {
     else this.summarizeInner(id);
   }
 
+  /** The lowest start and highest end in the tree (S[0], S[1]); the tree is not empty. */
+  private rootBounds(): void {
+    const r = this.root;
+    if (this.height === 0) {
+      S[0] = this.lf[r * LS];
+      S[1] = this.lf[r * LS + LE + this.lN[r] - 1];
+    } else {
+      S[0] = this.nd[r * IS];
+      S[1] = this.nd[r * IS + IMAX + this.ni[r * IS2 + ICNT] - 1];
+    }
+  }
+
   /**
    * Child slot i of internal node p now holds `child`; refresh its cached summary.
    * Returns false when nothing changed (the ancestors' summaries stay valid then).
    */
   private setSlot(p: number, i: number, child: number, childLeaf: boolean): boolean {
-    const k = p * B + i;
     this.summarize(child, childLeaf);
     const mn = S[0];
     const mx = S[1];
     const g = S[2];
-    if (this.iK[k] === child && this.iMin[k] === mn && this.iMax[k] === mx && this.iGap[k] === g) return false;
-    this.iK[k] = child;
-    this.iMin[k] = mn;
-    this.iMax[k] = mx;
-    this.iGap[k] = g;
+    const d = this.nd;
+    const k = p * IS + i;
+    const c = p * IS2 + ICH + i;
+    if (this.ni[c] === child && d[k] === mn && d[k + IMAX] === mx && d[k + IGAP] === g) return false;
+    this.ni[c] = child;
+    d[k] = mn;
+    d[k + IMAX] = mx;
+    d[k + IGAP] = g;
     return true;
   }
 
   // ---- slot moves (same kind of node) ---------------------------------------------------
 
   /**
-   * Move `count` slots from s to t (global slot indices, one kind of node), as memmove
-   * does: overlapping ranges are fine. One loop per field array, no call per slot.
+   * Move `count` slots from node s, position sp to node t, position tp (one kind of node),
+   * as memmove does: overlapping ranges in one node are fine. One loop per record, no call
+   * per slot.
    */
-  private moveSlots(leaf: boolean, t: number, s: number, count: number): void {
-    if (count <= 0 || t === s) return;
-    const fwd = t < s; // copy ascending when moving down, else descending
+  private moveSlots(leaf: boolean, t: number, tp: number, s: number, sp: number, count: number): void {
+    if (count <= 0 || (t === s && tp === sp)) return;
+    const fwd = t !== s || tp < sp; // copy ascending when moving down, else descending
     if (leaf) {
-      const st = this.lS;
-      const en = this.lE;
+      const f = this.lf;
       const vs = this.lV;
+      const td = t * LS + tp;
+      const sd = s * LS + sp;
+      const tv = t * B + tp;
+      const sv = s * B + sp;
       if (fwd) {
         for (let i = 0; i < count; i++) {
-          st[t + i] = st[s + i];
-          en[t + i] = en[s + i];
-          vs[t + i] = vs[s + i];
+          f[td + i] = f[sd + i];
+          f[td + LE + i] = f[sd + LE + i];
+          vs[tv + i] = vs[sv + i];
         }
       } else {
         for (let i = count - 1; i >= 0; i--) {
-          st[t + i] = st[s + i];
-          en[t + i] = en[s + i];
-          vs[t + i] = vs[s + i];
+          f[td + i] = f[sd + i];
+          f[td + LE + i] = f[sd + LE + i];
+          vs[tv + i] = vs[sv + i];
         }
       }
     } else {
-      const mi = this.iMin;
-      const ma = this.iMax;
-      const cg = this.iGap;
-      const ck = this.iK;
+      const d = this.nd;
+      const ck = this.ni;
+      const td = t * IS + tp;
+      const sd = s * IS + sp;
+      const tc = t * IS2 + ICH + tp;
+      const sc = s * IS2 + ICH + sp;
       if (fwd) {
         for (let i = 0; i < count; i++) {
-          mi[t + i] = mi[s + i];
-          ma[t + i] = ma[s + i];
-          cg[t + i] = cg[s + i];
-          ck[t + i] = ck[s + i];
+          d[td + i] = d[sd + i];
+          d[td + IMAX + i] = d[sd + IMAX + i];
+          d[td + IGAP + i] = d[sd + IGAP + i];
+          ck[tc + i] = ck[sc + i];
         }
       } else {
         for (let i = count - 1; i >= 0; i--) {
-          mi[t + i] = mi[s + i];
-          ma[t + i] = ma[s + i];
-          cg[t + i] = cg[s + i];
-          ck[t + i] = ck[s + i];
+          d[td + i] = d[sd + i];
+          d[td + IMAX + i] = d[sd + IMAX + i];
+          d[td + IGAP + i] = d[sd + IGAP + i];
+          ck[tc + i] = ck[sc + i];
         }
       }
     }
@@ -235,36 +266,26 @@ export class GapTree {
   /** Open slot pos of node x, shifting its tail right by one. */
   private openSlot(x: number, leaf: boolean, pos: number): void {
     const n = this.nodeN(x, leaf);
-    const base = x * B;
-    this.moveSlots(leaf, base + pos + 1, base + pos, n - pos);
-    if (leaf) this.lN[x] = n + 1;
-    else this.iN[x] = n + 1;
+    this.moveSlots(leaf, x, pos + 1, x, pos, n - pos);
+    this.setN(x, leaf, n + 1);
   }
 
   /** Close slot pos of node x, shifting its tail left by one. */
   private closeSlot(x: number, leaf: boolean, pos: number): void {
     const n = this.nodeN(x, leaf);
-    const base = x * B;
-    this.moveSlots(leaf, base + pos, base + pos + 1, n - 1 - pos);
-    if (leaf) {
-      this.lV[base + n - 1] = null;
-      this.lN[x] = n - 1;
-    } else this.iN[x] = n - 1;
+    this.moveSlots(leaf, x, pos, x, pos + 1, n - 1 - pos);
+    if (leaf) this.lV[x * B + n - 1] = null;
+    this.setN(x, leaf, n - 1);
   }
 
   /** Append slots [from, n) of x to y, leaving x with `from` slots. */
   private moveTail(x: number, y: number, leaf: boolean, from: number): void {
     const nx = this.nodeN(x, leaf);
     const ny = this.nodeN(y, leaf);
-    this.moveSlots(leaf, y * B + ny, x * B + from, nx - from);
-    if (leaf) {
-      this.clearRefs(x * B + from, nx - from);
-      this.lN[y] = ny + nx - from;
-      this.lN[x] = from;
-    } else {
-      this.iN[y] = ny + nx - from;
-      this.iN[x] = from;
-    }
+    this.moveSlots(leaf, y, ny, x, from, nx - from);
+    if (leaf) this.clearRefs(x * B + from, nx - from);
+    this.setN(y, leaf, ny + nx - from);
+    this.setN(x, leaf, from);
   }
 
   /**
@@ -279,20 +300,18 @@ export class GapTree {
       return true;
     }
     const target = (nl + nr + 1) >> 1;
-    const lb = left * B;
-    const rb = right * B;
     if (nl > target) {
       const m = nl - target; // left's tail moves to right's front
-      this.moveSlots(leaf, rb + m, rb, nr);
-      this.moveSlots(leaf, rb, lb + target, m);
-      if (leaf) this.clearRefs(lb + target, m);
+      this.moveSlots(leaf, right, m, right, 0, nr);
+      this.moveSlots(leaf, right, 0, left, target, m);
+      if (leaf) this.clearRefs(left * B + target, m);
       this.setN(left, leaf, target);
       this.setN(right, leaf, nr + m);
     } else if (nl < target) {
       const m = target - nl; // right's head moves to left's tail
-      this.moveSlots(leaf, lb + nl, rb, m);
-      this.moveSlots(leaf, rb, rb + m, nr - m);
-      if (leaf) this.clearRefs(rb + nr - m, m);
+      this.moveSlots(leaf, left, nl, right, 0, m);
+      this.moveSlots(leaf, right, 0, right, m, nr - m);
+      if (leaf) this.clearRefs(right * B + nr - m, m);
       this.setN(left, leaf, target);
       this.setN(right, leaf, nr - m);
     }
@@ -301,11 +320,11 @@ export class GapTree {
 
   private setN(id: number, leaf: boolean, n: number): void {
     if (leaf) this.lN[id] = n;
-    else this.iN[id] = n;
+    else this.ni[id * IS2 + ICNT] = n;
   }
 
   private nodeN(id: number, leaf: boolean): number {
-    return leaf ? this.lN[id] : this.iN[id];
+    return leaf ? this.lN[id] : this.ni[id * IS2 + ICNT];
   }
 
   // ---- descent --------------------------------------------------------------------------
@@ -313,14 +332,15 @@ export class GapTree {
   /** Descend to the leaf where key belongs, recording the path. */
   private descend(key: number): number {
     let x = this.root;
-    const mi = this.iMin;
+    const d = this.nd;
+    const ni = this.ni;
     for (let lvl = 0; lvl < this.height; lvl++) {
-      const o = x * B;
-      let i = this.iN[x] - 1;
-      while (i > 0 && mi[o + i] > key) i--;
+      const X = x * IS;
+      let i = ni[x * IS2 + ICNT] - 1;
+      while (i > 0 && d[X + i] > key) i--;
       this.pathNode[lvl] = x;
       this.pathIdx[lvl] = i;
-      x = this.iK[o + i];
+      x = ni[x * IS2 + ICH + i];
     }
     this.pathLeaf = x;
     return x;
@@ -331,7 +351,7 @@ export class GapTree {
     const pl = this.pathLeaf;
     const fk = this.foundSlot;
     // the slot the last lookup returned, when v is still there (munmap right after find_vma)
-    if (fk >= 0 && pl >= 0 && this.lV[fk] === v && ((fk / B) | 0) === pl) {
+    if (fk >= 0 && pl >= 0 && this.lV[fk] === v && fk >> BSHIFT === pl) {
       this.leafIdx = fk - pl * B;
       return pl;
     }
@@ -386,9 +406,10 @@ export class GapTree {
       j = this.insPos;
     } else {
       leaf = this.descend(key);
-      const st = this.lS;
+      const f = this.lf;
+      const L = leaf * LS;
       const n0 = this.lN[leaf];
-      while (j < n0 && st[leaf * B + j] < key) j++;
+      while (j < n0 && f[L + j] < key) j++;
     }
     this.pathLeaf = -1; // what follows may restructure the path
     let n = this.lN[leaf];
@@ -398,13 +419,13 @@ export class GapTree {
       // Before splitting, even out with a neighbour that has room (keeps leaves fuller).
       const p = this.pathNode[this.height - 1];
       const i = this.pathIdx[this.height - 1];
-      const pn = this.iN[p];
+      const pn = this.nodeN(p, false);
       let li = -1;
-      if (i + 1 < pn && this.lN[this.iK[p * B + i + 1]] < B - 1) li = i;
-      else if (i > 0 && this.lN[this.iK[p * B + i - 1]] < B - 1) li = i - 1;
+      if (i + 1 < pn && this.lN[this.child(p, i + 1)] < B - 1) li = i;
+      else if (i > 0 && this.lN[this.child(p, i - 1)] < B - 1) li = i - 1;
       if (li >= 0) {
-        const left = this.iK[p * B + li];
-        const right = this.iK[p * B + li + 1];
+        const left = this.child(p, li);
+        const right = this.child(p, li + 1);
         this.balance(left, right, true);
         // the pair holds the same VMAs, so only p's two slots change
         this.setSlot(p, li, left, true);
@@ -426,33 +447,35 @@ export class GapTree {
       }
     }
     this.openSlot(target, true, j);
-    const k = target * B + j;
-    this.lS[k] = key;
-    this.lE[k] = v.end;
-    this.lV[k] = v;
+    const f = this.lf;
+    const L = target * LS;
+    f[L + j] = key;
+    f[L + LE + j] = v.end;
+    this.lV[target * B + j] = v;
     this.count++;
     let lvl = this.height - 1;
     let child = leaf;
     let childLeaf = true;
     if (sibling < 0 && lvl >= 0) {
-      const ps = this.pathNode[lvl] * B + this.pathIdx[lvl];
+      const d = this.nd;
+      const ps = this.pathNode[lvl] * IS + this.pathIdx[lvl];
       const n1 = this.lN[leaf];
       if (j > 0 && j + 1 < n1) {
         // v went between two VMAs of its leaf, into a gap smaller than the leaf's largest:
         // its bounds and that largest gap stand, so no summary above changes
-        if (this.lS[k + 1] - this.lE[k - 1] < this.iGap[ps]) return;
+        if (f[L + j + 1] - f[L + LE + j - 1] < d[ps + IGAP]) return;
       } else if (n1 > 1) {
         // v is the leaf's new first or last VMA: that bound moves out to v's and one gap
         // appears beside v; the leaf's other gaps stay as they were (no rescan)
         let g: number;
         if (j === 0) {
-          this.iMin[ps] = key;
-          g = this.lS[k + 1] - v.end;
+          d[ps] = key;
+          g = f[L + 1] - v.end;
         } else {
-          this.iMax[ps] = v.end;
-          g = key - this.lE[k - 1];
+          d[ps + IMAX] = v.end;
+          g = key - f[L + LE + j - 1];
         }
-        if (g > this.iGap[ps]) this.iGap[ps] = g;
+        if (g > d[ps + IGAP]) d[ps + IGAP] = g;
         child = this.pathNode[lvl];
         childLeaf = false;
         lvl--;
@@ -470,7 +493,7 @@ export class GapTree {
     }
     if (sibling >= 0) {
       const r = this.newInner();
-      this.iN[r] = 2;
+      this.setN(r, false, 2);
       this.setSlot(r, 0, this.root, this.height === 0);
       this.setSlot(r, 1, sibling, this.height === 0);
       this.root = r;
@@ -480,14 +503,14 @@ export class GapTree {
 
   /** Put child at slot pos of p; if p was full, split it and return its new right half. */
   private insertChild(p: number, pos: number, child: number, childLeaf: boolean): number {
-    if (this.iN[p] < B) {
+    if (this.nodeN(p, false) < B) {
       this.openSlot(p, false, pos);
       this.setSlot(p, pos, child, childLeaf);
       return -1;
     }
     const right = this.newInner();
     this.moveTail(p, right, false, splitPoint(pos));
-    const half = this.iN[p];
+    const half = this.nodeN(p, false);
     if (pos <= half) {
       this.openSlot(p, false, pos);
       this.setSlot(p, pos, child, childLeaf);
@@ -504,22 +527,23 @@ export class GapTree {
     this.pathLeaf = -1; // what follows may restructure the path
     const j = this.leafIdx;
     const n = this.lN[leaf];
-    const o = leaf * B;
+    const f = this.lf;
+    const L = leaf * LS;
     // Removing a VMA with neighbours on both sides in its leaf joins the gaps around it into
     // one and changes no bounds: while no node is restructured, each summary on the path is
     // its old one raised by that interval (cand), no rescans. (Removing a leaf's first or
     // last VMA can turn an inner gap into outer space, so its summaries are recomputed.)
     let known = j > 0 && j < n - 1;
-    const cand = known ? this.lS[o + j + 1] - this.lE[o + j - 1] : 0;
+    const cand = known ? f[L + j + 1] - f[L + LE + j - 1] : 0;
     // Removing a leaf's first (edge 1) or last (edge 2) VMA moves that bound in and drops
     // the gap beside it; while that gap was below the leaf's largest, the largest stands.
     const edge = known || n < 2 ? 0 : j === 0 ? 1 : 2;
-    const edgeGap = edge === 1 ? this.lS[o + 1] - this.lE[o] : edge === 2 ? this.lS[o + j] - this.lE[o + j - 1] : 0;
+    const edgeGap = edge === 1 ? f[L + 1] - f[L + LE] : edge === 2 ? f[L + j] - f[L + LE + j - 1] : 0;
     this.closeSlot(leaf, true, j);
     this.count--;
     let child = leaf;
     let childLeaf = true;
-    const cg = this.iGap;
+    const d = this.nd;
     for (let lvl = this.height - 1; lvl >= 0; lvl--) {
       const p = this.pathNode[lvl];
       const i = this.pathIdx[lvl];
@@ -528,11 +552,11 @@ export class GapTree {
         known = false;
         this.closeSlot(p, false, i);
         this.freeNode(child, childLeaf);
-      } else if (cn < MIN_FILL && this.iN[p] > 1) {
+      } else if (cn < MIN_FILL && this.nodeN(p, false) > 1) {
         known = false;
         const li = i > 0 ? i - 1 : i;
-        const left = this.iK[p * B + li];
-        const right = this.iK[p * B + li + 1];
+        const left = this.child(p, li);
+        const right = this.child(p, li + 1);
         if (this.balance(left, right, childLeaf)) {
           this.closeSlot(p, false, li + 1);
           this.freeNode(right, childLeaf);
@@ -542,21 +566,21 @@ export class GapTree {
           this.setSlot(p, li + 1, right, childLeaf);
         }
       } else if (known) {
-        const k = p * B + i;
-        if (cand <= cg[k]) break; // the child's largest gap stands: nothing above changes
-        cg[k] = cand;
-      } else if (edge !== 0 && childLeaf && edgeGap < cg[p * B + i]) {
-        if (edge === 1) this.iMin[p * B + i] = this.lS[o];
-        else this.iMax[p * B + i] = this.lE[o + n - 2];
+        const k = p * IS + IGAP + i;
+        if (cand <= d[k]) break; // the child's largest gap stands: nothing above changes
+        d[k] = cand;
+      } else if (edge !== 0 && childLeaf && edgeGap < d[p * IS + IGAP + i]) {
+        if (edge === 1) d[p * IS + i] = f[L];
+        else d[p * IS + IMAX + i] = f[L + LE + n - 2];
       } else if (!this.setSlot(p, i, child, childLeaf)) {
         break; // no structural change here and the summary held: nothing above changes
       }
       child = p;
       childLeaf = false;
     }
-    while (this.height > 0 && this.iN[this.root] === 1) {
+    while (this.height > 0 && this.nodeN(this.root, false) === 1) {
       const old = this.root;
-      this.root = this.iK[old * B];
+      this.root = this.child(old, 0);
       this.freeNode(old, false);
       this.height--;
     }
@@ -568,9 +592,9 @@ export class GapTree {
     const leaf = this.locate(v);
     v.start = start;
     v.end = end;
-    const k = leaf * B + this.leafIdx;
-    this.lS[k] = start;
-    this.lE[k] = end;
+    const L = leaf * LS + this.leafIdx;
+    this.lf[L] = start;
+    this.lf[L + LE] = end;
     this.refreshPath(leaf);
   }
 
@@ -579,30 +603,32 @@ export class GapTree {
   /** find_vma(): the first VMA with end > addr. */
   findVma(addr: number): Vma | null {
     let x = this.root;
-    const ma = this.iMax;
+    const d = this.nd;
+    const ni = this.ni;
     for (let lvl = 0; lvl < this.height; lvl++) {
-      const o = x * B;
-      const e = o + this.iN[x];
-      let k = o;
-      while (k < e && ma[k] <= addr) k++;
-      if (k === e) {
+      const X = x * IS + IMAX;
+      const n = ni[x * IS2 + ICNT];
+      let i = 0;
+      while (i < n && d[X + i] <= addr) i++;
+      if (i === n) {
         this.foundSlot = -1;
         this.foundPrev = -1;
         this.pathLeaf = -1;
         return null;
       }
       this.pathNode[lvl] = x;
-      this.pathIdx[lvl] = k - o;
-      x = this.iK[k];
+      this.pathIdx[lvl] = i;
+      x = ni[x * IS2 + ICH + i];
     }
     this.pathLeaf = x;
-    const en = this.lE;
-    const o = x * B;
-    const e = o + this.lN[x];
-    for (let k = o; k < e; k++) {
-      if (en[k] > addr) {
+    const f = this.lf;
+    const L = x * LS + LE;
+    const n = this.lN[x];
+    for (let j = 0; j < n; j++) {
+      if (f[L + j] > addr) {
+        const k = x * B + j;
         this.foundSlot = k;
-        this.foundPrev = k > o ? k - 1 : -1;
+        this.foundPrev = j > 0 ? k - 1 : -1;
         return this.lV[k];
       }
     }
@@ -618,18 +644,18 @@ export class GapTree {
    */
   startOfFound(v: Vma): number {
     const k = this.foundSlot;
-    return k >= 0 ? this.lS[k] : v.start;
+    return k >= 0 ? this.lf[k + (k & ~(B - 1))] : v.start;
   }
 
   endOfFound(v: Vma): number {
     const k = this.foundSlot;
-    return k >= 0 ? this.lE[k] : v.end;
+    return k >= 0 ? this.lf[k + (k & ~(B - 1)) + LE] : v.end;
   }
 
   /** p.end for p = the VMA before the last one found (prevOfFound's answer), likewise. */
   endOfPrevFound(p: Vma): number {
     const k = this.foundPrev;
-    return k >= 0 ? this.lE[k] : p.end;
+    return k >= 0 ? this.lf[k + (k & ~(B - 1)) + LE] : p.end;
   }
 
   /**
@@ -642,7 +668,7 @@ export class GapTree {
   }
 
   private leftmostVma(id: number, lvl: number): Vma {
-    for (; lvl < this.height; lvl++) id = this.iK[id * B];
+    for (; lvl < this.height; lvl++) id = this.child(id, 0);
     return this.lV[id * B]!;
   }
 
@@ -653,7 +679,7 @@ export class GapTree {
     for (let lvl = this.height - 1; lvl >= 0; lvl--) {
       const p = this.pathNode[lvl];
       const i = this.pathIdx[lvl];
-      if (i + 1 < this.iN[p]) return this.leftmostVma(this.iK[p * B + i + 1], lvl + 1);
+      if (i + 1 < this.nodeN(p, false)) return this.leftmostVma(this.child(p, i + 1), lvl + 1);
     }
     return null;
   }
@@ -661,17 +687,17 @@ export class GapTree {
   /** The last VMA starting below key. */
   prevOf(key: number): Vma | null {
     let x = this.root;
-    const mi = this.iMin;
+    const d = this.nd;
     for (let lvl = 0; lvl < this.height; lvl++) {
-      const o = x * B;
-      let k = o + this.iN[x] - 1;
-      while (k >= o && mi[k] >= key) k--;
-      if (k < o) return null;
-      x = this.iK[k];
+      const X = x * IS;
+      let i = this.nodeN(x, false) - 1;
+      while (i >= 0 && d[X + i] >= key) i--;
+      if (i < 0) return null;
+      x = this.child(x, i);
     }
-    const st = this.lS;
-    const o = x * B;
-    for (let k = o + this.lN[x] - 1; k >= o; k--) if (st[k] < key) return this.lV[k];
+    const f = this.lf;
+    const L = x * LS;
+    for (let j = this.lN[x] - 1; j >= 0; j--) if (f[L + j] < key) return this.lV[x * B + j];
     return null;
   }
 
@@ -683,7 +709,7 @@ export class GapTree {
     const out: Vma[] = [];
     const walk = (x: number, lvl: number): void => {
       if (lvl === this.height) for (let j = 0; j < this.lN[x]; j++) out.push(this.lV[x * B + j]!);
-      else for (let i = 0; i < this.iN[x]; i++) walk(this.iK[x * B + i], lvl + 1);
+      else for (let i = 0; i < this.nodeN(x, false); i++) walk(this.child(x, i), lvl + 1);
     };
     walk(this.root, 0);
     return out;
@@ -699,23 +725,24 @@ export class GapTree {
         const n = this.lN[x];
         if (x !== this.root && n === 0) fail('empty leaf');
         for (let j = 0; j < n; j++) {
-          const k = x * B + j;
-          const v = this.lV[k]!;
-          if (v.start !== this.lS[k] || v.end !== this.lE[k]) fail('leaf copy of a VMA is stale');
+          const v = this.lV[x * B + j]!;
+          const L = x * LS + j;
+          if (v.start !== this.lf[L] || v.end !== this.lf[L + LE]) fail('leaf copy of a VMA is stale');
           if (!(v.start < v.end)) fail('empty VMA');
-          if (j > 0 && this.lE[k - 1] > this.lS[k]) fail('overlap or disorder in a leaf');
+          if (j > 0 && this.lf[L + LE - 1] > this.lf[L]) fail('overlap or disorder in a leaf');
         }
         return;
       }
-      const n = this.iN[x];
+      const n = this.nodeN(x, false);
       if (n === 0) fail('empty internal node');
       for (let i = 0; i < n; i++) {
-        const k = this.iK[x * B + i];
+        const k = this.child(x, i);
         walk(k, lvl + 1);
         this.summarize(k, lvl + 1 === this.height);
-        const o = x * B + i;
-        if (this.iMin[o] !== S[0] || this.iMax[o] !== S[1] || this.iGap[o] !== S[2]) fail('stale child summary');
-        if (i > 0 && this.iMax[o - 1] > this.iMin[o]) fail('overlap or disorder between children');
+        const o = x * IS + i;
+        const d = this.nd;
+        if (d[o] !== S[0] || d[o + IMAX] !== S[1] || d[o + IGAP] !== S[2]) fail('stale child summary');
+        if (i > 0 && d[o + IMAX - 1] > d[o]) fail('overlap or disorder between children');
       }
     };
     walk(this.root, 0);
@@ -743,7 +770,7 @@ export class GapTree {
    */
   lowestGap(lo: number, hi: number, size: number): boolean {
     if (this.count === 0) return this.found(fits(0, this.end, lo, hi, size), 0, this.end, null);
-    this.summarize(this.root, this.height === 0);
+    this.rootBounds();
     const min = S[0];
     const max = S[1];
     if (fits(0, min, lo, hi, size)) return this.found(true, 0, min, this.first());
@@ -759,7 +786,7 @@ export class GapTree {
   /** mas_empty_area_rev(): the highest such interval. */
   highestGap(lo: number, hi: number, size: number): boolean {
     if (this.count === 0) return this.found(fits(0, this.end, lo, hi, size), 0, this.end, null);
-    this.summarize(this.root, this.height === 0);
+    this.rootBounds();
     const min = S[0];
     const max = S[1];
     if (fits(max, this.end, lo, hi, size)) return this.found(true, max, this.end, null);
@@ -787,7 +814,7 @@ export class GapTree {
 
   /** A gap between slots k - 1 and k of one leaf; the walk's path leads to that leaf. */
   private hit(a: number, b: number, k: number): number {
-    const leaf = (k / B) | 0;
+    const leaf = k >> BSHIFT;
     this.pathLeaf = leaf;
     this.gap[0] = a;
     this.gap[1] = b;
@@ -808,15 +835,15 @@ export class GapTree {
    */
   private hitBetween(x: number, lvl: number, k: number, a: number, b: number): number {
     this.pathNode[lvl] = x;
-    this.pathIdx[lvl] = k - x * B;
-    let left = this.iK[k];
-    let right = this.iK[k + 1];
+    this.pathIdx[lvl] = k;
+    let left = this.child(x, k);
+    let right = this.child(x, k + 1);
     for (let l = lvl + 1; l < this.height; l++) {
-      const i = this.iN[left] - 1;
+      const i = this.nodeN(left, false) - 1;
       this.pathNode[l] = left;
       this.pathIdx[l] = i;
-      left = this.iK[left * B + i];
-      right = this.iK[right * B];
+      left = this.child(left, i);
+      right = this.child(right, 0);
     }
     const n = this.lN[left];
     this.pathLeaf = left;
@@ -852,38 +879,36 @@ export class GapTree {
     const lo = this.win[0];
     const hi = this.win[1];
     const size = this.win[2];
-    const o = x * B;
     if (lvl === this.height) {
-      const st = this.lS;
-      const en = this.lE;
-      const e = o + this.lN[x];
-      for (let k = o + 1; k < e; k++) {
-        const a = en[k - 1];
-        const b = st[k];
+      const f = this.lf;
+      const L = x * LS;
+      const n = this.lN[x];
+      for (let j = 1; j < n; j++) {
+        const a = f[L + LE + j - 1];
+        const b = f[L + j];
         if (b - a < size) continue; // too small even unclipped (most neighbours touch)
         if (hi - a < size) return STOP;
-        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, k);
+        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, x * B + j);
       }
       return NONE;
     }
-    const mi = this.iMin;
-    const ma = this.iMax;
-    const cg = this.iGap;
-    const e = o + this.iN[x];
-    for (let k = o; k < e; k++) {
-      if (hi - mi[k] < size) return STOP;
-      if (cg[k] >= size && ma[k] - lo >= size) {
+    const d = this.nd;
+    const X = x * IS;
+    const n = this.ni[x * IS2 + ICNT];
+    for (let i = 0; i < n; i++) {
+      if (hi - d[X + i] < size) return STOP;
+      if (d[X + IGAP + i] >= size && d[X + IMAX + i] - lo >= size) {
         this.pathNode[lvl] = x;
-        this.pathIdx[lvl] = k - o;
-        const r = this.lowestIn(this.iK[k], lvl + 1);
+        this.pathIdx[lvl] = i;
+        const r = this.lowestIn(this.ni[x * IS2 + ICH + i], lvl + 1);
         if (r !== NONE) return r;
       }
-      if (k + 1 < e) {
-        const a = ma[k];
-        const b = mi[k + 1];
+      if (i + 1 < n) {
+        const a = d[X + IMAX + i];
+        const b = d[X + i + 1];
         if (b - a < size) continue;
         if (hi - a < size) return STOP;
-        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hitBetween(x, lvl, k, a, b);
+        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hitBetween(x, lvl, i, a, b);
       }
     }
     return NONE;
@@ -893,36 +918,34 @@ export class GapTree {
     const lo = this.win[0];
     const hi = this.win[1];
     const size = this.win[2];
-    const o = x * B;
     if (lvl === this.height) {
-      const st = this.lS;
-      const en = this.lE;
-      for (let k = o + this.lN[x] - 1; k > o; k--) {
-        const b = st[k];
-        const a = en[k - 1];
+      const f = this.lf;
+      const L = x * LS;
+      for (let j = this.lN[x] - 1; j > 0; j--) {
+        const b = f[L + j];
+        const a = f[L + LE + j - 1];
         if (b - a < size) continue;
         if (b - lo < size) return STOP;
-        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, k);
+        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hit(a, b, x * B + j);
       }
       return NONE;
     }
-    const mi = this.iMin;
-    const ma = this.iMax;
-    const cg = this.iGap;
-    for (let k = o + this.iN[x] - 1; k >= o; k--) {
-      if (ma[k] - lo < size) return STOP;
-      if (cg[k] >= size && hi - mi[k] >= size) {
+    const d = this.nd;
+    const X = x * IS;
+    for (let i = this.ni[x * IS2 + ICNT] - 1; i >= 0; i--) {
+      if (d[X + IMAX + i] - lo < size) return STOP;
+      if (d[X + IGAP + i] >= size && hi - d[X + i] >= size) {
         this.pathNode[lvl] = x;
-        this.pathIdx[lvl] = k - o;
-        const r = this.highestIn(this.iK[k], lvl + 1);
+        this.pathIdx[lvl] = i;
+        const r = this.highestIn(this.ni[x * IS2 + ICH + i], lvl + 1);
         if (r !== NONE) return r;
       }
-      if (k > o) {
-        const b = mi[k];
-        const a = ma[k - 1];
+      if (i > 0) {
+        const b = d[X + i];
+        const a = d[X + IMAX + i - 1];
         if (b - a < size) continue;
         if (b - lo < size) return STOP;
-        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hitBetween(x, lvl, k - 1, a, b);
+        if ((b < hi ? b : hi) - (a > lo ? a : lo) >= size) return this.hitBetween(x, lvl, i - 1, a, b);
       }
     }
     return NONE;
