@@ -644,18 +644,18 @@ export class GapTree {
    */
   startOfFound(v: Vma): number {
     const k = this.foundSlot;
-    return k >= 0 ? this.lf[k + (k & ~(B - 1))] : v.start;
+    return k >= 0 ? this.lf[startIndex(k)] : v.start;
   }
 
   endOfFound(v: Vma): number {
     const k = this.foundSlot;
-    return k >= 0 ? this.lf[k + (k & ~(B - 1)) + LE] : v.end;
+    return k >= 0 ? this.lf[startIndex(k) + LE] : v.end;
   }
 
   /** p.end for p = the VMA before the last one found (prevOfFound's answer), likewise. */
   endOfPrevFound(p: Vma): number {
     const k = this.foundPrev;
-    return k >= 0 ? this.lf[k + (k & ~(B - 1)) + LE] : p.end;
+    return k >= 0 ? this.lf[startIndex(k) + LE] : p.end;
   }
 
   /**
@@ -960,6 +960,11 @@ export class GapTree {
  */
 function splitPoint(j: number): number {
   return j < 1 ? 1 : j > B - 1 ? B - 1 : j;
+}
+
+/** Where leaf slot k (leaf * B + j, the lV index) keeps its start in lf: leaf * LS + j. */
+function startIndex(k: number): number {
+  return k + (k & ~(B - 1));
 }
 
 /** A copy of a typed array, grown to n elements. */
