@@ -144,3 +144,88 @@ test('insert after a search and remove after find_vma keep the tree exact, step 
     { numRuns: 200 },
   );
 });
+
+// munmap then mmap of the same size, as a loop of mapping one BAR does: the removal of a VMA
+// from between two neighbours leaves a hole that the next insert into its gap takes back.
+// Between the two, and instead of the refill, come the other operations: lookups, a search
+// that lands elsewhere, an adjust, a second removal. Each step is checked against the list.
+test('a removal and a refill of the gap it left keep the tree exact, whatever comes between', () => {
+  fc.assert(
+    fc.property(
+      base,
+      fc.integer({ min: 3, max: 80 }),
+      fc.array(fc.tuple(fc.nat(7), fc.nat(400), fc.nat(5)), { minLength: 30, maxLength: 200, size: 'medium' }),
+      (b, nInit, steps) => {
+        const t = new GapTree();
+        let live: Vma[] = [];
+        for (let i = 0; i < nInit; i++) {
+          const v = new Vma(b + 10 * i, b + 10 * i + 4 + (i % 5), 0, null, 0);
+          t.insert(v);
+          live.push(v);
+        }
+        const check = () => {
+          t.checkInvariants();
+          assert.deepEqual(t.toArray(), live);
+        };
+        const prevIn = (a: number) => [...live].reverse().find((x) => x.start < a) ?? null;
+        /** mmap_region's questions and the insert, for a search that found [a, e) */
+        const place = (start: number, len: number) => {
+          const next = t.findVmaInGap(start);
+          assert.equal(next, live.find((x) => x.end > start) ?? null);
+          if (next !== null) assert.equal(t.startOfFound(next), next.start);
+          const prev = t.prevOfFound(start);
+          assert.equal(prev, prevIn(start));
+          if (prev !== null) assert.equal(t.endOfPrevFound(prev), prev.end);
+          const v = new Vma(start, start + len, 0, null, 0);
+          t.insert(v);
+          live.push(v);
+          live.sort((x, y) => x.start - y.start);
+        };
+        let last: { start: number; len: number } | null = null; // the VMA removed last
+        for (const [kind, at, x] of steps) {
+          if (kind <= 2 && live.length > 0) {
+            // munmap after find_vma: the removal may leave a hole
+            const v = t.findVma(live[at % live.length].start);
+            assert.ok(v !== null);
+            last = { start: v.start, len: v.end - v.start };
+            t.remove(v);
+            live = live.filter((y) => y !== v);
+          } else if (kind <= 4 && last !== null) {
+            // the same mapping again: a search for exactly the gap it left (top-down or
+            // bottom-up, with a window ending at its end or starting at its start)
+            const { start, len } = last;
+            const ok = kind === 3 ? t.highestGap(b, start + len, len) : t.lowestGap(start, b + 1000, len);
+            assert.ok(ok);
+            const s = kind === 3 ? Math.min(t.gapB, start + len) - len : Math.max(t.gapA, start);
+            if (s === start) place(start, len);
+            last = null;
+          } else if (kind === 5) {
+            // a search elsewhere, then its insert
+            const len = 1 + x;
+            if (t.highestGap(b, b + 10 * nInit + 50, len)) place(Math.min(t.gapB, b + 10 * nInit + 50) - len, len);
+          } else if (kind === 6) {
+            // lookups that pass over a hole: prevOf, next, findVma then prevOfFound
+            const probe = b + (at % (10 * nInit + 20));
+            assert.equal(t.prevOf(probe), prevIn(probe));
+            const f = t.findVma(probe);
+            assert.equal(f, live.find((y) => y.end > probe) ?? null);
+            if (f !== null) {
+              if (f.start >= probe) assert.equal(t.prevOfFound(probe), prevIn(probe));
+              const i = live.indexOf(f);
+              assert.equal(t.next(f), live[i + 1] ?? null);
+            }
+          } else if (kind === 7 && live.length > 0) {
+            // grow or shrink a VMA in place by one page where it stays disjoint
+            const i = at % live.length;
+            const v = live[i];
+            const ne = v.end + (x % 2 === 0 ? -1 : 1);
+            const nextStart = live[i + 1]?.start ?? Infinity;
+            if (ne > v.start && ne <= nextStart) t.adjust(v, v.start, ne);
+          }
+          check();
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+});

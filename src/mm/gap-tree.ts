@@ -79,6 +79,15 @@ export class GapTree {
   // the leaf slots of the last findVma() answer and of the VMA before it, -1 when unknown
   private foundSlot = -1;
   private foundPrev = -1;
+  /**
+   * A removal not yet closed up (-1: none): the leaf slot of a VMA removed from between two
+   * neighbours in its leaf, now an empty interval at its predecessor's end with no VMA. Every
+   * gap and bound reads as if the slot were gone, so the summaries were updated as for the
+   * removal and lookups pass over it. An insert into the gap it left (munmap, then an mmap
+   * placed where the old one was) takes the slot back without shifting the leaf; anything
+   * else closes it first (closeHole), which leaves the tree as an immediate removal would.
+   */
+  private hole = -1;
 
   /** Nodes on a root-to-leaf path: the number of nodes a descent reads. */
   get levels(): number {
@@ -399,7 +408,14 @@ export class GapTree {
     let leaf: number;
     let j = 0;
     const il = this.insLeaf;
-    if (searched && il >= 0 && this.pathLeaf === il && this.gap[0] <= key && v.end <= this.gap[1]) {
+    // v fills part of the gap the last search found, with the tree unchanged since
+    const inGap = searched && il >= 0 && this.pathLeaf === il && this.gap[0] <= key && v.end <= this.gap[1];
+    if (this.hole >= 0) {
+      // the gap left by a removal (the hole is the VMA just below it): v takes the slot back
+      if (inGap && this.hole === il * B + this.insPos - 1) return this.refill(v);
+      this.closeHole();
+    }
+    if (inGap) {
       // v fills part of the gap the last search found, with the tree unchanged since: the
       // search recorded the path to the leaf and the position descend() would pick
       leaf = il;
@@ -501,6 +517,46 @@ export class GapTree {
     }
   }
 
+  /**
+   * Insert v into the hole, which is the slot an immediate removal would have closed and
+   * this insert reopened: the leaf ends as that pair of shifts leaves it, with no shift. The
+   * last search recorded the path to the leaf.
+   */
+  private refill(v: Vma): void {
+    const k = this.hole;
+    this.hole = -1;
+    this.pathLeaf = -1;
+    const leaf = k >> BSHIFT;
+    const f = this.lf;
+    const L = startIndex(k);
+    f[L] = v.start;
+    f[L + LE] = v.end;
+    this.lV[k] = v;
+    this.count++;
+    const lvl = this.height - 1;
+    // v went between two VMAs of its leaf: when that gap was below the leaf's largest, no
+    // summary above changes (as in insert)
+    if (lvl < 0 || f[L + 1] - f[L + LE - 1] < this.nd[this.pathNode[lvl] * IS + IGAP + this.pathIdx[lvl]]) return;
+    this.refreshPath(leaf);
+  }
+
+  /**
+   * Close the hole: shift its leaf's tail over it, as the removal would have. No bound or
+   * gap changes; the leaf slots remembered by lookups and searches above it move down one.
+   */
+  private closeHole(): void {
+    const k = this.hole;
+    this.hole = -1;
+    const leaf = k >> BSHIFT;
+    const j = k - leaf * B;
+    this.closeSlot(leaf, true, j);
+    this.foundSlot = slotAfterClose(this.foundSlot, k);
+    this.foundPrev = slotAfterClose(this.foundPrev, k);
+    this.gapSlot = slotAfterClose(this.gapSlot, k);
+    this.gapPrevSlot = slotAfterClose(this.gapPrevSlot, k);
+    if (this.insLeaf === leaf && this.insPos > j) this.insPos--;
+  }
+
   /** Put child at slot pos of p; if p was full, split it and return its new right half. */
   private insertChild(p: number, pos: number, child: number, childLeaf: boolean): number {
     if (this.nodeN(p, false) < B) {
@@ -523,6 +579,7 @@ export class GapTree {
 
   remove(v: Vma): void {
     this.version++;
+    if (this.hole >= 0) this.closeHole();
     const leaf = this.locate(v);
     this.pathLeaf = -1; // what follows may restructure the path
     const j = this.leafIdx;
@@ -539,7 +596,18 @@ export class GapTree {
     // the gap beside it; while that gap was below the leaf's largest, the largest stands.
     const edge = known || n < 2 ? 0 : j === 0 ? 1 : 2;
     const edgeGap = edge === 1 ? f[L + 1] - f[L + LE] : edge === 2 ? f[L + j] - f[L + LE + j - 1] : 0;
-    this.closeSlot(leaf, true, j);
+    if (known && (this.height === 0 || n - 1 >= MIN_FILL)) {
+      // the leaf keeps enough VMAs that no node is restructured: leave a hole (see `hole`)
+      // instead of shifting the tail; the loop below sees the leaf's count as n, which like
+      // n - 1 is at least MIN_FILL, and takes the same branches
+      const e = f[L + LE + j - 1];
+      f[L + j] = e;
+      f[L + LE + j] = e;
+      this.lV[leaf * B + j] = null;
+      this.hole = leaf * B + j;
+    } else {
+      this.closeSlot(leaf, true, j);
+    }
     this.count--;
     let child = leaf;
     let childLeaf = true;
@@ -589,6 +657,7 @@ export class GapTree {
   /** Change an in-tree VMA's bounds; the caller keeps the tree sorted and disjoint. */
   adjust(v: Vma, start: number, end: number): void {
     this.version++;
+    if (this.hole >= 0) this.closeHole();
     const leaf = this.locate(v);
     v.start = start;
     v.end = end;
@@ -628,7 +697,7 @@ export class GapTree {
       if (f[L + j] > addr) {
         const k = x * B + j;
         this.foundSlot = k;
-        this.foundPrev = j > 0 ? k - 1 : -1;
+        this.foundPrev = j > 0 ? (k - 1 === this.hole ? k - 2 : k - 1) : -1;
         return this.lV[k];
       }
     }
@@ -674,6 +743,7 @@ export class GapTree {
 
   /** The VMA that follows v. */
   next(v: Vma): Vma | null {
+    if (this.hole >= 0) this.closeHole();
     const leaf = this.locate(v);
     if (this.leafIdx + 1 < this.lN[leaf]) return this.lV[leaf * B + this.leafIdx + 1];
     for (let lvl = this.height - 1; lvl >= 0; lvl--) {
@@ -697,7 +767,8 @@ export class GapTree {
     }
     const f = this.lf;
     const L = x * LS;
-    for (let j = this.lN[x] - 1; j >= 0; j--) if (f[L + j] < key) return this.lV[x * B + j];
+    // (a hole starts where its predecessor ends: that one qualifies too, and is returned next)
+    for (let j = this.lN[x] - 1; j >= 0; j--) if (f[L + j] < key && x * B + j !== this.hole) return this.lV[x * B + j];
     return null;
   }
 
@@ -708,8 +779,9 @@ export class GapTree {
   toArray(): Vma[] {
     const out: Vma[] = [];
     const walk = (x: number, lvl: number): void => {
-      if (lvl === this.height) for (let j = 0; j < this.lN[x]; j++) out.push(this.lV[x * B + j]!);
-      else for (let i = 0; i < this.nodeN(x, false); i++) walk(this.child(x, i), lvl + 1);
+      if (lvl === this.height) {
+        for (let j = 0; j < this.lN[x]; j++) if (x * B + j !== this.hole) out.push(this.lV[x * B + j]!);
+      } else for (let i = 0; i < this.nodeN(x, false); i++) walk(this.child(x, i), lvl + 1);
     };
     walk(this.root, 0);
     return out;
@@ -725,8 +797,13 @@ export class GapTree {
         const n = this.lN[x];
         if (x !== this.root && n === 0) fail('empty leaf');
         for (let j = 0; j < n; j++) {
-          const v = this.lV[x * B + j]!;
           const L = x * LS + j;
+          if (x * B + j === this.hole) {
+            if (!(j > 0 && j < n - 1)) fail('a hole at the edge of its leaf');
+            if (this.lV[x * B + j] !== null || this.lf[L] !== this.lf[L + LE] || this.lf[L] !== this.lf[L + LE - 1]) fail('a hole not empty at its predecessor\'s end');
+            continue;
+          }
+          const v = this.lV[x * B + j]!;
           if (v.start !== this.lf[L] || v.end !== this.lf[L + LE]) fail('leaf copy of a VMA is stale');
           if (!(v.start < v.end)) fail('empty VMA');
           if (j > 0 && this.lf[L + LE - 1] > this.lf[L]) fail('overlap or disorder in a leaf');
@@ -821,7 +898,7 @@ export class GapTree {
     this.gapNext = this.lV[k];
     this.gapVersion = this.version;
     this.gapSlot = k;
-    this.gapPrevSlot = k - 1;
+    this.gapPrevSlot = k - 1 === this.hole ? k - 2 : k - 1; // (a hole is never a leaf's first)
     this.insLeaf = leaf;
     this.insPos = k - leaf * B;
     return FOUND;
@@ -960,6 +1037,12 @@ export class GapTree {
  */
 function splitPoint(j: number): number {
   return j < 1 ? 1 : j > B - 1 ? B - 1 : j;
+}
+
+/** Leaf slot s once the hole at slot k of a leaf is closed: one lower above it, gone at it. */
+function slotAfterClose(s: number, k: number): number {
+  if (s === k) return -1;
+  return s > k && s >> BSHIFT === k >> BSHIFT ? s - 1 : s;
 }
 
 /** Where leaf slot k (leaf * B + j, the lV index) keeps its start in lf: leaf * LS + j. */
