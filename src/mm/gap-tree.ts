@@ -88,6 +88,15 @@ export class GapTree {
    * else closes it first (closeHole), which leaves the tree as an immediate removal would.
    */
   private hole = -1;
+  /**
+   * What the removal that left the hole changed above its leaf, to undo when the same
+   * bounds come back: the removed VMA's start and end (undoVal[0, 2)), then the old values
+   * of the summary gaps it raised (undoVal[2 + i] was at nd[undoAt[i]]), undoN of them;
+   * -1 when it restructured a node (then the refill recomputes).
+   */
+  private readonly undoVal = new Float64Array(2 + 32);
+  private readonly undoAt = new Int32Array(32);
+  private undoN = -1;
 
   /** Nodes on a root-to-leaf path: the number of nodes a descent reads. */
   get levels(): number {
@@ -533,6 +542,16 @@ export class GapTree {
     f[L + LE] = v.end;
     this.lV[k] = v;
     this.count++;
+    let u = this.undoN;
+    if (u >= 0 && v.start === this.undoVal[0] && v.end === this.undoVal[1]) {
+      // the removed VMA's bounds again: the tree is as it was before that removal
+      const d = this.nd;
+      while (u > 0) {
+        u--;
+        d[this.undoAt[u]] = this.undoVal[2 + u];
+      }
+      return;
+    }
     const lvl = this.height - 1;
     // v went between two VMAs of its leaf: when that gap was below the leaf's largest, no
     // summary above changes (as in insert)
@@ -601,6 +620,9 @@ export class GapTree {
       // instead of shifting the tail; the loop below sees the leaf's count as n, which like
       // n - 1 is at least MIN_FILL, and takes the same branches
       const e = f[L + LE + j - 1];
+      this.undoVal[0] = f[L + j];
+      this.undoVal[1] = f[L + LE + j];
+      this.undoN = 0;
       f[L + j] = e;
       f[L + LE + j] = e;
       this.lV[leaf * B + j] = null;
@@ -618,10 +640,12 @@ export class GapTree {
       const cn = this.nodeN(child, childLeaf);
       if (cn === 0) {
         known = false;
+        this.undoN = -1;
         this.closeSlot(p, false, i);
         this.freeNode(child, childLeaf);
       } else if (cn < MIN_FILL && this.nodeN(p, false) > 1) {
         known = false;
+        this.undoN = -1;
         const li = i > 0 ? i - 1 : i;
         const left = this.child(p, li);
         const right = this.child(p, li + 1);
@@ -636,6 +660,10 @@ export class GapTree {
       } else if (known) {
         const k = p * IS + IGAP + i;
         if (cand <= d[k]) break; // the child's largest gap stands: nothing above changes
+        if (this.hole >= 0 && this.undoN >= 0) {
+          this.undoAt[this.undoN] = k;
+          this.undoVal[2 + this.undoN++] = d[k];
+        }
         d[k] = cand;
       } else if (edge !== 0 && childLeaf && edgeGap < d[p * IS + IGAP + i]) {
         if (edge === 1) d[p * IS + i] = f[L];
