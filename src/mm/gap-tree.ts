@@ -425,8 +425,7 @@ export class GapTree {
       this.closeHole();
     }
     if (inGap) {
-      // v fills part of the gap the last search found, with the tree unchanged since: the
-      // search recorded the path to the leaf and the position descend() would pick
+      // the search recorded the path to the leaf and the position descend() would pick
       leaf = il;
       j = this.insPos;
     } else {
