@@ -22,6 +22,23 @@ function gapsOf(vmas: Vma[]): Gap[] {
 
 const clipped = (g: Gap, lo: number, hi: number) => Math.min(g.b, hi) - Math.max(g.a, lo);
 
+/**
+ * A mapping of len pages at start, placed by the last search: what mmap_region asks in
+ * between (answered from the search's leaf slots), checked against the sorted list `live`,
+ * then the insert. The new VMA is pushed onto live (the caller re-sorts).
+ */
+function placeAfterSearch(t: GapTree, live: Vma[], start: number, len: number): void {
+  const next = t.findVmaInGap(start);
+  assert.equal(next, live.find((x) => x.end > start) ?? null);
+  if (next !== null) assert.equal(t.startOfFound(next), next.start);
+  const prev = t.prevOfFound(start);
+  assert.equal(prev, [...live].reverse().find((x) => x.start < start) ?? null);
+  if (prev !== null) assert.equal(t.endOfPrevFound(prev), prev.end);
+  const v = new Vma(start, start + len, 0, null, 0);
+  t.insert(v);
+  live.push(v);
+}
+
 // Address universes: small pages, and page numbers just below 2^52 (above 2^53 as bytes).
 const base = fc.constantFrom(0, 2 ** 52 - 4096);
 
@@ -104,17 +121,7 @@ test('insert after a search and remove after find_vma keep the tree exact, step 
             if (ok) {
               const a = Math.max(t.gapA, b);
               const e = Math.min(t.gapB, hi);
-              const start = kind === 0 ? e - len : a;
-              const v = new Vma(start, start + len, 0, null, 0);
-              // what mmap_region asks in between, answered from the search's leaf slots
-              const next = t.findVmaInGap(start);
-              assert.equal(next, live.find((x) => x.end > start) ?? null);
-              if (next !== null) assert.equal(t.startOfFound(next), next.start);
-              const prev = t.prevOfFound(start);
-              assert.equal(prev, [...live].reverse().find((x) => x.start < start) ?? null);
-              if (prev !== null) assert.equal(t.endOfPrevFound(prev), prev.end);
-              t.insert(v);
-              live.push(v);
+              placeAfterSearch(t, live, kind === 0 ? e - len : a, len);
             }
           } else if (kind === 2 && live.length > 0) {
             const probe = live[at % live.length].start + (len % 2);
@@ -168,17 +175,8 @@ test('a removal and a refill of the gap it left keep the tree exact, whatever co
           assert.deepEqual(t.toArray(), live);
         };
         const prevIn = (a: number) => [...live].reverse().find((x) => x.start < a) ?? null;
-        /** mmap_region's questions and the insert, for a search that found [a, e) */
         const place = (start: number, len: number) => {
-          const next = t.findVmaInGap(start);
-          assert.equal(next, live.find((x) => x.end > start) ?? null);
-          if (next !== null) assert.equal(t.startOfFound(next), next.start);
-          const prev = t.prevOfFound(start);
-          assert.equal(prev, prevIn(start));
-          if (prev !== null) assert.equal(t.endOfPrevFound(prev), prev.end);
-          const v = new Vma(start, start + len, 0, null, 0);
-          t.insert(v);
-          live.push(v);
+          placeAfterSearch(t, live, start, len);
           live.sort((x, y) => x.start - y.start);
         };
         let last: { start: number; len: number } | null = null; // the VMA removed last
