@@ -227,3 +227,90 @@ test('a removal and a refill of the gap it left keep the tree exact, whatever co
     { numRuns: 300 },
   );
 });
+
+// What mmap and munmap do right after a removal or an insert, when the tree still knows the
+// path to the leaf it changed: remove the next VMA of a run (munmap over several), merge
+// with the VMA before the one that left, split a VMA (adjust, then insert the upper part)
+// and then change it again. Removals that empty or merge nodes come in between, so the
+// path is kept only when no node was restructured. Checked after every step.
+test('changes right after a removal or an insert find their VMA through the kept path, step by step', () => {
+  fc.assert(
+    fc.property(
+      base,
+      // up to 700 VMAs: three levels, so removals can merge internal nodes and shrink the tree
+      fc.integer({ min: 2, max: 700 }),
+      fc.array(fc.tuple(fc.nat(3), fc.nat(1000), fc.integer({ min: 1, max: 60 })), { minLength: 1, maxLength: 120 }),
+      (b, nInit, steps) => {
+        const t = new GapTree();
+        let live: Vma[] = [];
+        for (let i = 0; i < nInit; i++) {
+          // runs of touching VMAs with a gap after every third
+          const v = new Vma(b + 10 * i, b + 10 * i + (i % 3 === 2 ? 6 : 10), 0, null, 0);
+          t.insert(v);
+          live.push(v);
+        }
+        const check = () => {
+          t.checkInvariants();
+          assert.deepEqual(t.toArray(), live);
+        };
+        const drop = (v: Vma) => {
+          t.remove(v);
+          live = live.filter((y) => y !== v);
+          check();
+        };
+        for (const [kind, at, n] of steps) {
+          if (live.length === 0) break;
+          const i = at % live.length;
+          if (kind === 0) {
+            // munmap over n VMAs: find_vma, the run gathered with next(), then each removed in order
+            const run = [t.findVma(live[i].start)!];
+            assert.equal(run[0], live[i]);
+            while (run.length < n && live[i + run.length] !== undefined) {
+              const nx = t.next(run[run.length - 1]);
+              assert.equal(nx, live[i + run.length]);
+              run.push(nx!);
+            }
+            for (const v of run) drop(v);
+          } else if (kind === 1 && i > 0) {
+            // a mapping that replaces a VMA merges with the one before: the VMA leaves, then
+            // the one before grows over its range
+            const f = t.findVma(live[i].start)!;
+            const prev = t.prevOfFound(live[i].start);
+            assert.equal(prev, live[i - 1]);
+            const end = f.end;
+            drop(f);
+            t.adjust(prev!, prev!.start, end);
+            check();
+          } else if (kind === 2) {
+            // __split_vma: the lower part shrinks, the upper part goes in after it; then the
+            // upper part is changed (split again or removed) and so is the lower
+            const v = t.findVma(live[i].start)!;
+            if (v.end - v.start < 2) continue;
+            const mid = v.start + 1 + (n % (v.end - v.start - 1));
+            const end = v.end;
+            t.adjust(v, v.start, mid);
+            const upper = new Vma(mid, end, 0, null, 0);
+            t.insert(upper);
+            live.push(upper);
+            live.sort((x, y) => x.start - y.start);
+            check();
+            if (n % 2 === 0) drop(upper);
+            else if (end - mid > 1) {
+              t.adjust(upper, mid, end - 1);
+              check();
+            }
+            t.adjust(v, v.start, mid);
+            check();
+          } else {
+            // a removal anywhere (it may empty or merge nodes), then one of its neighbours
+            const v = live[i];
+            const nb = live[i + 1] ?? live[i - 1];
+            drop(v);
+            if (nb !== undefined) drop(nb);
+          }
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+});

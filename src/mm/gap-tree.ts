@@ -59,8 +59,9 @@ export class GapTree {
   private leafIdx = 0;
   /**
    * The leaf the recorded path leads to, -1 when the path is stale. A lookup that descends
-   * (descend, findVma) records it; insert and remove, which restructure, drop it; adjust
-   * keeps it (the nodes stay). locate() of a VMA in this leaf then needs no descent.
+   * (descend, findVma) records it; insert and remove keep it unless they split, merged or
+   * freed a node; adjust keeps it (the nodes stay). locate() of a VMA in this leaf then needs
+   * no descent.
    */
   private pathLeaf = -1;
   /** Bumped by every change (insert, remove, adjust): a search result is valid while it stands. */
@@ -373,6 +374,12 @@ export class GapTree {
       this.leafIdx = fk - pl * B;
       return pl;
     }
+    // or the VMA before it (a merge with the previous VMA, after the next one left)
+    const fp = this.foundPrev;
+    if (fp >= 0 && pl >= 0 && this.lV[fp] === v && fp >> BSHIFT === pl) {
+      this.leafIdx = fp - pl * B;
+      return pl;
+    }
     if (pl >= 0) {
       // v is often in the leaf the last lookup reached (munmap after find_vma)
       const base = pl * B;
@@ -471,6 +478,8 @@ export class GapTree {
       }
     }
     this.openSlot(target, true, j);
+    // without a split the path still leads to the leaf (what follows only updates summaries)
+    if (sibling < 0) this.pathLeaf = leaf;
     const f = this.lf;
     const L = target * LS;
     f[L + j] = key;
@@ -533,8 +542,8 @@ export class GapTree {
   private refill(v: Vma): void {
     const k = this.hole;
     this.hole = -1;
-    this.pathLeaf = -1;
     const leaf = k >> BSHIFT;
+    this.pathLeaf = leaf; // the search's path, and the refill restructures nothing
     const f = this.lf;
     const L = startIndex(k);
     f[L] = v.start;
@@ -599,7 +608,8 @@ export class GapTree {
     this.version++;
     if (this.hole >= 0) this.closeHole();
     const leaf = this.locate(v);
-    this.pathLeaf = -1; // what follows may restructure the path
+    this.pathLeaf = -1; // what follows may restructure the path (kept below if it did not)
+    let restructured = false;
     const j = this.leafIdx;
     const n = this.lN[leaf];
     const f = this.lf;
@@ -639,11 +649,13 @@ export class GapTree {
       const cn = this.nodeN(child, childLeaf);
       if (cn === 0) {
         known = false;
+        restructured = true;
         this.undoN = -1;
         this.closeSlot(p, false, i);
         this.freeNode(child, childLeaf);
       } else if (cn < MIN_FILL && this.nodeN(p, false) > 1) {
         known = false;
+        restructured = true;
         this.undoN = -1;
         const li = i > 0 ? i - 1 : i;
         const left = this.child(p, li);
@@ -678,7 +690,11 @@ export class GapTree {
       this.root = this.child(old, 0);
       this.freeNode(old, false);
       this.height--;
+      restructured = true;
     }
+    // no node split, merged or freed: the recorded path still leads to the leaf (a merge
+    // with the VMA before, or the next VMA of a munmap, is then found there)
+    if (!restructured && this.lN[leaf] > 0) this.pathLeaf = leaf;
   }
 
   /** Change an in-tree VMA's bounds; the caller keeps the tree sorted and disjoint. */
