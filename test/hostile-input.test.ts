@@ -2,6 +2,7 @@
 // `pfnmap: …` on stderr and exit 2; nothing reaches the top level as a stack trace.
 
 import { test } from 'node:test';
+import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -11,6 +12,7 @@ import { bundledTraces, packageRoot } from '../src/cli/paths.js';
 import { handleError, EX_SOFTWARE } from '../src/cli/main.js';
 import { deviceToJson } from '../src/devices/device.js';
 import { preset } from '../src/devices/presets.js';
+import { parseJson, tooDeep } from '../src/lib/json.js';
 
 const cli = path.join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -190,4 +192,18 @@ test('fuzz: merge refuses shards whose totals add up past 2^53 (the merged JSON 
   const files = [0, 1, 2].map((i) => file(`big-${i}.json`, JSON.stringify(shard(i))));
   refused(['merge', ...files], /^pfnmap: merge: the shards' v2\.bytes add up to more than 2\^53 - 1/);
   assert.equal(run(['merge', ...files.slice(0, 1), '--partial']).status, 0);
+});
+
+// The depth bound, at its edge: objects and arrays at depth 31 (32 levels) pass, one more
+// level is refused, wherever it hides in the value.
+test('JSON nested exactly 32 levels deep is read, 33 is refused with the path to the deep value', () => {
+  const nest = (n: number, inner: string) => '['.repeat(n) + inner + ']'.repeat(n);
+  assert.doesNotThrow(() => parseJson(nest(32, ''), 'f'));
+  assert.throws(() => parseJson(nest(33, ''), 'f'), / f: (\[0\]){32}: nested deeper than 32 levels$/);
+  assert.doesNotThrow(() => parseJson(`{"a":1,"b":${nest(30, '{"c":2}')}}`, 'f'));
+  assert.throws(() => parseJson(`{"a":1,"b":${nest(31, '{"c":2}')},"z":3}`, 'f'), / f: b(\[0\]){31}: nested deeper than 32 levels$/);
+  fc.assert(fc.property(fc.jsonValue({ maxDepth: 40 }), (v) => {
+    const depth = (x: unknown): number => (typeof x !== 'object' || x === null ? 0 : 1 + Math.max(0, ...Object.values(x).map(depth)));
+    assert.equal(tooDeep(v) !== null, depth(v) > 32);
+  }), { numRuns: 300 });
 });

@@ -12,8 +12,25 @@ export const MAX_JSON_DEPTH = 32;
  * child first; the recursion is bounded by max, and a path is only built for the value found.
  */
 export function tooDeep(v: unknown, max = MAX_JSON_DEPTH): string | null {
+  if (!exceeds(v, 0, max)) return null;
   const r = deepSuffix(v, 0, max);
   return r === null ? null : r || '(top)';
+}
+
+/**
+ * Whether a value below x (at depth d), or x itself, is an object at depth max or deeper: the
+ * check every file passes, with no key list or path made (for…in over the keys); only a file
+ * that fails it is walked again by deepSuffix for the path.
+ */
+function exceeds(x: unknown, d: number, max: number): boolean {
+  if (typeof x !== 'object' || x === null) return false;
+  if (d >= max) return true;
+  if (Array.isArray(x)) {
+    for (let i = 0; i < x.length; i++) if (exceeds(x[i], d + 1, max)) return true;
+    return false;
+  }
+  for (const k in x) if (exceeds((x as Record<string, unknown>)[k], d + 1, max)) return true;
+  return false;
 }
 
 /** The path below x (at depth d) to the first too-deep value: "" for x itself, null for none. */
