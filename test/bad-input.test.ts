@@ -2,6 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -51,6 +52,32 @@ const cases: [string, (t: any) => void, RegExp][] = [
   ['negative ns', (t) => (t.ns[4] = -3), /^ns\[4\]: expected a non-negative number/],
   ['deeply nested value', (t) => (t.ops[2].addr = JSON.parse('['.repeat(5000) + ']'.repeat(5000))), /^ops\[2\]\.addr: expected a string, got an array of 1$/],
 ];
+
+// An op's address is "0x…" or a reference "@K", "@K+0x…", "@K-0x…" to an earlier op's result:
+// whatever string it is, the loader takes it as this pattern reads it, or names ops[5].addr.
+test('an op address is read as /^@(\\d+)(?:([+-])(0x[0-9a-f]+))?$/ or hex, or refused naming it', () => {
+  const base = sample();
+  const near = fc.tuple(
+    fc.constantFrom('@', '@0', '@4', '@5', '@007', '0x', '', '@1x', '@+'),
+    fc.array(fc.constantFrom(...'0123456789+-xabfAG@ '), { maxLength: 24 }),
+  ).map(([p, d]) => p + d.join(''));
+  fc.assert(fc.property(fc.oneof(near, fc.string()), (addr) => {
+    const t = structuredClone(base);
+    t.ops[5].addr = addr;
+    let want: { k: number; off: bigint; neg: boolean } | null = null;
+    const m = /^@(\d+)(?:([+-])(0x[0-9a-f]+))?$/.exec(addr);
+    if (m !== null) {
+      const off = m[3] === undefined ? 0n : /^0x[0-9a-f]{1,16}$/.test(m[3]) ? BigInt(m[3]) : null;
+      if (Number(m[1]) < 5 && off !== null) want = { k: Number(m[1]), off, neg: m[2] === '-' };
+    } else if (/^0x[0-9a-f]{1,16}$/.test(addr)) want = { k: -1, off: BigInt(addr), neg: false };
+    if (want === null) {
+      assert.throws(() => validateTrace(t), (e: unknown) => e instanceof InputError && e.message.startsWith('ops[5].addr: '), JSON.stringify(addr));
+    } else {
+      const a = validateTrace(t).ops[5].addr;
+      assert.deepEqual({ k: a.k, off: BigInt(a.off.pg) * 4096n + BigInt(a.off.sub), neg: a.neg }, want, JSON.stringify(addr));
+    }
+  }), { numRuns: 400 });
+});
 
 for (const [name, mutate, re] of cases) {
   test(`bad input: ${name}`, () => {

@@ -72,3 +72,49 @@ test('device traces name their variant and their device, or fail naming the fiel
   assert.throws(() => validateTrace({ ...t, model: { kernel: 'v2', config: { warp: 9 } } }), (e: unknown) => e instanceof InputError && /^model\.config\.warp/.test(e.message));
   assert.throws(() => validateTrace(trace('v2', [{ op: 'madvise', addr: '0x0', len: '0x1000', advice: 'FREE' }], [{ ret: '0x0' }])), (e: unknown) => e instanceof InputError && /^ops\[0\]\.advice/.test(e.message));
 });
+
+// Every part of an expected result and of an expected VMA is compared, and in the form the
+// trace writes it: a number with a leading zero is not what the kernel's trace prints.
+test('a change to any part of an expected result or VMA is the first mismatch, reported as the model gave it', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { packageRoot } = await import('../src/cli/paths.js');
+  const text = readFileSync(join(packageRoot(), 'fixtures/vfio-traces/linux-6.12-bar2-2g-munmap-middle.json'), 'utf8');
+  const fresh = () => JSON.parse(text);
+  const good = replay(validateTrace(fresh()));
+  assert.equal(good.firstMismatch, null);
+  assert.ok(good.finalMatched);
+  const k = fresh().final.findIndex((v: { backing: string }) => v.backing === 'v0');
+  assert.ok(k >= 0);
+  const cases: [string, (t: any) => void, number | 'final'][] = [
+    ['a leading zero in ret', (t) => (t.results[0].ret = '0x07ffff3c00000'), 0],
+    ['another address', (t) => (t.results[1].ret = '0x7ffff3c01000'), 1],
+    ['sub-page bits in ret', (t) => (t.results[1].ret = '0x7ffff3c00001'), 1],
+    ['another fault count', (t) => (t.results[2].faults = 33), 2],
+    ['no fault count where the touch counted', (t) => delete t.results[4].faults, 4],
+    ['a fault count where there was no touch', (t) => (t.results[3].faults = 0), 3],
+    ['an errno for a success', (t) => (t.results[3] = { errno: 'EINVAL' }), 3],
+    ['another signal', (t) => (t.results[6] = { signal: 'SIGBUS' }), 6],
+    ['a success for a signal', (t) => (t.results[6] = { ret: '0x0' }), 6],
+    ['a hazard the model did not hit', (t) => (t.results[7].hazard = 'pmd-split-in-pud-leaf'), 7],
+    ['the start of a VMA', (t) => (t.final[k].start = '0x' + (BigInt(t.final[k].start) + 0x1000n).toString(16)), 'final'],
+    ['a leading zero in an end', (t) => (t.final[k].end = '0x0' + t.final[k].end.slice(2)), 'final'],
+    ['perms', (t) => (t.final[k].perms = 'r--s'), 'final'],
+    ['the offset', (t) => (t.final[k].offset = '0x1000'), 'final'],
+    ['the backing', (t) => (t.final[k].backing = 'anon'), 'final'],
+  ];
+  for (const [name, change, op] of cases) {
+    const t = fresh();
+    change(t);
+    const r = replay(validateTrace(t));
+    assert.equal(r.firstMismatch?.op, op, name);
+    if (op === 'final') {
+      assert.equal(r.finalMatched, false, name);
+      assert.equal(r.firstMismatch?.index, k, name);
+      assert.deepEqual(r.firstMismatch?.got, good.final[k], name);
+    } else {
+      assert.equal(r.resultsMatched, good.resultsMatched - 1, name);
+      assert.deepEqual(r.firstMismatch?.got, good.got[op], name);
+    }
+  }
+});

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseSplit, formatSplit, addSplit, subSplit, splitToBigInt, bigIntToSplit, pageAlignUp, pow2, HexError } from '../src/lib/u64.js';
+import { parseSplit, parseSplitOrNull, formattedPages, formatPages, formatSplit, addSplit, subSplit, splitToBigInt, bigIntToSplit, pageAlignUp, pow2, HexError } from '../src/lib/u64.js';
 
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
 const M = 1n << 64n;
@@ -42,6 +42,33 @@ test('malformed hex is refused', () => {
   for (const bad of ['0X10', '10', '0x', '0x1_0', '0x10000000000000000', 16, null, '0xG']) {
     assert.throws(() => parseSplit(bad), HexError, String(bad));
   }
+});
+
+test('the one-pass hex parser accepts exactly what /^0x[0-9a-f]{1,16}$/ accepts, with the same value', () => {
+  // strings near the format: a prefix, digits of any case, leading zeros, stray characters
+  const near = fc.tuple(
+    fc.constantFrom('0x', '0X', 'x', '0', '', ' 0x', '0x0'),
+    fc.array(fc.constantFrom(...'0123456789abcdefABCDEFgx_- \n'), { maxLength: 20 }),
+  ).map(([p, d]) => p + d.join(''));
+  fc.assert(fc.property(fc.oneof(near, fc.string()), (s) => {
+    const want = /^0x[0-9a-f]{1,16}$/.test(s) ? BigInt(s) : null;
+    const got = parseSplitOrNull(s);
+    assert.equal(got === null ? null : splitToBigInt(got), want, JSON.stringify(s));
+    if (got !== null) assert.ok(got.sub < 4096 && got.pg < 2 ** 52);
+  }), { numRuns: 5000 });
+});
+
+test('formattedPages(s) is the page number that formatPages prints as s, and NaN for every other string', () => {
+  fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 52 - 1 }), (pg) => assert.equal(formattedPages(formatPages(pg)), pg)));
+  const near = fc.tuple(
+    fc.constantFrom('0x', '0X', '0x0', '0x1', 'x', ''),
+    fc.array(fc.constantFrom(...'0000123456789abcdefABG '), { maxLength: 18 }),
+  ).map(([p, d]) => p + d.join(''));
+  fc.assert(fc.property(fc.oneof(near, fc.string()), (s) => {
+    const v = /^0x[0-9a-f]{1,16}$/.test(s) ? BigInt(s) : null;
+    const page = v !== null && v % 4096n === 0n && formatPages(Number(v / 4096n)) === s ? Number(v / 4096n) : NaN;
+    assert.ok(Object.is(formattedPages(s), page), JSON.stringify(s));
+  }), { numRuns: 5000 });
 });
 
 test('pow2 is 2 ** n: from its table for 0..64, computed for anything else', () => {

@@ -30,18 +30,61 @@ import { show } from './text.js';
   first.sub = 0;
 }
 
-const HEX_RE = /^0x[0-9a-f]{1,16}$/;
-
 export class HexError extends Error {}
+
+/** Why v is not a "0x…" field: the message parseSplit throws. */
+export function hexMessage(v: unknown): string {
+  return `expected a lowercase 0x hex string of at most 64 bits, got ${show(v)}`;
+}
+
+/**
+ * A lowercase "0x…" hex string of 1 to 16 digits, or null for anything else. One pass over
+ * the characters: the digits before the last three are the page number (at most 13 digits,
+ * below 2^52, exact), the last three the sub-page bits.
+ */
+export function parseSplitOrNull(hex: unknown): Split | null {
+  if (typeof hex !== 'string') return null;
+  const n = hex.length;
+  if (n < 3 || n > 18 || hex.charCodeAt(0) !== 48 || hex.charCodeAt(1) !== 120) return null;
+  const low = n - 3; // the first of the last three characters
+  let pg = 0;
+  let sub = 0;
+  for (let i = 2; i < n; i++) {
+    const c = hex.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return null;
+    if (i < low) pg = pg * 16 + d;
+    else sub = sub * 16 + d;
+  }
+  return { pg, sub };
+}
+
+/**
+ * The inverse of formatPages: the page number pg with formatPages(pg) === s, else NaN. It
+ * reads s in one pass and allocates nothing, so a string can be checked against a page
+ * number without formatting the number.
+ */
+export function formattedPages(s: string): number {
+  const n = s.length;
+  if (n < 3 || n > 18 || s.charCodeAt(0) !== 48 || s.charCodeAt(1) !== 120) return NaN;
+  if (n === 3) return s.charCodeAt(2) === 48 ? 0 : NaN; // "0x0"; other values below a page are not page numbers
+  // at least one page: a digit other than 0 first, then the three zero digits of the offset
+  if (n < 6 || s.charCodeAt(2) === 48 || s.charCodeAt(n - 1) !== 48 || s.charCodeAt(n - 2) !== 48 || s.charCodeAt(n - 3) !== 48) return NaN;
+  let pg = 0;
+  for (let i = 2; i < n - 3; i++) {
+    const c = s.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return NaN;
+    pg = pg * 16 + d;
+  }
+  return pg;
+}
 
 /** Parse a lowercase "0x…" hex string of at most 64 bits; throws HexError otherwise. */
 export function parseSplit(hex: unknown): Split {
-  if (typeof hex !== 'string' || !HEX_RE.test(hex)) {
-    throw new HexError(`expected a lowercase 0x hex string of at most 64 bits, got ${show(hex)}`);
-  }
-  const digits = hex.slice(2);
-  if (digits.length <= 3) return { pg: 0, sub: parseInt(digits, 16) };
-  return { pg: parseInt(digits.slice(0, -3), 16), sub: parseInt(digits.slice(-3), 16) };
+  const s = parseSplitOrNull(hex);
+  if (s === null) throw new HexError(hexMessage(hex));
+  return s;
 }
 
 /** Parse a hex string that must be page aligned; returns the page number. */

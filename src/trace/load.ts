@@ -4,7 +4,7 @@
 import { InputError, hexField, show } from './input-error.js';
 import { readJsonFile } from '../lib/json-file.js';
 import { MAP_FLAG_VALUES, type Trace, type TraceVma, type MmapFlagName } from './format.js';
-import { parseSplit, formatSplit, type Split } from '../lib/u64.js';
+import { parseSplit, parseSplitOrNull, hexMessage, formatSplit, type Split } from '../lib/u64.js';
 import { DEFAULT_CONFIG, THP_MODES, type MmConfig, type ShmemHuge, type ThpMode } from '../mm/config.js';
 import { errnoFromName } from '../mm/uapi.js';
 import { parseDevice, type Device } from '../devices/device.js';
@@ -69,20 +69,40 @@ function str(v: unknown, field: string): string {
   return v;
 }
 
-function addrRef(v: unknown, field: string, index: number): AddrRef {
-  const s = str(v, field);
-  if (!s.startsWith('@')) return { k: -1, off: hex(s, field), neg: false };
-  const m = /^@(\d+)(?:([+-])(0x[0-9a-f]+))?$/.exec(s);
-  if (!m) throw new InputError(field, `expected "0x…" or "@K", "@K+0x…", "@K-0x…", got ${show(s)}`);
-  const k = Number(m[1]);
-  if (k >= index) throw new InputError(field, `refers to op ${k}, which does not come before op ${index}`);
-  return { k, off: m[3] ? hex(m[3], field) : { pg: 0, sub: 0 }, neg: m[2] === '-' };
+// A trace has a field name for each of its hundreds of thousands of values; the names of
+// list members ("ops[12].len") are built only when an error reports one.
+
+/** The name of element i of a list, with a member path m (".len", ".flags[1]"). */
+function at(list: string, i: number, m = ''): string {
+  return `${list}[${i}]${m}`;
 }
 
-function prot(v: unknown, field: string): number {
-  const s = str(v, field);
-  const p = Object.hasOwn(PROTS, s) ? PROTS[s] : undefined;
-  if (p === undefined) throw new InputError(field, `unknown prot ${show(s)} (use r, w, x combinations or none)`);
+/** A "0x…" member m of element i of a list, or an InputError naming it. */
+function hexAt(v: unknown, list: string, i: number, m: string): Split {
+  const s = parseSplitOrNull(v);
+  if (s === null) throw new InputError(at(list, i, m), hexMessage(v));
+  return s;
+}
+
+function addrRef(v: unknown, index: number): AddrRef {
+  if (typeof v !== 'string') throw new InputError(at('ops', index, '.addr'), `expected a string, got ${show(v)}`);
+  if (v.charCodeAt(0) !== 0x40) return { k: -1, off: hexAt(v, 'ops', index, '.addr'), neg: false }; // not "@…"
+  // "@K", "@K+0x…" or "@K-0x…": K decimal digits, then an optional sign and lowercase hex
+  let j = 1;
+  while (j < v.length && v.charCodeAt(j) >= 0x30 && v.charCodeAt(j) <= 0x39) j++;
+  const sign = v.charCodeAt(j);
+  if (j === 1 || (j < v.length && !((sign === 0x2b || sign === 0x2d) && /^0x[0-9a-f]+$/.test(v.slice(j + 1))))) {
+    throw new InputError(at('ops', index, '.addr'), `expected "0x…" or "@K", "@K+0x…", "@K-0x…", got ${show(v)}`);
+  }
+  const k = Number(v.slice(1, j));
+  if (k >= index) throw new InputError(at('ops', index, '.addr'), `refers to op ${k}, which does not come before op ${index}`);
+  return { k, off: j < v.length ? hexAt(v.slice(j + 1), 'ops', index, '.addr') : { pg: 0, sub: 0 }, neg: sign === 0x2d };
+}
+
+function prot(v: unknown, index: number): number {
+  if (typeof v !== 'string') throw new InputError(at('ops', index, '.prot'), `expected a string, got ${show(v)}`);
+  const p = Object.hasOwn(PROTS, v) ? PROTS[v] : undefined;
+  if (p === undefined) throw new InputError(at('ops', index, '.prot'), `unknown prot ${show(v)} (use r, w, x combinations or none)`);
   return p;
 }
 
@@ -98,89 +118,105 @@ function makeOp(op: CompiledOp['op'], addr: AddrRef, len: Split, prot: number, f
 }
 
 function compileOp(v: unknown, i: number, fileIds: Set<string>): CompiledOp {
-  const f = `ops[${i}]`;
-  const o = obj(v, f);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError(at('ops', i), 'expected an object');
+  const o = v as Record<string, unknown>;
   const kind = o.op;
   switch (kind) {
     case 'mmap': {
+      const names = o.flags;
+      if (!Array.isArray(names)) throw new InputError(at('ops', i, '.flags'), 'expected an array');
       let flags = 0;
-      arr(o.flags, `${f}.flags`).forEach((n, j) => {
-        if (typeof n !== 'string' || !Object.hasOwn(MAP_FLAG_VALUES, n)) throw new InputError(`${f}.flags[${j}]`, `unknown flag ${show(n)}`);
+      for (let j = 0; j < names.length; j++) {
+        const n: unknown = names[j];
+        if (typeof n !== 'string' || !Object.hasOwn(MAP_FLAG_VALUES, n)) throw new InputError(at('ops', i, `.flags[${j}]`), `unknown flag ${show(n)}`);
         flags |= MAP_FLAG_VALUES[n as MmapFlagName];
-      });
-      if (!('fd' in o)) throw new InputError(`${f}.fd`, 'missing (null or a file id)');
-      const fd = o.fd === null ? null : str(o.fd, `${f}.fd`);
-      if (fd !== null && !fileIds.has(fd)) throw new InputError(`${f}.fd`, `no file with id ${show(fd)} in "files"`);
-      const addr = addrRef(o.addr, `${f}.addr`, i);
-      const len = hex(o.len, `${f}.len`);
-      return makeOp('mmap', addr, len, prot(o.prot, `${f}.prot`), flags, fd, hex(o.offset, `${f}.offset`), 0);
+      }
+      if (!('fd' in o)) throw new InputError(at('ops', i, '.fd'), 'missing (null or a file id)');
+      const fd = o.fd;
+      if (fd !== null) {
+        if (typeof fd !== 'string') throw new InputError(at('ops', i, '.fd'), `expected a string, got ${show(fd)}`);
+        if (!fileIds.has(fd)) throw new InputError(at('ops', i, '.fd'), `no file with id ${show(fd)} in "files"`);
+      }
+      const addr = addrRef(o.addr, i);
+      const len = hexAt(o.len, 'ops', i, '.len');
+      const p = prot(o.prot, i);
+      return makeOp('mmap', addr, len, p, flags, fd, hexAt(o.offset, 'ops', i, '.offset'), 0);
     }
     case 'munmap':
     case 'touch':
-      return makeOp(kind, addrRef(o.addr, `${f}.addr`, i), hex(o.len, `${f}.len`), 0, 0, null, NO_OFFSET, 0);
+      return makeOp(kind, addrRef(o.addr, i), hexAt(o.len, 'ops', i, '.len'), 0, 0, null, NO_OFFSET, 0);
     case 'mprotect': {
-      const addr = addrRef(o.addr, `${f}.addr`, i);
-      const len = hex(o.len, `${f}.len`);
-      return makeOp('mprotect', addr, len, prot(o.prot, `${f}.prot`), 0, null, NO_OFFSET, 0);
+      const addr = addrRef(o.addr, i);
+      const len = hexAt(o.len, 'ops', i, '.len');
+      return makeOp('mprotect', addr, len, prot(o.prot, i), 0, null, NO_OFFSET, 0);
     }
     case 'madvise': {
       const a = o.advice;
-      if (a !== 'HUGEPAGE' && a !== 'NOHUGEPAGE') throw new InputError(`${f}.advice`, `expected "HUGEPAGE" or "NOHUGEPAGE", got ${show(a)}`);
-      return makeOp('madvise', addrRef(o.addr, `${f}.addr`, i), hex(o.len, `${f}.len`), 0, 0, null, NO_OFFSET, a === 'HUGEPAGE' ? 14 : 15);
+      if (a !== 'HUGEPAGE' && a !== 'NOHUGEPAGE') throw new InputError(at('ops', i, '.advice'), `expected "HUGEPAGE" or "NOHUGEPAGE", got ${show(a)}`);
+      return makeOp('madvise', addrRef(o.addr, i), hexAt(o.len, 'ops', i, '.len'), 0, 0, null, NO_OFFSET, a === 'HUGEPAGE' ? 14 : 15);
     }
     default:
-      throw new InputError(`${f}.op`, `unknown op ${show(kind)} (mmap, munmap, mprotect, touch, madvise)`);
+      throw new InputError(at('ops', i, '.op'), `unknown op ${show(kind)} (mmap, munmap, mprotect, touch, madvise)`);
   }
 }
 
-function checkVma(v: unknown, field: string): TraceVma {
-  const o = obj(v, field);
-  for (const k of ['start', 'end', 'offset'] as const) hex(o[k], `${field}.${k}`);
-  const perms = str(o.perms, `${field}.perms`);
-  if (!/^[r-][w-][x-][ps]$/.test(perms)) throw new InputError(`${field}.perms`, `expected e.g. "rw-p", got ${show(perms)}`);
-  str(o.backing, `${field}.backing`);
+const PERMS = /^[r-][w-][x-][ps]$/;
+
+/** VMA i of a maps list: well formed (start, end and offset "0x…", perms, backing). */
+function checkVma(v: unknown, list: string, i: number): TraceVma {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError(at(list, i), 'expected an object');
+  const o = v as Record<string, unknown>;
+  hexAt(o.start, list, i, '.start');
+  hexAt(o.end, list, i, '.end');
+  hexAt(o.offset, list, i, '.offset');
+  const perms = o.perms;
+  if (typeof perms !== 'string') throw new InputError(at(list, i, '.perms'), `expected a string, got ${show(perms)}`);
+  if (!PERMS.test(perms)) throw new InputError(at(list, i, '.perms'), `expected e.g. "rw-p", got ${show(perms)}`);
+  if (typeof o.backing !== 'string') throw new InputError(at(list, i, '.backing'), `expected a string, got ${show(o.backing)}`);
   return o as unknown as TraceVma;
 }
 
 /** A /proc/self/maps list: each VMA well formed, ascending and without overlap. */
 function checkVmaList(list: unknown[], field: string): TraceVma[] {
   let prevEnd: Split | null = null;
-  return list.map((v, i) => {
-    const f = `${field}[${i}]`;
-    const vma = checkVma(v, f);
+  const out: TraceVma[] = new Array<TraceVma>(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const vma = checkVma(list[i], field, i);
     const start = parseSplit(vma.start);
     if (prevEnd !== null && (start.pg < prevEnd.pg || (start.pg === prevEnd.pg && start.sub < prevEnd.sub))) {
-      throw new InputError(`${f}.start`, `${vma.start} is below the end of ${field}[${i - 1}] (${formatSplit(prevEnd.pg, prevEnd.sub)}): VMAs are listed ascending, without overlap`);
+      throw new InputError(at(field, i, '.start'), `${vma.start} is below the end of ${field}[${i - 1}] (${formatSplit(prevEnd.pg, prevEnd.sub)}): VMAs are listed ascending, without overlap`);
     }
     const end = parseSplit(vma.end);
-    if (end.pg < start.pg || (end.pg === start.pg && end.sub <= start.sub)) throw new InputError(`${f}.end`, `expected above start ${vma.start}, got ${vma.end}`);
+    if (end.pg < start.pg || (end.pg === start.pg && end.sub <= start.sub)) throw new InputError(at(field, i, '.end'), `expected above start ${vma.start}, got ${vma.end}`);
     prevEnd = end;
-    return vma;
-  });
+    out[i] = vma;
+  }
+  return out;
 }
 
-function checkResult(v: unknown, field: string): Expected {
-  const o = obj(v, field);
+function checkResult(v: unknown, i: number): Expected {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError(at('results', i), 'expected an object');
+  const o = v as Record<string, unknown>;
   let r: Expected;
   if ('ret' in o) {
-    hex(o.ret, `${field}.ret`);
+    hexAt(o.ret, 'results', i, '.ret');
     r = { ret: o.ret as string };
     if (o.faults !== undefined) {
-      if (!Number.isSafeInteger(o.faults) || (o.faults as number) < 0) throw new InputError(`${field}.faults`, 'expected a non-negative integer');
+      if (!Number.isSafeInteger(o.faults) || (o.faults as number) < 0) throw new InputError(at('results', i, '.faults'), 'expected a non-negative integer');
       r.faults = o.faults as number;
     }
   } else if ('errno' in o) {
-    const e = str(o.errno, `${field}.errno`);
-    if (errnoFromName(e) === undefined) throw new InputError(`${field}.errno`, `unknown errno ${show(e)}`);
+    const e = str(o.errno, at('results', i, '.errno'));
+    if (errnoFromName(e) === undefined) throw new InputError(at('results', i, '.errno'), `unknown errno ${show(e)}`);
     r = { errno: e };
   } else if ('signal' in o) {
-    if (o.signal !== 'SIGSEGV' && o.signal !== 'SIGBUS') throw new InputError(`${field}.signal`, 'expected "SIGSEGV" or "SIGBUS"');
+    if (o.signal !== 'SIGSEGV' && o.signal !== 'SIGBUS') throw new InputError(at('results', i, '.signal'), 'expected "SIGSEGV" or "SIGBUS"');
     r = { signal: o.signal };
   } else if ('hazard' in o) {
     // the recording kernel crashed in this op: there is no return value, only the hazard
     r = { crashed: true };
-  } else throw new InputError(field, 'expected {"ret": "0x…"}, {"errno": "E…"}, {"signal": "SIG…"} or {"hazard": "…"}');
-  if (o.hazard !== undefined) r.hazard = str(o.hazard, `${field}.hazard`);
+  } else throw new InputError(at('results', i), 'expected {"ret": "0x…"}, {"errno": "E…"}, {"signal": "SIG…"} or {"hazard": "…"}');
+  if (o.hazard !== undefined) r.hazard = str(o.hazard, at('results', i, '.hazard'));
   return r;
 }
 
@@ -406,17 +442,21 @@ export function validateTrace(data: unknown): ValidatedTrace {
   const ops = arr(t.ops, 'ops').map((o, i) => compileOp(o, i, fileIds));
   const results = arr(t.results, 'results');
   if (results.length !== ops.length) throw new InputError('results', `has ${results.length} entries for ${ops.length} ops`);
-  const expected = results.map((r, i) => checkResult(r, `results[${i}]`));
-  checkVmaList(arr(t.final, 'final'), 'final').forEach((vma, i) => {
-    const per = arch.pageSize / 4096;
-    for (const k of ['start', 'end'] as const) if (hex(vma[k], `final[${i}].${k}`).pg % per !== 0) throw new InputError(`final[${i}].${k}`, `expected a page-aligned value (a multiple of the ${arch.pageSize}-byte page of ${arch.name}), got ${vma[k]}`);
-  });
+  const expected = results.map((r, i) => checkResult(r, i));
+  const final = checkVmaList(arr(t.final, 'final'), 'final');
+  const per = arch.pageSize / 4096;
+  if (per !== 1) {
+    final.forEach((vma, i) => {
+      for (const k of ['start', 'end'] as const) if (hexAt(vma[k], 'final', i, `.${k}`).pg % per !== 0) throw new InputError(at('final', i, `.${k}`), `expected a page-aligned value (a multiple of the ${arch.pageSize}-byte page of ${arch.name}), got ${vma[k]}`);
+    });
+  }
   if (t.ns !== undefined) {
     const ns = arr(t.ns, 'ns');
     if (ns.length !== ops.length) throw new InputError('ns', `has ${ns.length} entries for ${ops.length} ops`);
-    ns.forEach((n, i) => {
-      if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw new InputError(`ns[${i}]`, `expected a non-negative number of nanoseconds, got ${show(n)}`);
-    });
+    for (let i = 0; i < ns.length; i++) {
+      const n: unknown = ns[i];
+      if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw new InputError(at('ns', i), `expected a non-negative number of nanoseconds, got ${show(n)}`);
+    }
   }
   return { raw: t as unknown as Trace, config, ops, expected, variant, devices, aslr, arch };
 }

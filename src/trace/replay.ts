@@ -9,10 +9,10 @@ import { sysMadvise } from '../mm/madvise.js';
 import { InputError } from './input-error.js';
 import { touchRange, UnmodelledFault } from '../mm/memory.js';
 import { openVfioDevice } from '../vfio/process.js';
-import { permsOf } from '../mm/vma.js';
+import { permsOf, type Vma } from '../mm/vma.js';
 import { newMm, makeFile, addInitialVmas, shmemZeroSetup } from '../kernels/linux-6.18.js';
 import type { KFile, FileKind } from '../fs/file.js';
-import { addSplitInto, subSplitInto, formatPages, pageAlignUp, parseSplit, type Split } from '../lib/u64.js';
+import { addSplitInto, subSplitInto, formatPages, formattedPages, pageAlignUp, parseSplit, type Split } from '../lib/u64.js';
 import { errnoName } from '../mm/uapi.js';
 import { Undecidable } from '../mm/undecidable.js';
 import { x86MmapBaseRange } from '../arch/x86_64.js';
@@ -304,28 +304,48 @@ export function formatResult(out: RunOutput, i: number, pageSize = 4096): Expect
   return e;
 }
 
-/** /proc/pid/maps of the model, in the trace's VMA form. */
-export function mapsOf(mm: MmStruct): TraceVma[] {
-  const f = mm.arch.pageSize / 4096; // the trace's hex is in 4 KiB units
-  return [...mm.tree.toArray(), ...mm.gateVmas].map((v) => ({
+/** The VMAs /proc/pid/maps lists, in order. */
+function mapsVmas(mm: MmStruct): Vma[] {
+  return [...mm.tree.toArray(), ...mm.gateVmas];
+}
+
+/** The maps backing column of v, as traces name it. */
+function backingOf(v: Vma): string {
+  return v.file === null ? (v.name ?? 'anon') : v.file.kind === 'shmem-anon' ? 'shared-anon' : v.file.id;
+}
+
+/** v in the trace's VMA form; f is the arch's page in 4 KiB units (the trace's hex unit). */
+function traceVmaOf(v: Vma, f: number): TraceVma {
+  return {
     start: formatPages(v.start * f),
     end: formatPages(v.end * f),
     perms: permsOf(v.flags),
     offset: v.file === null ? '0x0' : formatPages(v.pgoff * f),
-    backing: v.file === null ? (v.name ?? 'anon') : v.file.kind === 'shmem-anon' ? 'shared-anon' : v.file.id,
-  }));
+    backing: backingOf(v),
+  };
 }
 
-function sameResult(a: Expected, b: Expected): boolean {
-  if (a.hazard !== b.hazard) return false;
-  if ('crashed' in a) return true; // the kernel never returned: the hazard is all there is
-  if ('ret' in a) return 'ret' in b && a.ret === b.ret && a.faults === b.faults;
-  if ('errno' in a) return 'errno' in b && a.errno === b.errno;
-  return 'signal' in b && a.signal === b.signal;
+/** /proc/pid/maps of the model, in the trace's VMA form. */
+export function mapsOf(mm: MmStruct): TraceVma[] {
+  const f = mm.arch.pageSize / 4096; // the trace's hex is in 4 KiB units
+  return mapsVmas(mm).map((v) => traceVmaOf(v, f));
 }
 
-function sameVma(a: TraceVma, b: TraceVma): boolean {
-  return a.start === b.start && a.end === b.end && a.perms === b.perms && a.offset === b.offset && a.backing === b.backing;
+/** Whether op i's outcome, as formatResult(out, i) would give it, is the expected e. */
+function sameResult(e: Expected, out: RunOutput, i: number, f: number): boolean {
+  if (e.hazard !== (out.hazardAt === i ? out.hazard! : undefined)) return false;
+  if ('crashed' in e) return true; // the kernel never returned: the hazard is all there is
+  const sig = out.signal[i];
+  const r = out.ret[i];
+  if ('ret' in e) return sig === null && r >= 0 && formattedPages(e.ret) === r * f && e.faults === (out.faults[i] >= 0 ? out.faults[i] : undefined);
+  if ('errno' in e) return sig === null && r < 0 && e.errno === errnoName(-r);
+  return sig !== null && e.signal === sig;
+}
+
+/** Whether w is traceVmaOf(v, f), compared without formatting v. */
+function sameVma(w: TraceVma, v: Vma, f: number): boolean {
+  return formattedPages(w.start) === v.start * f && formattedPages(w.end) === v.end * f && w.perms === permsOf(v.flags) &&
+    formattedPages(w.offset) === (v.file === null ? 0 : v.pgoff * f) && w.backing === backingOf(v);
 }
 
 export function replay(t: ValidatedTrace): ReplayReport & { got: Expected[]; final: TraceVma[] } {
@@ -366,26 +386,41 @@ export function replay(t: ValidatedTrace): ReplayReport & { got: Expected[]; fin
   const modelNs = Number(process.hrtime.bigint() - t0);
   // after a hazard the model stops, as the recording kernel did (or would have)
   const ran = out.hazardAt >= 0 ? out.hazardAt + 1 : t.ops.length;
-  const got = Array.from({ length: ran }, (_, i) => formatResult(out, i, t.arch.pageSize));
+  const ps = t.arch.pageSize;
+  const f = ps / 4096;
   let matched = 0;
   let first: Mismatch | null = null;
-  got.forEach((g, i) => {
-    if (sameResult(t.expected[i], g)) matched++;
-    else if (first === null) first = { op: i, expected: t.expected[i], got: g };
-  });
+  for (let i = 0; i < ran; i++) {
+    if (sameResult(t.expected[i], out, i, f)) matched++;
+    else if (first === null) first = { op: i, expected: t.expected[i], got: formatResult(out, i, ps) };
+  }
   if (ran < t.ops.length && first === null) first = { op: ran, expected: t.expected[ran], got: null };
-  const final = mapsOf(mm);
+  const vmas = mapsVmas(mm);
+  let finalMatched = true;
   // after a hazard the recording kernel was not in a state to compare with
-  const want = out.hazardAt >= 0 ? final : (t.raw as Trace).final;
-  let finalMatched = final.length === want.length;
-  const n = Math.max(final.length, want.length);
-  for (let i = 0; i < n; i++) {
-    if (!final[i] || !want[i] || !sameVma(final[i], want[i])) {
-      finalMatched = false;
-      if (first === null) first = { op: 'final', index: i, expected: want[i] ?? null, got: final[i] ?? null };
-      break;
+  if (out.hazardAt < 0) {
+    const want = (t.raw as Trace).final;
+    finalMatched = vmas.length === want.length;
+    const n = Math.max(vmas.length, want.length);
+    for (let i = 0; i < n; i++) {
+      if (!vmas[i] || !want[i] || !sameVma(want[i], vmas[i], f)) {
+        finalMatched = false;
+        if (first === null) first = { op: 'final', index: i, expected: want[i] ?? null, got: vmas[i] ? traceVmaOf(vmas[i], f) : null };
+        break;
+      }
     }
   }
-  const report = { trace: t.raw.name, ops: t.ops.length, resultsMatched: matched, finalMatched, firstMismatch: first, modelNs, got, final };
-  return baseReport === undefined ? report : { ...report, mmapBase: baseReport };
+  // what the model gave, in the trace's form: made only when asked for
+  let got: Expected[] | undefined;
+  let final: TraceVma[] | undefined;
+  const report = {
+    trace: t.raw.name, ops: t.ops.length, resultsMatched: matched, finalMatched, firstMismatch: first, modelNs,
+    get got(): Expected[] {
+      return (got ??= Array.from({ length: ran }, (_, i) => formatResult(out, i, ps)));
+    },
+    get final(): TraceVma[] {
+      return (final ??= vmas.map((v) => traceVmaOf(v, f)));
+    },
+  };
+  return baseReport === undefined ? report : Object.assign(report, { mmapBase: baseReport });
 }
