@@ -77,6 +77,19 @@ function at(list: string, i: number, m = ''): string {
   return `${list}[${i}]${m}`;
 }
 
+/**
+ * The Splits of small page-aligned values (lengths, zero offsets), one object each: a trace
+ * has hundreds of thousands of them, all read only, and one copy of each keeps the loaded
+ * trace small.
+ */
+const SMALL: Split[] = Array.from({ length: 1024 }, (_, pg) => ({ pg, sub: 0 }));
+
+/** An op's "0x…" member m, shared when it is a small page-aligned value. */
+function opHex(v: unknown, i: number, m: string): Split {
+  const s = hexAt(v, 'ops', i, m);
+  return s.sub === 0 && s.pg < SMALL.length ? SMALL[s.pg] : s;
+}
+
 /** A "0x…" member m of element i of a list, or an InputError naming it. */
 function hexAt(v: unknown, list: string, i: number, m: string): Split {
   const s = parseSplitOrNull(v);
@@ -86,7 +99,7 @@ function hexAt(v: unknown, list: string, i: number, m: string): Split {
 
 function addrRef(v: unknown, index: number): AddrRef {
   if (typeof v !== 'string') throw new InputError(at('ops', index, '.addr'), `expected a string, got ${show(v)}`);
-  if (v.charCodeAt(0) !== 0x40) return { k: -1, off: hexAt(v, 'ops', index, '.addr'), neg: false }; // not "@…"
+  if (v.charCodeAt(0) !== 0x40) return { k: -1, off: opHex(v, index, '.addr'), neg: false }; // not "@…"
   // "@K", "@K+0x…" or "@K-0x…": K decimal digits, then an optional sign and lowercase hex
   let j = 1;
   while (j < v.length && v.charCodeAt(j) >= 0x30 && v.charCodeAt(j) <= 0x39) j++;
@@ -96,7 +109,7 @@ function addrRef(v: unknown, index: number): AddrRef {
   }
   const k = Number(v.slice(1, j));
   if (k >= index) throw new InputError(at('ops', index, '.addr'), `refers to op ${k}, which does not come before op ${index}`);
-  return { k, off: j < v.length ? hexAt(v.slice(j + 1), 'ops', index, '.addr') : { pg: 0, sub: 0 }, neg: sign === 0x2d };
+  return { k, off: j < v.length ? opHex(v.slice(j + 1), index, '.addr') : SMALL[0], neg: sign === 0x2d };
 }
 
 function prot(v: unknown, index: number): number {
@@ -106,7 +119,7 @@ function prot(v: unknown, index: number): number {
   return p;
 }
 
-const NO_OFFSET: Split = { pg: 0, sub: 0 };
+
 
 /**
  * Every compiled op has the same fields in the same order, whatever its kind (the ones it
@@ -138,22 +151,22 @@ function compileOp(v: unknown, i: number, fileIds: Set<string>): CompiledOp {
         if (!fileIds.has(fd)) throw new InputError(at('ops', i, '.fd'), `no file with id ${show(fd)} in "files"`);
       }
       const addr = addrRef(o.addr, i);
-      const len = hexAt(o.len, 'ops', i, '.len');
+      const len = opHex(o.len, i, '.len');
       const p = prot(o.prot, i);
-      return makeOp('mmap', addr, len, p, flags, fd, hexAt(o.offset, 'ops', i, '.offset'), 0);
+      return makeOp('mmap', addr, len, p, flags, fd, opHex(o.offset, i, '.offset'), 0);
     }
     case 'munmap':
     case 'touch':
-      return makeOp(kind, addrRef(o.addr, i), hexAt(o.len, 'ops', i, '.len'), 0, 0, null, NO_OFFSET, 0);
+      return makeOp(kind, addrRef(o.addr, i), opHex(o.len, i, '.len'), 0, 0, null, SMALL[0], 0);
     case 'mprotect': {
       const addr = addrRef(o.addr, i);
-      const len = hexAt(o.len, 'ops', i, '.len');
-      return makeOp('mprotect', addr, len, prot(o.prot, i), 0, null, NO_OFFSET, 0);
+      const len = opHex(o.len, i, '.len');
+      return makeOp('mprotect', addr, len, prot(o.prot, i), 0, null, SMALL[0], 0);
     }
     case 'madvise': {
       const a = o.advice;
       if (a !== 'HUGEPAGE' && a !== 'NOHUGEPAGE') throw new InputError(at('ops', i, '.advice'), `expected "HUGEPAGE" or "NOHUGEPAGE", got ${show(a)}`);
-      return makeOp('madvise', addrRef(o.addr, i), hexAt(o.len, 'ops', i, '.len'), 0, 0, null, NO_OFFSET, a === 'HUGEPAGE' ? 14 : 15);
+      return makeOp('madvise', addrRef(o.addr, i), opHex(o.len, i, '.len'), 0, 0, null, SMALL[0], a === 'HUGEPAGE' ? 14 : 15);
     }
     default:
       throw new InputError(at('ops', i, '.op'), `unknown op ${show(kind)} (mmap, munmap, mprotect, touch, madvise)`);
