@@ -119,8 +119,6 @@ function prot(v: unknown, index: number): number {
   return p;
 }
 
-
-
 /**
  * Every compiled op has the same fields in the same order, whatever its kind (the ones it
  * does not use are 0 or null): the replay loop then reads one object shape, and a trace
