@@ -37,6 +37,11 @@ export function hexMessage(v: unknown): string {
   return `expected a lowercase 0x hex string of at most 64 bits, got ${show(v)}`;
 }
 
+/** The value of a lowercase hex digit's character code, -1 for any other character. */
+function hexDigit(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+}
+
 /**
  * A lowercase "0x…" hex string of 1 to 16 digits, or null for anything else. One pass over
  * the characters: the digits before the last three are the page number (at most 13 digits,
@@ -50,8 +55,7 @@ export function parseSplitOrNull(hex: unknown): Split | null {
   let pg = 0;
   let sub = 0;
   for (let i = 2; i < n; i++) {
-    const c = hex.charCodeAt(i);
-    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    const d = hexDigit(hex.charCodeAt(i));
     if (d < 0) return null;
     if (i < low) pg = pg * 16 + d;
     else sub = sub * 16 + d;
@@ -72,8 +76,7 @@ export function formattedPages(s: string): number {
   if (n < 6 || s.charCodeAt(2) === 48 || s.charCodeAt(n - 1) !== 48 || s.charCodeAt(n - 2) !== 48 || s.charCodeAt(n - 3) !== 48) return NaN;
   let pg = 0;
   for (let i = 2; i < n - 3; i++) {
-    const c = s.charCodeAt(i);
-    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    const d = hexDigit(s.charCodeAt(i));
     if (d < 0) return NaN;
     pg = pg * 16 + d;
   }

@@ -1,4 +1,4 @@
-import { parseSplit, HexError, type Split } from '../lib/u64.js';
+import { parseSplitOrNull, hexMessage, type Split } from '../lib/u64.js';
 import { oneLine } from '../lib/text.js';
 
 export { oneLine, show } from '../lib/text.js';
@@ -13,10 +13,7 @@ export class InputError extends Error {
 
 /** A "0x…" field of at most 64 bits; a malformed one is an InputError naming the field. */
 export function hexField(v: unknown, field: string): Split {
-  try {
-    return parseSplit(v);
-  } catch (e) {
-    if (e instanceof HexError) throw new InputError(field, e.message);
-    throw e;
-  }
+  const s = parseSplitOrNull(v);
+  if (s === null) throw new InputError(field, hexMessage(v));
+  return s;
 }
