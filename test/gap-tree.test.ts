@@ -34,7 +34,7 @@ function placeAfterSearch(t: GapTree, live: Vma[], start: number, len: number): 
   const prev = t.prevOfFound(start);
   assert.equal(prev, [...live].reverse().find((x) => x.start < start) ?? null);
   if (prev !== null) assert.equal(t.endOfPrevFound(prev), prev.end);
-  const v = new Vma(start, start + len, 0, null, 0);
+  const v = t.newVma(start, start + len, 0, null, 0);
   t.insert(v);
   live.push(v);
 }
@@ -56,7 +56,7 @@ test('gap searches agree with a brute-force scan after random updates', () => {
           const end = start + len;
           const overlaps = live.some((v) => v.start < end && start < v.end);
           if (kind <= 1 && !overlaps) {
-            const v = new Vma(start, end, 0, null, 0);
+            const v = t.newVma(start, end, 0, null, 0);
             t.insert(v);
             live.push(v);
           } else if (kind === 2 && live.length > 0) {
@@ -109,7 +109,7 @@ test('insert after a search and remove after find_vma keep the tree exact, step 
         const t = new GapTree();
         let live: Vma[] = [];
         for (let i = 0; i < 40; i++) {
-          const v = new Vma(b + 2 * i * 5, b + 2 * i * 5 + 5, 0, null, 0);
+          const v = t.newVma(b + 2 * i * 5, b + 2 * i * 5 + 5, 0, null, 0);
           t.insert(v);
           live.push(v);
         }
@@ -137,7 +137,7 @@ test('insert after a search and remove after find_vma keep the tree exact, step 
           } else if (kind === 4) {
             const start = b + at * 3;
             if (!live.some((v) => v.start < start + len && start < v.end)) {
-              const v = new Vma(start, start + len, 0, null, 0);
+              const v = t.newVma(start, start + len, 0, null, 0);
               t.insert(v);
               live.push(v);
             }
@@ -166,7 +166,7 @@ test('a removal and a refill of the gap it left keep the tree exact, whatever co
         const t = new GapTree();
         let live: Vma[] = [];
         for (let i = 0; i < nInit; i++) {
-          const v = new Vma(b + 10 * i, b + 10 * i + 4 + (i % 5), 0, null, 0);
+          const v = t.newVma(b + 10 * i, b + 10 * i + 4 + (i % 5), 0, null, 0);
           t.insert(v);
           live.push(v);
         }
@@ -245,7 +245,7 @@ test('changes right after a removal or an insert find their VMA through the kept
         let live: Vma[] = [];
         for (let i = 0; i < nInit; i++) {
           // runs of touching VMAs with a gap after every third
-          const v = new Vma(b + 10 * i, b + 10 * i + (i % 3 === 2 ? 6 : 10), 0, null, 0);
+          const v = t.newVma(b + 10 * i, b + 10 * i + (i % 3 === 2 ? 6 : 10), 0, null, 0);
           t.insert(v);
           live.push(v);
         }
@@ -289,7 +289,7 @@ test('changes right after a removal or an insert find their VMA through the kept
             const mid = v.start + 1 + (n % (v.end - v.start - 1));
             const end = v.end;
             t.adjust(v, v.start, mid);
-            const upper = new Vma(mid, end, 0, null, 0);
+            const upper = t.newVma(mid, end, 0, null, 0);
             t.insert(upper);
             live.push(upper);
             live.sort((x, y) => x.start - y.start);
@@ -313,4 +313,25 @@ test('changes right after a removal or an insert find their VMA through the kept
     ),
     { numRuns: 300 },
   );
+});
+
+test('a remembered slot that a shift left past the count of its leaf matches nothing', () => {
+  // find_vma() of a leaf's last VMA remembers its slot; removing the leaf's first VMA shifts
+  // the rest down, so that slot is past the count: removing or walking from the last VMA
+  // must find it where it is now
+  for (const second of ['remove', 'next', 'adjust'] as const) {
+    const t = new GapTree();
+    const vmas = Array.from({ length: 10 }, (_, i) => t.newVma(100 + 10 * i, 105 + 10 * i, 0, null, 0));
+    for (const v of vmas) t.insert(v);
+    const last = vmas[9];
+    assert.equal(t.findVma(last.start), last);
+    t.remove(vmas[0]);
+    if (second === 'remove') t.remove(last);
+    else if (second === 'next') assert.equal(t.next(last), null);
+    else t.adjust(last, last.start, last.end + 1);
+    t.checkInvariants();
+    const live = second === 'remove' ? vmas.slice(1, 9) : vmas.slice(1);
+    assert.deepEqual(t.toArray(), live, second);
+    assert.deepEqual(t.toArray().map((v) => [v.start, v.end]), live.map((v) => [v.start, v.end]), second);
+  }
 });

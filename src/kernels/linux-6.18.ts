@@ -5,7 +5,7 @@ import { MmStruct } from '../mm/mm.js';
 import { DEFAULT_CONFIG, type MmConfig } from '../mm/config.js';
 import { x86_64 } from '../arch/x86_64.js';
 import type { Arch } from '../arch/arch.js';
-import { Vma, VM_ACCOUNT, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_SHARED, VM_WRITE } from '../mm/vma.js';
+import { VM_ACCOUNT, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_SHARED, VM_WRITE } from '../mm/vma.js';
 import { plainFileOps, type FileOperations, type KFile, type FileKind } from '../fs/file.js';
 import { shmemFileOps } from '../fs/shmem.js';
 import { ext4FileOps } from '../fs/ext4.js';
@@ -98,7 +98,7 @@ export function addInitialVma(mm: MmStruct, iv: InitialVma): void {
   const pgoff = iv.file === null ? iv.start : iv.pgoff;
   // Memory the program already used has an anon_vma of its own.
   const anonVma = iv.file === null || !(flags & VM_SHARED) ? mm.newAnonVma() : 0;
-  const v = new Vma(iv.start, iv.end, flags, iv.file, pgoff, anonVma, iv.name, mm.vmaStore);
+  const v = mm.newVma(iv.start, iv.end, flags, iv.file, pgoff, anonVma, iv.name);
   if (iv.start >= mm.taskSize) mm.gateVmas.push(v);
   else mm.tree.insert(v);
 }

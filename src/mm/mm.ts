@@ -3,7 +3,8 @@
 
 import { GapTree } from './gap-tree.js';
 import { PageTables } from './pgtable.js';
-import { Vma, VmaStore, VM_GROWSDOWN, VM_SHADOW_STACK } from './vma.js';
+import type { Vma } from './vma.js';
+import { coreHooks, type ShmemZeroSetup } from './mmap.js';
 import type { MmConfig } from './config.js';
 import type { Arch } from '../arch/arch.js';
 import type { KFile } from '../fs/file.js';
@@ -38,17 +39,13 @@ export class MmStruct {
   readonly compat: boolean;
   /** VMAs above TASK_SIZE that /proc/pid/maps lists but the tree does not hold ([vsyscall]). */
   readonly gateVmas: Vma[] = [];
-  private anonVmaSeq = 0;
   /** How many top-down searches found no room below mmap_base and fell back to bottom-up. */
   bottomUpFallbacks = 0;
   /** Set when an operation hit a path the modelled kernel is known to crash on. */
   hazard: string | null = null;
-  /** Freed VMAs, reused by newVma(): a steady churn of mappings allocates nothing. */
-  private readonly vmaPool: Vma[] = [];
-  /** where this mm's VMAs keep their page numbers */
-  readonly vmaStore = new VmaStore();
-  /** Scratch list for vms_gather_munmap_vmas(). */
-  readonly gathered: Vma[] = [];
+  /** The file of the mmap in progress (null: anonymous) and how a shared anonymous one gets its own. */
+  pendingFile: KFile | null = null;
+  pendingZeroSetup: ShmemZeroSetup | null = null;
 
   constructor(config: MmConfig, arch: Arch) {
     this.config = config;
@@ -67,20 +64,18 @@ export class MmStruct {
     this.dacMmapMinAddr = ceilPages(config.dacMmapMinAddr, arch.pageShift);
     this.stackGuardGap = ceilPages(config.stackGuardGap, arch.pageShift);
     this.compat = config.compat;
+    this.tree.hooks = coreHooks(this);
+    this.tree.x.mmInit(this.mmapMinAddr, this.stackGuardGap, this.taskSize, config.maxMapCount, config.overcommitMemory, config.commitPages);
   }
 
   /** vm_area_alloc() */
   newVma(start: number, end: number, flags: number, file: KFile | null, pgoff: number, anonVma = 0, name: string | null = null): Vma {
-    const v = this.vmaPool.pop();
-    return v === undefined ? new Vma(start, end, flags, file, pgoff, anonVma, name, this.vmaStore) : v.reinit(start, end, flags, file, pgoff, anonVma, name);
+    return this.tree.newVma(start, end, flags, file, pgoff, anonVma, name);
   }
 
   /** Take v out of the tree and free it (vma_complete / vm_area_free). */
   removeVma(v: Vma): void {
-    this.tree.remove(v);
-    v.file = null;
-    v.ops = null;
-    this.vmaPool.push(v);
+    this.tree.x.removeVma(v.rec);
   }
 
   get mapCount(): number {
@@ -88,17 +83,12 @@ export class MmStruct {
   }
 
   newAnonVma(): number {
-    return ++this.anonVmaSeq;
+    return this.tree.x.newAnonVma();
   }
 
   /** vm_start_gap() */
   vmStartGap(v: Vma): number {
-    if (v.flags & VM_GROWSDOWN) {
-      const s = v.start - this.stackGuardGap;
-      return s < 0 ? 0 : s;
-    }
-    if (v.flags & VM_SHADOW_STACK) return v.start - 1;
-    return v.start;
+    return this.tree.x.vmStartGap(v.rec);
   }
 
   /** mm_get_unmapped_area_vmflags() */

@@ -7,11 +7,10 @@ import type { KFile } from '../fs/file.js';
 import { shmemGetUnmappedArea } from '../fs/shmem.js';
 import { thpGetUnmappedAreaVmflags, thpGetUnmappedAreaAligned } from './huge.js';
 import { getUnmappedAreaByLeaf } from './mapping-order.js';
-import { gatherMunmapVmas } from './vma-ops.js';
-import { canMergeAfter, canMergeBefore, anonVmaCompatible } from './vma-merge.js';
+import { splitHugeAt } from './vma-ops.js';
+import type { CoreHooks } from './gap-tree.js';
 import {
-  type Vma, VM_ACCESS_FLAGS, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_NOHUGEPAGE,
-  VM_NORESERVE, VM_SHARED, VM_SPECIAL, VM_WRITE, VM_LOCKED,
+  VM_EXEC, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_NOHUGEPAGE, VM_NORESERVE, VM_SHARED, VM_LOCKED,
 } from './vma.js';
 import {
   MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_LOCKED, MAP_NONBLOCK, MAP_NORESERVE,
@@ -98,7 +97,8 @@ function doMmap(mm: MmStruct, file: KFile | null, addrIn: Split, lenIn: Split, p
 
   const r = mmapRegion(mm, file, addr, len, vmFlags, pgoff, zeroSetup);
   if (r < 0) return r;
-  if (vmFlags & VM_LOCKED || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE) populate(mm, addr);
+  // mm_populate(): in the core, it gives a private writable mapping its anon_vma
+  if (vmFlags & VM_LOCKED || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE) mm.tree.x.populate(addr);
   return addr;
 }
 
@@ -143,86 +143,30 @@ export function getUnmappedArea(mm: MmStruct, file: KFile | null, addrPg: number
   return r;
 }
 
-/** accountable_mapping(): private writable memory is charged to overcommit. */
-function accountableMapping(vmFlags: number): boolean {
-  return (vmFlags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) === VM_WRITE;
-}
-
-/** __mmap_region(): replace whatever is in [addr, addr+len), merge or insert. */
+/**
+ * __mmap_region() in the core (src/mm/wasm/mmap.ts): replace whatever is in
+ * [addr, addr+len), merge or insert. The core calls back for the file's ->mmap.
+ */
 function mmapRegion(mm: MmStruct, file: KFile | null, addr: number, len: number, vmFlags: number, pgoff: number, zeroSetup: ShmemZeroSetup): number {
-  const end = addr + len;
-  // __mmap_setup(): gather (and split at the edges) what MAP_FIXED replaces
-  // the replaced VMAs are mm.gathered[0, nOld)
-  let nOld = 0;
-  // (usually inside the gap the placement search just found: no descent then)
-  const first = mm.tree.findVmaInGap(addr);
-  if (first !== null && mm.tree.startOfFound(first) < end) {
-    nOld = gatherMunmapVmas(mm, first, addr, end);
-    if (nOld < 0) return -ENOMEM;
-  }
-  const old = mm.gathered;
-  if (accountableMapping(vmFlags)) {
-    let nrAccounted = 0;
-    for (let i = 0; i < nOld; i++) if (old[i].flags & VM_ACCOUNT) nrAccounted += old[i].pages;
-    const charged = len - nrAccounted;
-    // On failure the old VMAs are put back as they are now: split, not re-merged.
-    if (charged > 0 && !mm.enoughMemory(charged)) return -ENOMEM;
-    vmFlags |= VM_ACCOUNT;
-  }
-  if (nOld > 0) {
-    vmsCompleteMunmap(mm, old, nOld, addr, end);
-  }
-
-  // vma_merge_new_range(). A shared anonymous mapping gets its file only later
-  // (shmem_zero_setup), so here it has none, and no neighbour can match it.
-  // nothing replaced: the tree is as findVma() left it, and first (if any) starts above addr
-  const prev = nOld === 0 ? mm.tree.prevOfFound(addr) : mm.tree.prevOf(addr);
-  // with nothing replaced, the VMA find_vma() gave is the next one
-  const next = nOld === 0 ? first : mm.tree.findVma(addr);
-  if (!(vmFlags & VM_SPECIAL) && (prev !== null || next !== null)) {
-    // prev.end and next.start from the tree's leaf where it knows them (next was found last)
-    const mergeLeft = prev !== null && mm.tree.endOfPrevFound(prev) === addr && canMergeAfter(prev, vmFlags, file, 0, pgoff);
-    let mergeRight = next !== null && mm.tree.startOfFound(next) === end && canMergeBefore(next, vmFlags, file, 0, pgoff, len);
-    if (mergeRight && mergeLeft && !anonVmaCompatible(prev!.anonVma, next!.anonVma)) mergeRight = false;
-    if (mergeLeft) {
-      if (mergeRight) {
-        const newEnd = next!.end;
-        if (prev!.anonVma === 0) prev!.anonVma = next!.anonVma;
-        mm.removeVma(next!);
-        mm.tree.adjust(prev!, prev!.start, newEnd);
-      } else {
-        mm.tree.adjust(prev!, prev!.start, end);
-      }
-      return 0;
-    }
-    if (mergeRight) {
-      next!.pgoff = pgoff;
-      mm.tree.adjust(next!, addr, next!.end);
-      return 0;
-    }
-  }
-  // __mmap_new_vma()
-  let vmaFile = file;
-  if (file === null && vmFlags & VM_SHARED) {
-    // shmem_zero_setup(): the shmem file is charged unless VM_NORESERVE. Failing here,
-    // after the old range was cleared, leaves the range empty.
-    if (!(vmFlags & VM_NORESERVE) && !mm.enoughMemory(len)) return -ENOMEM;
-    vmaFile = zeroSetup(mm, len);
-  }
-  const vma = mm.newVma(addr, end, vmFlags, vmaFile, pgoff);
-  if (vmaFile !== null && vmaFile.fop.mmap !== undefined) {
-    // ->mmap runs before the VMA is in the tree; failing here leaves the range empty
-    const err = vmaFile.fop.mmap(mm, vmaFile, vma);
-    if (err < 0) return err;
-  }
-  mm.tree.insert(vma);
-  return 0;
+  mm.pendingFile = file;
+  mm.pendingZeroSetup = zeroSetup;
+  return mm.tree.x.mmapRegion(addr, len, vmFlags, mm.tree.keyOf(file), pgoff);
 }
 
-/** vms_complete_munmap_vmas(): the gathered VMAs leave the tree, then their page tables go. */
-function vmsCompleteMunmap(mm: MmStruct, vmas: readonly Vma[], n: number, start: number, end: number): void {
-  for (let i = 0; i < n; i++) mm.removeVma(vmas[i]);
-  unmapPageTables(mm, start, end);
+/** The JavaScript side of the core's changes to an mm's VMA list. */
+export function coreHooks(mm: MmStruct): CoreHooks {
+  return {
+    splitHuge: (_v, addr) => {
+      if (mm.pgtables.pud.size > 0) splitHugeAt(mm, addr);
+    },
+    unmapPageTables: (start, end) => unmapPageTables(mm, start, end),
+    mmapFile: (v, len) => {
+      // shmem_zero_setup() for a shared anonymous mapping, then the file's ->mmap
+      const f = mm.pendingFile ?? mm.pendingZeroSetup!(mm, len);
+      v.file = f;
+      return f.fop.mmap !== undefined ? f.fop.mmap(mm, f, v) : 0;
+    },
+  };
 }
 
 /**
@@ -238,57 +182,7 @@ function unmapPageTables(mm: MmStruct, start: number, end: number): void {
   pt.freePgtables(start, end, prev === null ? 0 : prev.end, next === null ? 0 : next.start);
 }
 
-/**
- * mm_populate(): faulting the pages in gives a private writable mapping its anon_vma
- * (a write fault breaks COW); read faults map the zero page or the page cache.
- */
-function populate(mm: MmStruct, addr: number): void {
-  const v = mm.tree.findVma(addr);
-  if (v === null || v.start > addr) return;
-  if ((v.flags & (VM_WRITE | VM_SHARED)) === VM_WRITE && v.anonVma === 0) v.anonVma = anonVmaPrepare(mm, v);
-}
-
-/**
- * anon_vma_prepare() → find_mergeable_anon_vma(): a VMA faulted for the first time shares
- * the anon_vma of a neighbour it could merge with but for its access flags (next first,
- * then prev), so the two can merge later; otherwise it gets a new one.
- */
-function anonVmaPrepare(mm: MmStruct, v: Vma): number {
-  const next = mm.tree.next(v);
-  if (next !== null && next.anonVma !== 0 && anonVmaReusable(v, next)) return next.anonVma;
-  const prev = mm.tree.prevOf(v.start);
-  if (prev !== null && prev.anonVma !== 0 && anonVmaReusable(prev, v)) return prev.anonVma;
-  return mm.newAnonVma();
-}
-
-/** anon_vma_compatible(a, b): b follows a and differs at most in VM_READ/WRITE/EXEC. */
-function anonVmaReusable(a: Vma, b: Vma): boolean {
-  return a.end === b.start && a.file === b.file && ((a.flags ^ b.flags) & ~VM_ACCESS_FLAGS) === 0 && b.pgoff === a.pgoff + (b.start - a.start);
-}
-
-/** sys_munmap() → __vm_munmap() → do_vmi_munmap(). */
+/** sys_munmap() → __vm_munmap() → do_vmi_munmap(), in the core (src/mm/wasm/mmap.ts). */
 export function sysMunmap(mm: MmStruct, start: Split, len: Split): number {
-  const ts = mm.taskSize;
-  if (start.sub !== 0 || start.pg > ts) return -EINVAL;
-  // len > TASK_SIZE - start, on the raw length
-  if (len.pg > ts - start.pg || (len.pg === ts - start.pg && len.sub !== 0)) return -EINVAL;
-  const pages = pageAlignUp(len);
-  if (pages === 0) return -EINVAL;
-  const end = start.pg + pages;
-  const first = mm.tree.findVma(start.pg);
-  if (first === null) return 0;
-  // its bounds from the tree's leaf (the VMA object need not be read)
-  const firstStart = mm.tree.startOfFound(first);
-  if (firstStart >= end) return 0; // find_vma_intersection() found none
-  if (firstStart >= start.pg && mm.tree.endOfFound(first) === end) {
-    // exactly one VMA, whole: nothing to split, nothing follows inside the range
-    mm.gathered[0] = first;
-    vmsCompleteMunmap(mm, mm.gathered, 1, start.pg, end);
-    return 0;
-  }
-  const n = gatherMunmapVmas(mm, first, start.pg, end);
-  if (n < 0) return -ENOMEM;
-  vmsCompleteMunmap(mm, mm.gathered, n, start.pg, end);
-  return 0;
+  return mm.tree.x.munmap(start.pg, start.sub, len.pg, len.sub);
 }
-

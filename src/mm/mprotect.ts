@@ -2,7 +2,7 @@
 // mm/vma.c vma_modify_flags → vma_merge_existing_range or split).
 
 import type { MmStruct } from './mm.js';
-import { Vma, VM_ACCESS_FLAGS, VM_ACCOUNT, VM_HUGETLB, VM_NORESERVE, VM_SHARED, VM_SPECIAL, VM_WRITE, vmaIsAnonymous } from './vma.js';
+import { type Vma, VM_ACCESS_FLAGS, VM_ACCOUNT, VM_HUGETLB, VM_NORESERVE, VM_SHARED, VM_SPECIAL, VM_WRITE, vmaIsAnonymous } from './vma.js';
 import { canMergeAfter, canMergeBefore, anonVmaCompatible } from './vma-merge.js';
 import { splitVma } from './vma-ops.js';
 import { EACCES, EINVAL, ENOMEM } from './uapi.js';
@@ -99,7 +99,7 @@ function mergeExistingRange(mm: MmStruct, middle: Vma, prev: Vma | null, start: 
   if (rightSide) {
     next = mm.tree.next(middle);
     mergeRight = next !== null && next.start === end && canMergeBefore(next, newflags, middle.file, middle.anonVma, pgoff, end - start);
-    if (mergeRight && mergeLeft && !anonVmaCompatible(prev!.anonVma, next!.anonVma)) mergeRight = false;
+    if (mergeRight && mergeLeft && !anonVmaCompatible(mm.tree, prev!.anonVma, next!.anonVma)) mergeRight = false;
   }
   if (!mergeLeft && !mergeRight) return null;
 

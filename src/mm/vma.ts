@@ -1,9 +1,9 @@
 // The VMA: one mapped range of an address space (include/linux/mm_types.h vm_area_struct).
-// Addresses are page numbers (src/lib/u64.ts). While a Vma is in a gap tree its start and
-// end may only change through GapTree.adjust(), which keeps the tree's copies in step.
+// Addresses are page numbers (src/lib/u64.ts).
 
 import type { KFile } from '../fs/file.js';
 import type { VmOps } from './memory.js';
+import type { GapTree } from './gap-tree.js';
 
 // vm_flags bits, with the kernel's values (include/linux/mm.h).
 export const VM_READ = 0x1;
@@ -34,111 +34,124 @@ export const VM_STARTGAP_FLAGS = VM_GROWSDOWN | VM_SHADOW_STACK;
 /** VM_SPECIAL: mappings that are never merged. */
 export const VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
 
+// What a record's handle adds to it (src/mm/wasm/vma.ts R_EXTRA): set when the handle holds
+// a file, vm_ops or a name. The core copies the bits on a split and clears them on free, so
+// a handle's own fields count only while its record says so.
+export const X_FILE = 1;
+export const X_OPS = 2;
+export const X_NAME = 4;
+
+// record fields in the core's memory (src/mm/wasm/vma.ts), as indexes of 8- and 4-byte words
+const D_START = 0;
+const D_END = 1;
+const D_PGOFF = 2;
+const W_FLAGS = 6;
+const W_ANON = 7;
+const W_FILE = 8;
+const W_EXTRA = 9;
+
 /**
- * Where VMAs keep their page numbers: start, end and pgoff side by side in Float64Array
- * chunks (a VMA's three numbers share a cache line). A page number above 2^31 in an object
- * field would be a boxed heap number (16 bytes and an allocation each); here it is 8 bytes.
- * Chunks are never grown or copied: a full one is followed by a new one, up to 4096 VMAs
- * each. A store belongs to one mm; a slot stays with its Vma for the Vma's life (freed VMAs
- * are pooled and reused, slot and all).
+ * A VMA as the JavaScript side sees it: a handle on one record of an mm's core (its numbers
+ * live there, src/mm/wasm/vma.ts), plus the file, vm_ops and name, which are JavaScript
+ * values. One handle per record, kept when the core reuses the record, so handles compare
+ * as VMAs do. While a VMA is in the tree its start and end change only through
+ * GapTree.adjust().
  */
-export class VmaStore {
-  /** the chunk new slots come from */
-  chunk = new Float64Array(3 * 16);
-  private used = 0;
-
-  /** a new slot in `chunk`: the index of its start */
-  alloc(): number {
-    if (this.used === this.chunk.length) {
-      this.chunk = new Float64Array(Math.min(2 * this.chunk.length, 3 * 4096));
-      this.used = 0;
-    }
-    const at = this.used;
-    this.used += 3;
-    return at;
-  }
-}
-
-/** The store of VMAs made outside an mm (tests, tools). */
-const LOOSE = new VmaStore();
-
 export class Vma {
-  // Fields are set in the constructor, in one order and with their final kinds of value,
-  // so every Vma has one hidden class. start, end and pgoff live in the store.
-  /** the store chunk holding this VMA's numbers, and the index of its start (end and pgoff follow) */
-  declare readonly chunk: Float64Array;
-  declare readonly at: number;
-  declare flags: number;
-  declare file: KFile | null;
-  /** Identity of the anon_vma (0: none yet). Copied on split, shared by merged VMAs. */
-  declare anonVma: number;
-  /** /proc/pid/maps name of an anonymous VMA ([stack], [heap]); null otherwise. */
-  declare name: string | null;
-  /** vm_ops with fault handlers, set by the driver's ->mmap (null: not modelled). */
-  declare ops: VmOps | null;
+  // set in the constructor, in one order, so every Vma has one hidden class
+  private file_: KFile | null;
+  private ops_: VmOps | null;
+  private name_: string | null;
 
-  constructor(start: number, end: number, flags: number, file: KFile | null, pgoff: number, anonVma = 0, name: string | null = null, store: VmaStore = LOOSE) {
-    this.at = store.alloc();
-    this.chunk = store.chunk;
-    this.flags = flags;
-    this.file = file;
-    this.anonVma = anonVma;
-    this.name = name;
-    this.ops = null;
-    const f = this.chunk;
-    f[this.at] = start;
-    f[this.at + 1] = end;
-    f[this.at + 2] = pgoff;
+  /** `rec` is the record's byte address in tree's core */
+  constructor(readonly tree: GapTree, readonly rec: number) {
+    this.file_ = null;
+    this.ops_ = null;
+    this.name_ = null;
   }
 
   /** vm_start: the first page */
   get start(): number {
-    return this.chunk[this.at];
-  }
-  set start(pg: number) {
-    this.chunk[this.at] = pg;
+    return this.tree.f64[(this.rec >>> 3) + D_START];
   }
 
   /** vm_end: one past the last page */
   get end(): number {
-    return this.chunk[this.at + 1];
-  }
-  set end(pg: number) {
-    this.chunk[this.at + 1] = pg;
+    return this.tree.f64[(this.rec >>> 3) + D_END];
   }
 
   /** vm_pgoff: the file offset of start, in pages */
   get pgoff(): number {
-    return this.chunk[this.at + 2];
+    return this.tree.f64[(this.rec >>> 3) + D_PGOFF];
   }
   set pgoff(pg: number) {
-    this.chunk[this.at + 2] = pg;
+    this.tree.f64[(this.rec >>> 3) + D_PGOFF] = pg;
   }
 
-  /** Reuse a freed VMA as a new one (vm_area_alloc from the model's pool). */
-  reinit(start: number, end: number, flags: number, file: KFile | null, pgoff: number, anonVma: number, name: string | null): this {
-    const f = this.chunk;
-    f[this.at] = start;
-    f[this.at + 1] = end;
-    f[this.at + 2] = pgoff;
-    this.flags = flags;
-    this.file = file;
-    this.anonVma = anonVma;
-    this.name = name;
-    this.ops = null;
-    return this;
+  get flags(): number {
+    return this.tree.i32[(this.rec >>> 2) + W_FLAGS];
+  }
+  set flags(f: number) {
+    this.tree.i32[(this.rec >>> 2) + W_FLAGS] = f;
+  }
+
+  /** Identity of the anon_vma (0: none yet). Copied on split, shared by merged VMAs. */
+  get anonVma(): number {
+    return this.tree.i32[(this.rec >>> 2) + W_ANON];
+  }
+  set anonVma(a: number) {
+    this.tree.i32[(this.rec >>> 2) + W_ANON] = a;
+  }
+
+  private has(bit: number): boolean {
+    return (this.tree.i32[(this.rec >>> 2) + W_EXTRA] & bit) !== 0;
+  }
+
+  private mark(bit: number, on: boolean): void {
+    const i = (this.rec >>> 2) + W_EXTRA;
+    const w = this.tree.i32;
+    w[i] = on ? w[i] | bit : w[i] & ~bit;
+  }
+
+  get file(): KFile | null {
+    return this.has(X_FILE) ? this.file_ : null;
+  }
+  set file(f: KFile | null) {
+    this.file_ = f;
+    this.mark(X_FILE, f !== null);
+    this.tree.i32[(this.rec >>> 2) + W_FILE] = this.tree.keyOf(f);
+  }
+
+  /** vm_ops with fault handlers, set by the driver's ->mmap (null: not modelled). */
+  get ops(): VmOps | null {
+    return this.has(X_OPS) ? this.ops_ : null;
+  }
+  set ops(o: VmOps | null) {
+    this.ops_ = o;
+    this.mark(X_OPS, o !== null);
+  }
+
+  /** /proc/pid/maps name of an anonymous VMA ([stack], [heap]); null otherwise. */
+  get name(): string | null {
+    return this.has(X_NAME) ? this.name_ : null;
+  }
+
+  /** The JavaScript fields of a new record (its extra bits already say which are set). */
+  setExtras(file: KFile | null, ops: VmOps | null, name: string | null): void {
+    this.file_ = file;
+    this.ops_ = ops;
+    this.name_ = name;
+  }
+
+  /** A split-off VMA's file, vm_ops and name: those of the VMA it came from. */
+  takeExtras(from: Vma): void {
+    this.setExtras(from.file_, from.ops_, from.name_);
   }
 
   get pages(): number {
     return this.end - this.start;
   }
 }
-
-// A freed VMA is reused (reinit) and its flags, file and anon_vma change in place. V8
-// treats fields not written since construction as constant and optimized code may rely on
-// it: the first reuse, which comes only once a process starts unmapping, would discard all
-// of that code. Reusing one VMA here, before anything runs, marks the fields as changing.
-new Vma(0, 1, 0, null, 0).reinit(0, 1, 0, null, 0, 0, null);
 
 /** /proc/pid/maps permission column (fs/proc/task_mmu.c show_map_vma). */
 export function permsOf(flags: number): string {

@@ -1,0 +1,53 @@
+// VMA records in the mm core's memory, seen through their JavaScript handles.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GapTree } from '../src/mm/gap-tree.js';
+import * as vma from '../src/mm/vma.js';
+import { newMm } from '../src/kernels/linux-6.18.js';
+import { makeFile } from '../src/kernels/linux-6.18.js';
+
+test('records: every VMA keeps its own numbers across memory growth, exact above 2^31 and near 2^52', () => {
+  const t = new GapTree();
+  const vmas: vma.Vma[] = [];
+  const top = 2 ** 52 - 1;
+  const before = t.x.memory.buffer.byteLength;
+  for (let i = 0; i < 10_000; i++) vmas.push(t.newVma(top - 3 * i - 2, top - 3 * i, i, null, 2 ** 40 + i, i + 1));
+  assert.ok(t.x.memory.buffer.byteLength > before, 'the memory grew while the records were made');
+  // writes through one handle leave its neighbours alone
+  vmas[4096].pgoff = 7;
+  vmas[4096].flags = -1;
+  vmas[4095].anonVma = 2 ** 31 - 1;
+  for (let i = 0; i < vmas.length; i++) {
+    const v = vmas[i];
+    assert.equal(v.start, top - 3 * i - 2, `start ${i}`);
+    assert.equal(v.end, top - 3 * i, `end ${i}`);
+    assert.equal(v.pgoff, i === 4096 ? 7 : 2 ** 40 + i, `pgoff ${i}`);
+    assert.equal(v.flags, i === 4096 ? -1 : i, `flags ${i}`);
+    assert.equal(v.anonVma, i === 4095 ? 2 ** 31 - 1 : i + 1, `anonVma ${i}`);
+    assert.equal(v.pages, 2);
+    assert.equal(t.vmaOf(v.rec), v, 'one handle per record');
+  }
+});
+
+test('records: a freed record is reused with its handle, and the file, ops and name of the old VMA are gone', () => {
+  const mm = newMm();
+  const f = makeFile('f0', 'memfd', 16, mm.config);
+  const a = mm.newVma(0x1000, 0x1010, vma.VM_READ, f, 3, 0, '[heap]');
+  a.ops = { name: 'test_ops', fault: () => 0 };
+  mm.tree.insert(a);
+  assert.deepEqual([a.file, a.name, a.ops?.name], [f, '[heap]', 'test_ops']);
+  mm.removeVma(a);
+  const b = mm.newVma(0x2000, 0x2004, vma.VM_WRITE, null, 0);
+  assert.equal(b, a, 'the freed record and its handle come back');
+  assert.deepEqual([b.start, b.end, b.flags, b.file, b.name, b.ops], [0x2000, 0x2004, vma.VM_WRITE, null, null, null]);
+});
+
+test('the core and the JavaScript side agree on the vm_flags bits and record layout they share', () => {
+  const x = new GapTree().x;
+  const value = (name: string) => (x[name] as WebAssembly.Global).value;
+  for (const name of ['VM_READ', 'VM_WRITE', 'VM_EXEC', 'VM_SHARED', 'VM_GROWSDOWN', 'VM_PFNMAP', 'VM_SHADOW_STACK', 'VM_IO', 'VM_DONTEXPAND', 'VM_ACCOUNT', 'VM_NORESERVE', 'VM_MIXEDMAP', 'X_FILE', 'X_OPS', 'X_NAME']) {
+    assert.equal(value(name), (vma as unknown as Record<string, number>)[name], name);
+  }
+  assert.deepEqual(['R_START', 'R_END', 'R_PGOFF', 'R_FLAGS', 'R_ANON', 'R_FILE', 'R_EXTRA', 'R_HANDLE', 'REC_SIZE'].map(value), [0, 8, 16, 24, 28, 32, 36, 40, 48]);
+});
