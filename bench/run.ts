@@ -351,6 +351,8 @@ function memChild(what: string): void {
   const base = process.memoryUsage().rss;
   const liveBase = live();
   let keep: unknown;
+  // the mm core's linear memory (VMA records and tree nodes) is neither JS heap nor an ArrayBuffer
+  let core = 0;
   if (what === 'touch') {
     const dev = { ...preset('gpu-128g')!, name: '1 TiB BAR' };
     dev.regions = [{ ...dev.regions.find((r) => r.index === 2)!, size: 2 ** 40, start: 2 ** 40 }];
@@ -359,6 +361,7 @@ function memChild(what: string): void {
     const t = touchRange(p.mm, a, a + 2 ** 28);
     if (t.faults !== 2 ** 28) throw new Error(`1 TiB touch: ${t.faults} faults`);
     keep = p;
+    core = p.mm.tree.x.memory.buffer.byteLength;
   } else {
     const n = Number(what);
     const mm = newMm({ maxMapCount: 1 << 30 });
@@ -367,10 +370,11 @@ function memChild(what: string): void {
     for (let i = 0; i < n; i++) sysMmap(mm, Z, LEN, i & 1 ? 1 : 3, 0x22, null, Z, shmemZeroSetup);
     if (mm.mapCount !== n) throw new Error('mem child: map_count');
     keep = mm;
+    core = mm.tree.x.memory.buffer.byteLength;
   }
   const peak = process.resourceUsage().maxRSS * 1024;
   gc();
-  console.log(JSON.stringify({ base, peak, live: live() - liveBase, kept: keep !== undefined }));
+  console.log(JSON.stringify({ base, peak, live: live() - liveBase + core, kept: keep !== undefined }));
 }
 
 /** Peak RSS for 1M VMAs and for the largest touch, each in a fresh process. */
@@ -393,7 +397,7 @@ function memory(): void {
   // (about 7,700: 33 bytes per VMA).
   const kernel = 192 + 33;
   console.log(`\nmemory, a fresh process: ${n.toLocaleString('en-US')} VMAs, peak RSS ${mib(m.peak)} (${mib(m.base)} before): ` +
-    `${per.toFixed(0)} bytes per VMA, ${slope.toFixed(0)} per VMA from 500,000 to 1,000,000; live after a GC (JS heap + typed arrays) ${(m.live / n).toFixed(0)} bytes per VMA; ` +
+    `${per.toFixed(0)} bytes per VMA, ${slope.toFixed(0)} per VMA from 500,000 to 1,000,000; live after a GC (JS heap, typed arrays and the mm core's memory) ${(m.live / n).toFixed(0)} bytes per VMA; ` +
     `the kernel's ${kernel} (slab objects: vm_area_struct 192 + maple-tree share 33)`);
   const t = run('touch');
   console.log(`  the largest touch (1 TiB BAR, 268,435,456 4 KiB faults under linux-6.18): peak RSS ${mib(t.peak)} (${mib(t.base)} before), ` +
