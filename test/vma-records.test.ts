@@ -49,5 +49,7 @@ test('the core and the JavaScript side agree on the vm_flags bits and record lay
   for (const name of ['VM_READ', 'VM_WRITE', 'VM_EXEC', 'VM_SHARED', 'VM_GROWSDOWN', 'VM_PFNMAP', 'VM_SHADOW_STACK', 'VM_IO', 'VM_DONTEXPAND', 'VM_ACCOUNT', 'VM_NORESERVE', 'VM_MIXEDMAP', 'X_FILE', 'X_OPS', 'X_NAME']) {
     assert.equal(value(name), (vma as unknown as Record<string, number>)[name], name);
   }
-  assert.deepEqual(['R_START', 'R_END', 'R_PGOFF', 'R_FLAGS', 'R_ANON', 'R_FILE', 'R_EXTRA', 'R_HANDLE', 'REC_SIZE'].map(value), [0, 8, 16, 24, 28, 32, 36, 40, 48]);
+  const js = [8 * vma.D_START, 8 * vma.D_END, 8 * vma.D_PGOFF, 4 * vma.W_FLAGS, 4 * vma.W_ANON, 4 * vma.W_FILE, 4 * vma.W_EXTRA, 4 * vma.W_HANDLE];
+  assert.deepEqual(['R_START', 'R_END', 'R_PGOFF', 'R_FLAGS', 'R_ANON', 'R_FILE', 'R_EXTRA', 'R_HANDLE'].map(value), js);
+  assert.ok(4 * vma.W_HANDLE < value('REC_SIZE'), 'the handle index is inside the record');
 });

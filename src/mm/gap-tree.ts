@@ -7,7 +7,7 @@
 // side's way in: it hands out a Vma handle per record, keeps the files, vm_ops and names the
 // records refer to, and answers the core's calls back (page tables, ->mmap).
 
-import { Vma, X_FILE, X_NAME } from './vma.js';
+import { Vma, X_FILE, X_NAME, W_HANDLE } from './vma.js';
 import type { KFile } from '../fs/file.js';
 import { PAGES_2_64 } from '../lib/u64.js';
 import { CORE_WASM_BASE64 } from './core-image.js';
@@ -90,9 +90,6 @@ const INVARIANT: Record<number, string> = {
   9: 'overlap or disorder between children',
   10: 'count',
 };
-
-// record fields in the core's memory (src/mm/wasm/vma.ts), as indexes of 4-byte words
-const W_HANDLE = 10;
 
 export class GapTree {
   /** the core instance's exports */

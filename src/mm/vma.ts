@@ -42,13 +42,14 @@ export const X_OPS = 2;
 export const X_NAME = 4;
 
 // record fields in the core's memory (src/mm/wasm/vma.ts), as indexes of 8- and 4-byte words
-const D_START = 0;
-const D_END = 1;
-const D_PGOFF = 2;
-const W_FLAGS = 6;
-const W_ANON = 7;
-const W_FILE = 8;
-const W_EXTRA = 9;
+export const D_START = 0;
+export const D_END = 1;
+export const D_PGOFF = 2;
+export const W_FLAGS = 6;
+export const W_ANON = 7;
+export const W_FILE = 8;
+export const W_EXTRA = 9;
+export const W_HANDLE = 10;
 
 /**
  * A VMA as the JavaScript side sees it: a handle on one record of an mm's core (its numbers
