@@ -53,3 +53,15 @@ test('the core and the JavaScript side agree on the vm_flags bits and record lay
   assert.deepEqual(['R_START', 'R_END', 'R_PGOFF', 'R_FLAGS', 'R_ANON', 'R_FILE', 'R_EXTRA', 'R_HANDLE'].map(value), js);
   assert.ok(4 * vma.W_HANDLE < value('REC_SIZE'), 'the handle index is inside the record');
 });
+
+test('a VMA that is not in the tree cannot be removed, moved or walked from: a clear error', () => {
+  const t = new GapTree();
+  const a = t.newVma(10, 20, 0, null, 0);
+  t.insert(a);
+  const b = t.newVma(30, 40, 0, null, 0);
+  assert.throws(() => t.remove(b), /gap-tree: VMA not in the tree/);
+  assert.throws(() => t.adjust(b, 30, 41), /gap-tree: VMA not in the tree/);
+  assert.throws(() => t.next(b), /gap-tree: VMA not in the tree/);
+  t.checkInvariants();
+  assert.deepEqual(t.toArray(), [a]);
+});

@@ -109,6 +109,9 @@ export class GapTree {
   constructor(readonly end: number = PAGES_2_64) {
     const env = {
       grew: () => this.views(),
+      fail: (code: number) => {
+        throw new Error(code === 1 ? 'mm core: out of memory (its WebAssembly memory could not grow)' : 'gap-tree: VMA not in the tree');
+      },
       splitHuge: (v: number, addr: number) => this.hooks!.splitHuge(this.vmaOf(v), addr),
       copyExtras: (to: number, from: number) => this.vmaOf(to).takeExtras(this.vmaOf(from)),
       unmapPageTables: (start: number, end: number) => this.hooks?.unmapPageTables(start, end),

@@ -7,6 +7,12 @@
 @external("env", "grew")
 declare function grew(): void;
 
+/** Throws on the JavaScript side, with a message for the code (FAIL_*): the core cannot go on. */
+@external("env", "fail")
+export declare function fail(code: i32): void;
+export const FAIL_NO_MEMORY = 1;
+export const FAIL_NOT_IN_TREE = 2;
+
 let top: usize = 0;
 
 /** size bytes (a multiple of 64) past the last block handed out, 64-byte aligned. */
@@ -19,7 +25,10 @@ export function bump(size: usize): usize {
     let pages = <i32>((end - have + 0xffff) >> 16);
     const quarter = memory.size() >> 2; // grow by a quarter at least: few growths, few view refreshes
     if (pages < quarter) pages = quarter;
-    if (memory.grow(pages) < 0) unreachable();
+    if (memory.grow(pages) < 0) {
+      fail(FAIL_NO_MEMORY);
+      unreachable();
+    }
     grew();
   }
   top = end;

@@ -11,7 +11,7 @@
 // exactly the NULL ranges the maple tree joins. One tree per instance: its state is
 // module globals.
 
-import { bump } from './slab';
+import { bump, fail, FAIL_NOT_IN_TREE } from './slab';
 import { rStart, rEnd, setStart, setEnd } from './vma';
 
 const B: i32 = 16;
@@ -355,7 +355,8 @@ function locate(v: usize): usize {
       return l;
     }
   }
-  unreachable(); // the VMA is not in the tree
+  fail(FAIL_NOT_IN_TREE);
+  unreachable();
   return 0;
 }
 
