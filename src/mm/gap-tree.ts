@@ -102,8 +102,12 @@ export class GapTree {
   hooks: CoreHooks | null = null;
   /** handle i of a record is handles[i] (0: none) */
   private readonly handles: Vma[] = [];
-  /** the key a file has in this mm's records (1, 2, …): is_mergeable_vma() compares files */
-  private readonly fileKeys = new Map<KFile, number>();
+  /**
+   * The key a file has in this mm's records (1, 2, …): is_mergeable_vma() compares files.
+   * Weak: the shmem file of an unmapped shared anonymous mapping can go.
+   */
+  private readonly fileKeys = new WeakMap<KFile, number>();
+  private lastFileKey = 0;
 
   /** one past the last page number of the address space: 2^64 bytes in pages */
   constructor(readonly end: number = PAGES_2_64) {
@@ -153,7 +157,7 @@ export class GapTree {
     if (f === null) return 0;
     let k = this.fileKeys.get(f);
     if (k === undefined) {
-      k = this.fileKeys.size + 1;
+      k = ++this.lastFileKey;
       this.fileKeys.set(f, k);
     }
     return k;
