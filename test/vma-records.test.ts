@@ -38,6 +38,8 @@ test('records: a freed record is reused with its handle, and the file, ops and n
   mm.tree.insert(a);
   assert.deepEqual([a.file, a.name, a.ops?.name], [f, '[heap]', 'test_ops']);
   mm.removeVma(a);
+  // vm_area_free() as the model does it: file and ops dropped, the numbers and name kept until reuse
+  assert.deepEqual([a.start, a.end, a.file, a.ops, a.name], [0x1000, 0x1010, null, null, '[heap]']);
   const b = mm.newVma(0x2000, 0x2004, vma.VM_WRITE, null, 0);
   assert.equal(b, a, 'the freed record and its handle come back');
   assert.deepEqual([b.start, b.end, b.flags, b.file, b.name, b.ops], [0x2000, 0x2004, vma.VM_WRITE, null, null, null]);

@@ -17,7 +17,8 @@ function ceilPages(bytes: bigint, shift: number): number {
 export class MmStruct {
   readonly tree: GapTree;
   readonly pgtables: PageTables;
-  readonly config: MmConfig;
+  /** fixed for the mm's life: the core keeps its own copy of the limits (src/mm/wasm/mm.ts) */
+  readonly config: Readonly<MmConfig>;
   /** the architecture, as data: page size and table geometry, the layout hooks */
   readonly arch: Arch;
   /** MMF_TOPDOWN */

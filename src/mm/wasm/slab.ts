@@ -19,18 +19,21 @@ let top: usize = 0;
 export function bump(size: usize): usize {
   if (top == 0) top = (__heap_base + 63) & ~(<usize>63);
   const p = top;
-  const end = p + size;
-  const have = (<usize>memory.size()) << 16;
+  const end = <u64>p + <u64>size;
+  const have = (<u64>memory.size()) << 16; // (4 GiB does not fit a usize)
   if (end > have) {
-    let pages = <i32>((end - have + 0xffff) >> 16);
-    const quarter = memory.size() >> 2; // grow by a quarter at least: few growths, few view refreshes
-    if (pages < quarter) pages = quarter;
-    if (memory.grow(pages) < 0) {
-      fail(FAIL_NO_MEMORY);
-      unreachable();
+    const need = <i32>((end - have + 0xffff) >> 16);
+    // grow by a quarter at least: few growths, few view refreshes; near the 4 GiB limit,
+    // by what is needed
+    const quarter = memory.size() >> 2;
+    if (quarter <= need || memory.grow(quarter) < 0) {
+      if (memory.grow(need) < 0) {
+        fail(FAIL_NO_MEMORY);
+        unreachable();
+      }
     }
     grew();
   }
-  top = end;
+  top = <usize>end;
   return p;
 }

@@ -245,7 +245,7 @@ function moveSlots(leaf: bool, t: usize, tp: i32, s: usize, sp: i32, n: i32): vo
 }
 
 /**
- * Clear the record addresses of leaf slots [j, j + n): a slot past a leaf's count holds 0,
+ * Clear the record addresses of leaf slots [j, j + n): a slot past a live leaf's count holds 0,
  * so a lookup that checks a remembered slot never matches a record that moved away.
  */
 function clearRecs(l: usize, j: i32, n: i32): void {

@@ -82,7 +82,7 @@ export function newVma(start: f64, end: f64, flags: i32, file: i32, pgoff: f64, 
 /** vm_area_free(): the record (out of the tree) goes back to the free list, file and ops dropped. */
 export function freeVma(r: usize): void {
   store<i32>(r, 0, R_FILE);
-  store<i32>(r, 0, R_EXTRA);
+  store<i32>(r, rExtra(r) & X_NAME, R_EXTRA);
   store<u32>(r, <u32>freeRecs, R_LINK);
   freeRecs = r;
 }
