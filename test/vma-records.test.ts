@@ -67,3 +67,56 @@ test('a VMA that is not in the tree cannot be removed, moved or walked from: a c
   t.checkInvariants();
   assert.deepEqual(t.toArray(), [a]);
 });
+
+test('a released mm hands its core to the next mm, which behaves exactly as one on a fresh core', async () => {
+  const { sysMmap, sysMunmap } = await import('../src/mm/mmap.js');
+  const { sysMprotect } = await import('../src/mm/mprotect.js');
+  const { shmemZeroSetup } = await import('../src/kernels/linux-6.18.js');
+  const Z = { pg: 0, sub: 0 };
+  /** a seeded mix of anonymous mmaps (some MAP_FIXED, some populated), munmaps and mprotects */
+  const run = (mm: ReturnType<typeof newMm>, seed: number, n: number) => {
+    let x = seed >>> 0 || 1;
+    const r = (k: number) => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % k);
+    const got: number[] = [];
+    const placed: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const len = { pg: 1 + r(6), sub: 0 };
+      const k = r(10);
+      if (k < 5 || placed.length === 0) {
+        const fixed = k === 4 && placed.length > 0;
+        const at = fixed ? { pg: placed[r(placed.length)] + r(3), sub: 0 } : Z;
+        const flags = 0x22 | (fixed ? 0x10 : 0) | (r(4) === 0 ? 0x8000 : 0); // PRIVATE|ANONYMOUS, FIXED, POPULATE
+        const a = sysMmap(mm, at, len, 1 + r(3), flags, null, Z, shmemZeroSetup);
+        got.push(a);
+        if (a >= 0) placed.push(a);
+      } else if (k < 8) {
+        got.push(sysMunmap(mm, { pg: placed[r(placed.length)] + r(2), sub: 0 }, len));
+      } else {
+        got.push(sysMprotect(mm, { pg: placed[r(placed.length)], sub: 0 }, len, r(4)));
+      }
+    }
+    mm.tree.checkInvariants();
+    const maps = mm.tree.toArray().map((v) => [v.start, v.end, v.flags, v.pgoff, v.anonVma]);
+    // the same blocks handed out, in the same order: nothing of the last mm is reused
+    return { got, maps, heapTop: mm.tree.x.heapTop() };
+  };
+  for (const seed of [1, 2, 3]) {
+    // empty the pool of released cores (it keeps at most 8), so that the next mm is fresh
+    const holders = Array.from({ length: 9 }, () => newMm());
+    const fresh = run(newMm({ maxMapCount: 1 << 20 }), seed, 3000);
+    // a used core: thousands of VMAs (its memory grew), then released
+    const used = newMm({ maxMapCount: 1 << 20 });
+    run(used, seed + 100, 6000);
+    // and everything unmapped: its free lists of records and nodes are full when it goes
+    assert.equal(sysMunmap(used, Z, { pg: used.taskSize, sub: 0 }), 0);
+    assert.equal(used.mapCount, 0);
+    const grown = used.tree.x.memory.buffer.byteLength;
+    used.release();
+    assert.throws(() => used.tree.count, /released/);
+    const again = newMm({ maxMapCount: 1 << 20 });
+    assert.equal(again.tree.x.memory.buffer.byteLength, grown, 'the next mm got the released core');
+    assert.deepEqual(run(again, seed, 3000), fresh, `seed ${seed}`);
+    again.release();
+    void holders;
+  }
+});

@@ -73,7 +73,9 @@ export function fmtLeaves(l: Leaves, b: Leaves = leafBytesOf(x86_64)): string {
 export function mapAndTouch(v: string, dev: Device, bar: number, offset: number, len: number, config: Partial<MmConfig> = {}, p?: VfioProcess, arch?: Arch): MapResult {
   const proc = p ?? new VfioProcess(requireVariant(v), config, arch === undefined ? undefined : { arch });
   const f = proc.openDevice(dev);
-  return touchAndDescribe(proc, mapBar(proc, f, bar, offset, len), { variant: v, bar, offset, size: len });
+  const r = touchAndDescribe(proc, mapBar(proc, f, bar, offset, len), { variant: v, bar, offset, size: len });
+  if (p === undefined) proc.mm.release(); // the result is plain data: the process can go
+  return r;
 }
 
 /** Touch the mapping at page a (or report the mmap's -errno) and describe what it got. */

@@ -52,6 +52,8 @@ export interface CoreExports {
   mmapRegion(addr: number, len: number, vmFlags: number, file: number, pgoff: number): number;
   munmap(startPg: number, startSub: number, lenPg: number, lenSub: number): number;
   populate(addr: number): void;
+  reset(): void;
+  heapTop(): number;
   [constant: string]: unknown;
 }
 
@@ -91,9 +93,45 @@ const INVARIANT: Record<number, string> = {
   10: 'count',
 };
 
+/** An mm core instance, and the tree its calls back go to. */
+interface Core {
+  x: CoreExports;
+  link: { tree: GapTree };
+}
+
+/** Released instances, for the next mms made in this thread. */
+const POOL: Core[] = [];
+const POOL_MAX = 8;
+const RELEASED = new Proxy({}, {
+  get() {
+    throw new Error('gap-tree: the mm was released');
+  },
+}) as CoreExports;
+const NO_F64 = new Float64Array(0);
+const NO_I32 = new Int32Array(0);
+
+/** A new instance of the core whose calls back go to link.tree. */
+function newCore(tree: GapTree): Core {
+  const link = { tree };
+  const env = {
+    grew: () => link.tree.refreshViews(),
+    fail: (code: number) => {
+      throw new Error(code === 1 ? 'mm core: out of memory (its WebAssembly memory could not grow)' : 'gap-tree: VMA not in the tree');
+    },
+    splitHuge: (v: number, addr: number) => link.tree.hooks!.splitHuge(link.tree.vmaOf(v), addr),
+    copyExtras: (to: number, from: number) => link.tree.vmaOf(to).takeExtras(link.tree.vmaOf(from)),
+    dropExtras: (v: number) => link.tree.vmaOf(v).dropExtras(),
+    unmapPageTables: (start: number, end: number) => link.tree.hooks?.unmapPageTables(start, end),
+    mmapFile: (v: number, len: number) => link.tree.hooks!.mmapFile(link.tree.vmaOf(v), len),
+  };
+  const x = new WebAssembly.Instance(coreModule(), { env }).exports as unknown as CoreExports;
+  return { x, link };
+}
+
 export class GapTree {
   /** the core instance's exports */
-  readonly x: CoreExports;
+  x: CoreExports;
+  private readonly core: Core;
   /** views of the core's memory; replaced when it grows */
   f64!: Float64Array;
   i32!: Int32Array;
@@ -111,27 +149,45 @@ export class GapTree {
 
   /** one past the last page number of the address space: 2^64 bytes in pages */
   constructor(readonly end: number = PAGES_2_64) {
-    const env = {
-      grew: () => this.views(),
-      fail: (code: number) => {
-        throw new Error(code === 1 ? 'mm core: out of memory (its WebAssembly memory could not grow)' : 'gap-tree: VMA not in the tree');
-      },
-      splitHuge: (v: number, addr: number) => this.hooks!.splitHuge(this.vmaOf(v), addr),
-      copyExtras: (to: number, from: number) => this.vmaOf(to).takeExtras(this.vmaOf(from)),
-      unmapPageTables: (start: number, end: number) => this.hooks?.unmapPageTables(start, end),
-      mmapFile: (v: number, len: number) => this.hooks!.mmapFile(this.vmaOf(v), len),
-    };
-    this.x = new WebAssembly.Instance(coreModule(), { env }).exports as unknown as CoreExports;
-    this.views();
+    let core = POOL.pop();
+    if (core !== undefined) {
+      core.x.reset();
+      core.link.tree = this;
+    } else {
+      core = newCore(this);
+    }
+    this.core = core;
+    this.x = core.x;
+    this.refreshViews();
     this.handles.push(null as unknown as Vma); // handle 0 is "none"
     this.x.treeInit(end);
   }
 
-  private views(): void {
+  /** New views of the core's memory, for this tree and its handles (after it grew). */
+  refreshViews(): void {
     const b = this.x.memory.buffer;
     this.f64 = new Float64Array(b);
     this.i32 = new Int32Array(b);
     this.u32 = new Uint32Array(b);
+    // the handles read their records through the views of their own (growth is rare)
+    for (let h = 1; h < this.handles.length; h++) {
+      this.handles[h].f64 = this.f64;
+      this.handles[h].i32 = this.i32;
+    }
+  }
+
+  /**
+   * The mm is done with: its instance goes to the next mm made (instantiating one costs about
+   * 100 µs, more than a sweep case's whole mm). This tree and its Vmas must not be used again.
+   */
+  release(): void {
+    if (this.x === RELEASED) return;
+    for (let h = 1; h < this.handles.length; h++) {
+      this.handles[h].f64 = NO_F64;
+      this.handles[h].i32 = NO_I32;
+    }
+    this.x = RELEASED;
+    if (POOL.length < POOL_MAX) POOL.push(this.core);
   }
 
   /** The handle of record r (made on first use; a reused record keeps its handle). */

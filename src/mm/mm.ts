@@ -69,6 +69,14 @@ export class MmStruct {
     this.tree.x.mmInit(this.mmapMinAddr, this.stackGuardGap, this.taskSize, config.maxMapCount, config.overcommitMemory, config.commitPages);
   }
 
+  /**
+   * The process is gone (exit_mmap): its core instance goes to the next mm made. Neither this
+   * mm nor its Vmas may be used after.
+   */
+  release(): void {
+    this.tree.release();
+  }
+
   /** vm_area_alloc() */
   newVma(start: number, end: number, flags: number, file: KFile | null, pgoff: number, anonVma = 0, name: string | null = null): Vma {
     return this.tree.newVma(start, end, flags, file, pgoff, anonVma, name);

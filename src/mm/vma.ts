@@ -35,8 +35,9 @@ export const VM_STARTGAP_FLAGS = VM_GROWSDOWN | VM_SHADOW_STACK;
 export const VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
 
 // What a record's handle adds to it (src/mm/wasm/vma.ts R_EXTRA): set when the handle holds
-// a file, vm_ops or a name. The core copies the bits on a split and clears them on free, so
-// a handle's own fields count only while its record says so.
+// a file, vm_ops or a name. The core copies the bits on a split (and asks for the fields to
+// be copied), and on free asks for the file and vm_ops to be dropped; a reused record's name
+// counts only while its bit says so.
 export const X_FILE = 1;
 export const X_OPS = 2;
 export const X_NAME = 4;
@@ -60,12 +61,22 @@ export const W_HANDLE = 10;
  */
 export class Vma {
   // set in the constructor, in one order, so every Vma has one hidden class
+  /** views of the core's memory, the tree's own (GapTree refreshes them when it grows) */
+  f64: Float64Array;
+  i32: Int32Array;
+  /** the record's index in f64 and in i32 */
+  private readonly d: number;
+  private readonly w: number;
   private file_: KFile | null;
   private ops_: VmOps | null;
   private name_: string | null;
 
   /** `rec` is the record's byte address in tree's core */
   constructor(readonly tree: GapTree, readonly rec: number) {
+    this.f64 = tree.f64;
+    this.i32 = tree.i32;
+    this.d = rec >>> 3;
+    this.w = rec >>> 2;
     this.file_ = null;
     this.ops_ = null;
     this.name_ = null;
@@ -73,59 +84,55 @@ export class Vma {
 
   /** vm_start: the first page */
   get start(): number {
-    return this.tree.f64[(this.rec >>> 3) + D_START];
+    return this.f64[this.d + D_START];
   }
 
   /** vm_end: one past the last page */
   get end(): number {
-    return this.tree.f64[(this.rec >>> 3) + D_END];
+    return this.f64[this.d + D_END];
   }
 
   /** vm_pgoff: the file offset of start, in pages */
   get pgoff(): number {
-    return this.tree.f64[(this.rec >>> 3) + D_PGOFF];
+    return this.f64[this.d + D_PGOFF];
   }
   set pgoff(pg: number) {
-    this.tree.f64[(this.rec >>> 3) + D_PGOFF] = pg;
+    this.f64[this.d + D_PGOFF] = pg;
   }
 
   get flags(): number {
-    return this.tree.i32[(this.rec >>> 2) + W_FLAGS];
+    return this.i32[this.w + W_FLAGS];
   }
   set flags(f: number) {
-    this.tree.i32[(this.rec >>> 2) + W_FLAGS] = f;
+    this.i32[this.w + W_FLAGS] = f;
   }
 
   /** Identity of the anon_vma (0: none yet). Copied on split, shared by merged VMAs. */
   get anonVma(): number {
-    return this.tree.i32[(this.rec >>> 2) + W_ANON];
+    return this.i32[this.w + W_ANON];
   }
   set anonVma(a: number) {
-    this.tree.i32[(this.rec >>> 2) + W_ANON] = a;
-  }
-
-  private has(bit: number): boolean {
-    return (this.tree.i32[(this.rec >>> 2) + W_EXTRA] & bit) !== 0;
+    this.i32[this.w + W_ANON] = a;
   }
 
   private mark(bit: number, on: boolean): void {
-    const i = (this.rec >>> 2) + W_EXTRA;
-    const w = this.tree.i32;
+    const i = this.w + W_EXTRA;
+    const w = this.i32;
     w[i] = on ? w[i] | bit : w[i] & ~bit;
   }
 
   get file(): KFile | null {
-    return this.has(X_FILE) ? this.file_ : null;
+    return this.file_;
   }
   set file(f: KFile | null) {
     this.file_ = f;
     this.mark(X_FILE, f !== null);
-    this.tree.i32[(this.rec >>> 2) + W_FILE] = this.tree.keyOf(f);
+    this.i32[this.w + W_FILE] = this.tree.keyOf(f);
   }
 
   /** vm_ops with fault handlers, set by the driver's ->mmap (null: not modelled). */
   get ops(): VmOps | null {
-    return this.has(X_OPS) ? this.ops_ : null;
+    return this.ops_;
   }
   set ops(o: VmOps | null) {
     this.ops_ = o;
@@ -134,7 +141,7 @@ export class Vma {
 
   /** /proc/pid/maps name of an anonymous VMA ([stack], [heap]); null otherwise. */
   get name(): string | null {
-    return this.has(X_NAME) ? this.name_ : null;
+    return (this.i32[this.w + W_EXTRA] & X_NAME) !== 0 ? this.name_ : null;
   }
 
   /** The JavaScript fields of a new record (its extra bits already say which are set). */
@@ -142,6 +149,12 @@ export class Vma {
     this.file_ = file;
     this.ops_ = ops;
     this.name_ = name;
+  }
+
+  /** vm_area_free() of the record: the file and vm_ops go (its bits are cleared by the core). */
+  dropExtras(): void {
+    this.file_ = null;
+    this.ops_ = null;
   }
 
   /** A split-off VMA's file, vm_ops and name: those of the VMA it came from. */

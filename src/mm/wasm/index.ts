@@ -4,7 +4,12 @@
 // instance per mm and keeps everything else: argument checks, the placement policy and its
 // hooks, files, drivers, page tables.
 
-import { bump } from './slab';
+import { bump, slabReset } from './slab';
+export { heapTop } from './slab';
+import { vmaReset } from './vma';
+import { treeReset } from './tree';
+import { mmReset } from './mm';
+import { mmapReset } from './mmap';
 
 export {
   R_START, R_END, R_PGOFF, R_FLAGS, R_ANON, R_FILE, R_EXTRA, R_HANDLE, REC_SIZE, X_FILE, X_OPS, X_NAME,
@@ -39,6 +44,21 @@ export function lastGapNext(): usize {
 
 let scratchAt: usize = 0;
 let scratchSize: usize = 0;
+
+/**
+ * The instance as a fresh one would be, for a new mm (instantiating costs about 100 µs, more
+ * than a sweep case's mm does): every module's globals back to their first values and every
+ * block of memory zeroed. The memory keeps its size.
+ */
+export function reset(): void {
+  slabReset();
+  vmaReset();
+  treeReset();
+  mmReset();
+  mmapReset();
+  scratchAt = 0;
+  scratchSize = 0;
+}
 
 /** A buffer of at least `bytes` bytes for results such as toArray(); reused, so valid until the next call. */
 export function scratch(bytes: usize): usize {

@@ -25,6 +25,11 @@ export function mmInit(minAddr: f64, guardGap: f64, task: f64, maxMaps: f64, ove
   commitPages = commit;
 }
 
+export function mmReset(): void {
+  mmInit(0, 0, 0, 0, 0, 0);
+  anonVmaSeq = 0;
+}
+
 /** A new anon_vma's identity. */
 export function newAnonVma(): i32 {
   return ++anonVmaSeq;

@@ -54,6 +54,11 @@ export function canMergeBefore(nxt: usize, flags: i32, file: i32, anonVma: i32, 
 let gathered: usize = 0;
 let gatheredCap: i32 = 0;
 
+export function mmapReset(): void {
+  gathered = 0;
+  gatheredCap = 0;
+}
+
 @inline function gatheredAt(i: i32): usize {
   return load<u32>(gathered + (<usize>i << 2));
 }

@@ -15,6 +15,20 @@ export const FAIL_NOT_IN_TREE = 2;
 
 let top: usize = 0;
 
+/** An mm's instance handed to a new mm: every block goes, zeroed (see reset() in index.ts). */
+export function slabReset(): void {
+  if (top != 0) {
+    const base = (__heap_base + 63) & ~(<usize>63);
+    memory.fill(base, 0, top - base);
+  }
+  top = 0;
+}
+
+/** The end of the blocks handed out so far (tests: a reused instance allocates as a fresh one). */
+export function heapTop(): usize {
+  return top;
+}
+
 /** size bytes (a multiple of 64) past the last block handed out, 64-byte aligned. */
 export function bump(size: usize): usize {
   if (top == 0) top = (__heap_base + 63) & ~(<usize>63);

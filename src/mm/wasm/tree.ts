@@ -128,6 +128,38 @@ let s0: f64 = 0;
 let s1: f64 = 0;
 let s2: f64 = 0;
 
+/** Every global above back to its first value (a new mm in a used instance; then treeInit). */
+export function treeReset(): void {
+  spaceEnd = 0;
+  count = 0;
+  height = 0;
+  root = 0;
+  freeLeaves = 0;
+  freeInners = 0;
+  leafIdx = 0;
+  pathLeaf = 0;
+  version = 0;
+  gapVersion = -1;
+  gapSlot = 0;
+  gapPrevSlot = 0;
+  insLeaf = 0;
+  insPos = 0;
+  foundSlot = 0;
+  foundPrev = 0;
+  hole = 0;
+  undoN = -1;
+  gapA = 0;
+  gapB = 0;
+  gapNext = 0;
+  winLo = 0;
+  winHi = 0;
+  winSize = 0;
+  s0 = 0;
+  s1 = 0;
+  s2 = 0;
+  checked = 0;
+}
+
 export function treeInit(end: f64): void {
   spaceEnd = end;
   root = newLeaf();

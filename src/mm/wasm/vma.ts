@@ -10,6 +10,10 @@
 
 import { bump } from './slab';
 
+/** vm_area_free() of a record whose handle holds a file or vm_ops: the handle drops them. */
+@external("env", "dropExtras")
+declare function dropExtras(r: usize): void;
+
 export const R_START: usize = 0;
 export const R_END: usize = 8;
 export const R_PGOFF: usize = 16;
@@ -56,6 +60,10 @@ export const VM_SPECIAL: i32 = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
 
 /** Records freed by this mm, reused first (a steady churn of mappings allocates nothing). */
 let freeRecs: usize = 0;
+
+export function vmaReset(): void {
+  freeRecs = 0;
+}
 const CHUNK: usize = 64; // records per fresh block: 3072 bytes, a multiple of 64
 
 /** vm_area_alloc(): a record with these fields; a reused one keeps its handle index. */
@@ -81,6 +89,7 @@ export function newVma(start: f64, end: f64, flags: i32, file: i32, pgoff: f64, 
 
 /** vm_area_free(): the record (out of the tree) goes back to the free list, file and ops dropped. */
 export function freeVma(r: usize): void {
+  if (rExtra(r) & (X_FILE | X_OPS)) dropExtras(r);
   store<i32>(r, 0, R_FILE);
   store<i32>(r, rExtra(r) & X_NAME, R_EXTRA);
   store<u32>(r, <u32>freeRecs, R_LINK);
