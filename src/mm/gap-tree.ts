@@ -3,9 +3,10 @@
 //
 // The index, the VMA records and the paths that change them on every mmap and munmap
 // (mmap_region, munmap, splits, merges) are the mm core: src/mm/wasm/, compiled ahead of time
-// to WebAssembly, one instance per mm. This class owns that instance and is the JavaScript
-// side's way in: it hands out a Vma handle per record, keeps the files, vm_ops and names the
-// records refer to, and answers the core's calls back (page tables, ->mmap).
+// to WebAssembly, one instance per live mm (a released mm's goes to the next one made). This
+// class owns that instance and is the JavaScript side's way in: it hands out a Vma handle per
+// record, keeps the files, vm_ops and names the records refer to, and answers the core's calls
+// back (page tables, ->mmap).
 
 import { Vma, X_FILE, X_NAME, W_HANDLE } from './vma.js';
 import type { KFile } from '../fs/file.js';
@@ -69,7 +70,7 @@ export interface CoreHooks {
 
 let compiled: WebAssembly.Module | null = null;
 
-/** The core, compiled once per process (synchronously: it is about 12 KiB). */
+/** The core, compiled once per thread (synchronously: it is about 12 KiB). */
 function coreModule(): WebAssembly.Module {
   if (compiled === null) {
     const s = atob(CORE_WASM_BASE64);

@@ -30,7 +30,6 @@ export const VM_DONTDUMP = 0x4000000;
 export const VM_SHADOW_STACK = 0x800;
 
 export const VM_ACCESS_FLAGS = VM_READ | VM_WRITE | VM_EXEC;
-export const VM_STARTGAP_FLAGS = VM_GROWSDOWN | VM_SHADOW_STACK;
 /** VM_SPECIAL: mappings that are never merged. */
 export const VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
 
