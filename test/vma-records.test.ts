@@ -66,6 +66,9 @@ test('a VMA that is not in the tree cannot be removed, moved or walked from: a c
   assert.throws(() => t.next(b), /gap-tree: VMA not in the tree/);
   t.checkInvariants();
   assert.deepEqual(t.toArray(), [a]);
+  // a record whose numbers changed behind the tree's back: the check names what is wrong
+  t.f64[a.rec >>> 3] = 11;
+  assert.throws(() => t.checkInvariants(), /^Error: gap-tree invariant: leaf copy of a VMA is stale$/);
 });
 
 test('a released mm hands its core to the next mm, which behaves exactly as one on a fresh core', async () => {

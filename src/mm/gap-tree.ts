@@ -42,6 +42,7 @@ export interface CoreExports {
   lastGapNext(): number;
   scratch(bytes: number): number;
   newAnonVma(): number;
+  enoughMemory(pages: number): number;
   vmStartGap(v: number): number;
   unmappedArea(length: number, low: number, high: number, alignMask: number, alignOffset: number, startGap: number): number;
   unmappedAreaTopdown(length: number, low: number, high: number, alignMask: number, alignOffset: number, startGap: number): number;
@@ -81,18 +82,27 @@ function coreModule(): WebAssembly.Module {
   return compiled;
 }
 
-const INVARIANT: Record<number, string> = {
-  1: 'empty leaf',
-  2: 'a hole at the edge of its leaf',
-  3: "a hole not empty at its predecessor's end",
-  4: 'leaf copy of a VMA is stale',
-  5: 'empty VMA',
-  6: 'overlap or disorder in a leaf',
-  7: 'empty internal node',
-  8: 'stale child summary',
-  9: 'overlap or disorder between children',
-  10: 'count',
+/** What the core's error codes (its FAIL_* and BAD_* exports) say. */
+const MESSAGES: Record<string, string> = {
+  FAIL_NO_MEMORY: 'mm core: out of memory (its WebAssembly memory could not grow)',
+  FAIL_NOT_IN_TREE: 'gap-tree: VMA not in the tree',
+  BAD_EMPTY_LEAF: 'gap-tree invariant: empty leaf',
+  BAD_HOLE_EDGE: 'gap-tree invariant: a hole at the edge of its leaf',
+  BAD_HOLE: "gap-tree invariant: a hole not empty at its predecessor's end",
+  BAD_STALE: 'gap-tree invariant: leaf copy of a VMA is stale',
+  BAD_EMPTY_VMA: 'gap-tree invariant: empty VMA',
+  BAD_LEAF_ORDER: 'gap-tree invariant: overlap or disorder in a leaf',
+  BAD_EMPTY_INNER: 'gap-tree invariant: empty internal node',
+  BAD_SUMMARY: 'gap-tree invariant: stale child summary',
+  BAD_CHILD_ORDER: 'gap-tree invariant: overlap or disorder between children',
+  BAD_COUNT: 'gap-tree invariant: count',
 };
+
+/** The message for code, one of the core's exported constants named in MESSAGES under prefix. */
+function messageOf(x: CoreExports, prefix: string, code: number): string {
+  for (const name in MESSAGES) if (name.startsWith(prefix) && (x[name] as WebAssembly.Global).value === code) return MESSAGES[name];
+  return `mm core: error ${prefix}${code}`;
+}
 
 /** An mm core instance, and the tree its calls back go to. */
 interface Core {
@@ -117,7 +127,7 @@ function newCore(tree: GapTree): Core {
   const env = {
     grew: () => link.tree.refreshViews(),
     fail: (code: number) => {
-      throw new Error(code === 1 ? 'mm core: out of memory (its WebAssembly memory could not grow)' : 'gap-tree: VMA not in the tree');
+      throw new Error(messageOf(link.tree.x, 'FAIL_', code));
     },
     splitHuge: (v: number, addr: number) => link.tree.hooks!.splitHuge(link.tree.vmaOf(v), addr),
     copyExtras: (to: number, from: number) => link.tree.vmaOf(to).takeExtras(link.tree.vmaOf(from)),
@@ -306,7 +316,7 @@ export class GapTree {
   /** Check every cached copy and summary against a recomputation (for tests). */
   checkInvariants(): void {
     const bad = this.x.checkInvariants();
-    if (bad !== 0) throw new Error(`gap-tree invariant: ${INVARIANT[bad] ?? bad}`);
+    if (bad !== 0) throw new Error(messageOf(this.x, 'BAD_', bad));
   }
 
   /**

@@ -120,14 +120,7 @@ export class MmStruct {
 
   /** __vm_enough_memory() for a charge of `pages` (security_vm_enough_memory_mm). */
   enoughMemory(pages: number): boolean {
-    switch (this.config.overcommitMemory) {
-      case 1:
-        return true;
-      case 0:
-        return pages <= this.config.commitPages;
-      default:
-        // OVERCOMMIT_NEVER would need the committed total; the model treats it like GUESS.
-        return pages <= this.config.commitPages;
-    }
+    return this.tree.x.enoughMemory(pages) !== 0; // the core's rule, which mmap_region charges by
   }
+
 }

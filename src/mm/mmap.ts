@@ -150,7 +150,9 @@ export function getUnmappedArea(mm: MmStruct, file: KFile | null, addrPg: number
 function mmapRegion(mm: MmStruct, file: KFile | null, addr: number, len: number, vmFlags: number, pgoff: number, zeroSetup: ShmemZeroSetup): number {
   mm.pendingFile = file;
   mm.pendingZeroSetup = zeroSetup;
-  return mm.tree.x.mmapRegion(addr, len, vmFlags, mm.tree.keyOf(file), pgoff);
+  const r = mm.tree.x.mmapRegion(addr, len, vmFlags, mm.tree.keyOf(file), pgoff);
+  mm.pendingFile = null; // (the mm does not keep the file past its mmap)
+  return r;
 }
 
 /** The JavaScript side of the core's changes to an mm's VMA list. */

@@ -5,7 +5,7 @@
 // hooks, files, drivers, page tables.
 
 import { bump, slabReset } from './slab';
-export { heapTop } from './slab';
+export { heapTop, FAIL_NO_MEMORY, FAIL_NOT_IN_TREE } from './slab';
 import { vmaReset } from './vma';
 import { treeReset } from './tree';
 import { mmReset } from './mm';
@@ -19,8 +19,10 @@ export {
 export {
   treeInit, insert, remove, adjust, findVma, findVmaInGap, startOfFound, endOfFound, endOfPrevFound, prevOfFound, next,
   prevOf, first, toArray, checkInvariants, lowestGap, highestGap,
+  BAD_EMPTY_LEAF, BAD_HOLE_EDGE, BAD_HOLE, BAD_STALE, BAD_EMPTY_VMA, BAD_LEAF_ORDER, BAD_EMPTY_INNER, BAD_SUMMARY,
+  BAD_CHILD_ORDER, BAD_COUNT,
 } from './tree';
-export { mmInit, newAnonVma } from './mm';
+export { mmInit, newAnonVma, enoughMemory } from './mm';
 export { vmStartGap, unmappedArea, unmappedAreaTopdown } from './unmapped';
 export { anonVmaCompatible, canMergeAfter, canMergeBefore, removeVma, splitVma, gatherMunmapVmas, mmapRegion, munmap, populate } from './mmap';
 import { count, height, gapA, gapB, gapNext } from './tree';
