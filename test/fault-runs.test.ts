@@ -2,20 +2,21 @@
 // PteTable's run form). The kernel faults page by page; so does touchRange(…, false). A
 // random history of mmap, munmap, mprotect, decoding switches and touches must leave both
 // paths with the same results and the same page tables, entry for entry, under every rule
-// set of the vfio-pci fault handler.
+// set of the vfio-pci fault handler and under nvgrace-gpu's.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { VARIANTS } from '../src/kernels/variants.js';
+import { VARIANTS, requireVariant } from '../src/kernels/variants.js';
 import { FAULT_RULES, type VfioPciDevice } from '../src/vfio/pci.js';
 import { VfioProcess, mapBar } from '../src/vfio/process.js';
 import type { VfioDeviceFile } from '../src/vfio/main.js';
-import { touchRange, UnmodelledFault } from '../src/mm/memory.js';
+import { touchRange, UnmodelledFault, blocksFallingBack } from '../src/mm/memory.js';
+import type { MmStruct } from '../src/mm/mm.js';
 import { sysMunmap } from '../src/mm/mmap.js';
 import { sysMprotect } from '../src/mm/mprotect.js';
 import { PageTables, PmdTable, SLOT_NONE, SLOT_LEAF } from '../src/mm/pgtable.js';
-import type { Device } from '../src/devices/device.js';
+import { parseDevice, type Device } from '../src/devices/device.js';
 import type { KFile } from '../src/fs/file.js';
 
 const GIB = 2 ** 30;
@@ -71,8 +72,15 @@ function bruteLeaves(pt: PageTables, start: number, end: number): { pud: number;
   return c;
 }
 
+/** nvgrace-gpu on Grace Hopper: usemem 4 GiB (fake BAR4), resmem 1 GiB after it (fake BAR2) */
+const nvgrace: Device = parseDevice({
+  format: 'pfnmap-device/1', name: 'runs nvgrace', driver: 'nvgrace-gpu',
+  devmem: { start: '0x400000000000', size: '0x140000000', migHwBug: true },
+  regions: [{ index: 0, kind: 'bar', start: '0x44000000000', size: '0x1000000', mem64: true, prefetchable: true }],
+});
+
 type Op =
-  | { k: 'map'; bar: 0 | 2; off: number; len: number }
+  | { k: 'map'; bar: 0 | 1; off: number; len: number }
   | { k: 'unmap' | 'protnone' | 'touch'; which: number; from: number; len: number }
   | { k: 'decode'; on: boolean };
 
@@ -80,7 +88,7 @@ type Op =
 const frac = (lo: number, hi: number) => fc.integer({ min: Math.round(lo * 4096), max: Math.round(hi * 4096) }).map((n) => n / 4096);
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ k: fc.constant('map' as const), bar: fc.constantFrom(0 as const, 2 as const), off: frac(0, 1), len: frac(0, 1) }),
+  fc.record({ k: fc.constant('map' as const), bar: fc.constantFrom(0 as const, 1 as const), off: frac(0, 1), len: frac(0, 1) }),
   { arbitrary: fc.record({ k: fc.constant('touch' as const), which: fc.nat(7), from: frac(-0.05, 1), len: frac(0, 1.1) }), weight: 3 },
   fc.record({ k: fc.constantFrom('unmap' as const, 'protnone' as const), which: fc.nat(7), from: frac(0, 1), len: frac(0, 1) }),
   fc.record({ k: fc.constant('decode' as const), on: fc.boolean() }),
@@ -90,10 +98,11 @@ class Side {
   readonly p: VfioProcess;
   readonly f: KFile;
   readonly maps: [number, number][] = [];
-  constructor(rules: string) {
-    const v = { ...VARIANTS.v2, faultRules: FAULT_RULES[rules] };
+  /** v2 with the vfio-pci fault rules named, on `dev`; or nvgrace-gpu under linux-7.2 */
+  constructor(rules: string, readonly d: Device = dev, readonly bars: readonly number[] = [0, 2]) {
+    const v = rules === 'nvgrace-gpu' ? requireVariant('linux-7.2') : { ...VARIANTS.v2, faultRules: FAULT_RULES[rules] };
     this.p = new VfioProcess(v, { thpEnabled: 'always' });
-    this.f = this.p.openDevice(dev);
+    this.f = this.p.openDevice(d);
   }
   get pdev(): VfioPciDevice {
     return (this.f.privateData as VfioDeviceFile).device as VfioPciDevice;
@@ -102,11 +111,11 @@ class Side {
     const pick = (w: number) => this.maps[w % this.maps.length];
     switch (op.k) {
       case 'map': {
-        const r = dev.regions.find((x) => x.index === op.bar)!;
-        const pages = r.size / 4096;
+        const r = this.d.regions.find((x) => x.index === this.bars[op.bar])!;
+        const pages = (r.memlength ?? r.size) / 4096;
         const off = Math.floor(op.off * (pages - 1));
         const len = 1 + Math.floor(op.len * (pages - off - 1));
-        const a = mapBar(this.p, this.f, op.bar, off * 4096, len * 4096);
+        const a = mapBar(this.p, this.f, r.index, off * 4096, len * 4096);
         if (a > 0) this.maps.push([a, len]);
         return a;
       }
@@ -133,12 +142,14 @@ class Side {
   }
 }
 
-for (const rules of Object.keys(FAULT_RULES)) {
+const SIDES: [string, Device, number[]][] = [...Object.keys(FAULT_RULES).map((r): [string, Device, number[]] => [r, dev, [0, 2]]), ['nvgrace-gpu', nvgrace, [4, 2]]];
+
+for (const [rules, d, bars] of SIDES) {
   test(`faults by runs install exactly what faults page by page install (${rules})`, () => {
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 12 }), (ops) => {
-        const runs = new Side(rules);
-        const pages = new Side(rules);
+        const runs = new Side(rules, d, bars);
+        const pages = new Side(rules, d, bars);
         ops.forEach((op, i) => {
           assert.deepEqual(runs.run(op, true), pages.run(op, false), `op ${i} ${JSON.stringify(op)}`);
         });
@@ -193,6 +204,59 @@ test('a PTE table keeps a linear run compact and answers like an entry array', (
   t.fill(S, 100, 512, 5100);
   t.clear(S, 0, 10);
   t.clear(S, 500, 512);
-  assert.equal(t.ent[S], null);
+  assert.equal(t.entries(S), null);
   assert.deepEqual([t.lo[S], t.hi[S], t.pfn[S], t.present[S], t.ptes], [10, 500, 5010, 490, 490]);
+});
+
+test('whole blocks at once (VmOps.faultBlocks): decoding off stops at the first page, as page by page does', () => {
+  for (const rules of ['align-6.15', 'huge-6.12']) {
+    const runs = new Side(rules);
+    const pages = new Side(rules);
+    // BAR2 is 4 KiB past a 2 MiB boundary: every 2 MiB fault falls back (pfn-6.13 on) or is
+    // never aligned; 16 MiB from its start holds whole blocks
+    const opMap: Op = { k: 'map', bar: 1, off: 0, len: 0.5 };
+    assert.deepEqual(runs.run(opMap, true), pages.run(opMap, false));
+    const [a, n] = runs.maps[0];
+    const whole = Math.ceil(a / 512) * 512; // the first whole block of the mapping
+    // its last page first, decoding on: the PMD table of that 1 GiB is there for the rest
+    assert.equal(Math.floor(whole / 2 ** 18), Math.floor((a + n - 1) / 2 ** 18));
+    assert.deepEqual(touchRange(runs.p.mm, a + n - 1, a + n, true), touchRange(pages.p.mm, a + n - 1, a + n, false));
+    runs.pdev.memoryEnabled = false;
+    pages.pdev.memoryEnabled = false;
+    const r = touchRange(runs.p.mm, whole, whole + 8 * 512, true);
+    assert.deepEqual(r, touchRange(pages.p.mm, whole, whole + 8 * 512, false));
+    assert.equal(r.signal, 'SIGBUS');
+    assert.equal(r.signalAt, whole);
+    assert.equal(r.faults, 1);
+    assert.deepEqual(dump(runs.p.mm.pgtables), dump(pages.p.mm.pgtables));
+    // decoding on again: 8 blocks of 4 KiB pages in one go, counted as 4,096 faults (6.12
+    // mapped 2 MiB leaves whatever the pfn: 8 faults)
+    runs.pdev.memoryEnabled = true;
+    pages.pdev.memoryEnabled = true;
+    const t = touchRange(runs.p.mm, whole, whole + 8 * 512, true);
+    assert.deepEqual(t, touchRange(pages.p.mm, whole, whole + 8 * 512, false));
+    assert.equal(t.faults, rules === 'huge-6.12' ? 8 : 8 * 512);
+    assert.equal(t.installed.pte, rules === 'huge-6.12' ? 0 : 8 * 512);
+    assert.deepEqual(dump(runs.p.mm.pgtables), dump(pages.p.mm.pgtables));
+  }
+});
+
+test('blocksFallingBack: the first and the last block answer for all, else each is asked', () => {
+  const mm = { pgtables: { pmdPages: 512 }, arch: { pmdOrder: 9 } } as unknown as MmStruct;
+  const start = 512 * 1000;
+  const end = start + 10 * 512;
+  const asked: number[] = [];
+  const at = (aligned: number[]) => (addr: number, order: number) => {
+    assert.equal(order, 9);
+    asked.push((addr - start) / 512);
+    return aligned.includes((addr - start) / 512) ? addr : -1;
+  };
+  assert.equal(blocksFallingBack(mm, start, end, at([])), end);
+  assert.deepEqual(asked.splice(0), [0, 9]);
+  assert.equal(blocksFallingBack(mm, start, end, at([0])), start);
+  assert.deepEqual(asked.splice(0), [0]);
+  // the last block maps a leaf: every block is asked, up to the first that does
+  assert.equal(blocksFallingBack(mm, start, end, at([4, 9])), start + 4 * 512);
+  assert.deepEqual(asked.splice(0), [0, 9, 1, 2, 3, 4]);
+  assert.equal(blocksFallingBack(mm, start, end, at([9])), end - 512);
 });

@@ -29,6 +29,17 @@ export interface VmOps {
    * fault() itself. Absent: every page goes through fault().
    */
   faultRun?(mm: MmStruct, vma: Vma, start: number, end: number): number;
+  /**
+   * The model's shortcut for whole PMD-sized blocks (not a kernel hook): the blocks of
+   * [start, end), PMD-aligned, inside the VMA and one PMD table, every PMD slot empty, in
+   * ascending order. Each would fault as handle_mm_fault() takes a page there: its first page
+   * through the PMD-order ->huge_fault when tryPmd, which must return VM_FAULT_FALLBACK, then
+   * pte_alloc() and ->fault; its other pages through ->fault, every one mapped. It maps the
+   * blocks for which that holds, from the first up to one where it does not (PTE tables
+   * allocated, pages installed) and returns how many; the caller takes the next block the
+   * long way and counts the faults.
+   */
+  faultBlocks?(mm: MmStruct, vma: Vma, start: number, end: number, tryPmd: boolean): number;
 }
 
 /** What faulting a range did. */
@@ -68,27 +79,46 @@ export function hugeOrderAllowed(mm: MmStruct, vma: Vma, order: number): boolean
 export function handleMmFault(mm: MmStruct, vma: Vma, addr: number, st: FaultStats): number {
   const pt = mm.pgtables;
   st.faults++;
-  const ops = vma.ops!;
-  const slot = pt.pudSlot(addr);
   const { pmdOrder, pudOrder } = mm.arch;
-  if (slot === undefined && hugeOrderAllowed(mm, vma, pudOrder)) {
-    const r = ops.hugeFault!(mm, vma, addr, pudOrder);
+  if (pt.pudSlot(addr) === undefined && hugeOrderAllowed(mm, vma, pudOrder)) {
+    const r = vma.ops!.hugeFault!(mm, vma, addr, pudOrder);
     if (!(r & VM_FAULT_FALLBACK)) {
       if (r === VM_FAULT_NOPAGE) st.installed.pud++;
       return r;
     }
     st.fallback.pud++;
   }
-  const pmdt = pt.pmdAlloc(addr);
-  if (pmdt.kind[Math.floor(addr / pt.pmdPages) % pt.n] === SLOT_NONE && hugeOrderAllowed(mm, vma, pmdOrder)) {
-    const r = ops.hugeFault!(mm, vma, addr, pmdOrder);
+  const t = pt.pmdAlloc(addr);
+  return pmdLevelFault(mm, vma, t, Math.floor(addr / pt.pmdPages) % pt.n, addr, st, hugeOrderAllowed(mm, vma, pmdOrder));
+}
+
+/**
+ * The rest of __handle_mm_fault() once the PMD table t is there (addr's entry is slot s):
+ * a PMD-sized ->huge_fault when the slot is empty and tryPmd (hugeOrderAllowed at PMD
+ * order), else pte_alloc() and ->fault. The fault is counted by the caller. With runEnd
+ * past addr (a walk by runs), the driver's ->faultRun stands for ->fault: the faults of
+ * addr and of the missing pages after it up to runEnd, at once.
+ */
+function pmdLevelFault(mm: MmStruct, vma: Vma, t: PmdTable, s: number, addr: number, st: FaultStats, tryPmd: boolean, runEnd = 0): number {
+  const ops = vma.ops!;
+  if (tryPmd && t.kind[s] === SLOT_NONE) {
+    const r = ops.hugeFault!(mm, vma, addr, mm.arch.pmdOrder);
     if (!(r & VM_FAULT_FALLBACK)) {
       if (r === VM_FAULT_NOPAGE) st.installed.pmd++;
       return r;
     }
     st.fallback.pmd++;
   }
-  pt.pteAlloc(pmdt, addr);
+  mm.pgtables.pteAlloc(t, addr);
+  if (runEnd > addr && ops.faultRun !== undefined) {
+    // the new table is empty: the run maps addr and on, as fault() would page by page
+    const n = ops.faultRun(mm, vma, addr, runEnd);
+    if (n > 0) {
+      st.faults += n - 1;
+      st.installed.pte += n;
+      return VM_FAULT_NOPAGE;
+    }
+  }
   const r = ops.fault(mm, vma, addr);
   if (r === VM_FAULT_NOPAGE) st.installed.pte++;
   return r;
@@ -107,6 +137,24 @@ export function insertPfn(mm: MmStruct, addr: number, pfn: number): number {
 /** vmf_insert_pfn() for each page of [start, end) in turn, page start mapping pfn. */
 export function insertPfnRun(mm: MmStruct, start: number, end: number, pfn: number): void {
   mm.pgtables.fillPtes(start, end, pfn);
+}
+
+/**
+ * For a driver's faultBlocks: the end of the leading blocks of [start, end) whose PMD-order
+ * huge fault falls back, as blockAt (the first page of the block a huge fault of that order
+ * at a page would map, or -1 for VM_FAULT_FALLBACK) says. Inside one VMA a driver answers
+ * every block alike (each lies within the VMA, and a VMA maps its pfns linearly, so each
+ * block's pfn is congruent to the first one's modulo the block): when the first and the last
+ * block fall back, all do; otherwise each is asked in turn.
+ */
+export function blocksFallingBack(mm: MmStruct, start: number, end: number, blockAt: (addr: number, order: number) => number): number {
+  const pmdPages = mm.pgtables.pmdPages;
+  const order = mm.arch.pmdOrder;
+  if (blockAt(start, order) >= 0) return start;
+  if (blockAt(end - pmdPages, order) < 0) return end;
+  let b = start + pmdPages;
+  while (b < end && blockAt(b, order) < 0) b += pmdPages;
+  return b;
 }
 
 /** vmf_insert_pfn_pmd(): map the PMD-sized block holding addr (a leaf in an empty PMD slot). */
@@ -161,24 +209,70 @@ export function touchRange(mm: MmStruct, start: number, end: number, byRuns = tr
         p = nextBoundary(p, pt.pudPages, segEnd);
         continue;
       }
-      if (g !== undefined) {
-        const k = g.kind[Math.floor(p / pt.pmdPages) % pt.n];
-        if (k === SLOT_LEAF) {
-          p = nextBoundary(p, pt.pmdPages, segEnd);
-          continue;
-        }
-        if (k !== SLOT_NONE) {
-          p = scanPtes(g, p, nextBoundary(p, pt.pmdPages, segEnd), mm, vma, st, byRuns);
-          if (p < 0) return { ...st, signal: 'SIGBUS', signalAt: -p - 1 };
-          continue;
-        }
+      if (g === undefined) {
+        const r = handleMmFault(mm, vma, p, st);
+        if (r & VM_FAULT_SIGBUS) return { ...st, signal: 'SIGBUS', signalAt: p };
+        if (r & VM_FAULT_SIGSEGV) return { ...st, signal: 'SIGSEGV', signalAt: p };
+        continue;
       }
-      const r = handleMmFault(mm, vma, p, st);
-      if (r & VM_FAULT_SIGBUS) return { ...st, signal: 'SIGBUS', signalAt: p };
-      if (r & VM_FAULT_SIGSEGV) return { ...st, signal: 'SIGSEGV', signalAt: p };
+      p = walkPmdTable(g, p, nextBoundary(p, pt.pudPages, segEnd), mm, vma, st, byRuns);
+      if (p < 0) return { ...st, signal: walkSignal, signalAt: -p - 1 };
     }
   }
   return { ...st, signal: null, signalAt: 0 };
+}
+
+/** The signal a walk that returned -(page+1) stopped with. */
+let walkSignal: 'SIGSEGV' | 'SIGBUS' = 'SIGBUS';
+
+/**
+ * The part of a walk inside the 1 GiB of PMD table t: [p, end), slot by slot; the next page,
+ * or -(page+1) on a signal (walkSignal). The PUD slot holds t throughout (no fault here tries
+ * a PUD leaf), and the VMA's flags and the config do not change, so the PMD-order
+ * hugeOrderAllowed() is asked once.
+ */
+function walkPmdTable(t: PmdTable, p: number, end: number, mm: MmStruct, vma: Vma, st: FaultStats, byRuns: boolean): number {
+  const pt = mm.pgtables;
+  const pmdPages = pt.pmdPages;
+  const tryPmd = hugeOrderAllowed(mm, vma, mm.arch.pmdOrder);
+  while (p < end) {
+    const m = Math.floor(p / pmdPages);
+    const s = m % pt.n;
+    const k = t.kind[s];
+    const blockEnd = (m + 1) * pmdPages < end ? (m + 1) * pmdPages : end;
+    if (k === SLOT_LEAF) {
+      p = blockEnd;
+    } else if (k !== SLOT_NONE) {
+      p = scanPtes(t, p, blockEnd, mm, vma, st, byRuns);
+      if (p < 0) {
+        walkSignal = 'SIGBUS';
+        return p;
+      }
+    } else {
+      const whole = byRuns && p === m * pmdPages ? Math.floor((end - p) / pmdPages) : 0;
+      if (whole > 0 && vma.ops!.faultBlocks !== undefined) {
+        // the empty slots from s whose blocks lie inside [p, end): the driver maps them at once
+        let k = 1;
+        while (k < whole && t.kind[s + k] === SLOT_NONE) k++;
+        const done = vma.ops!.faultBlocks(mm, vma, p, p + k * pmdPages, tryPmd);
+        if (done > 0) {
+          st.faults += done * pmdPages;
+          st.installed.pte += done * pmdPages;
+          if (tryPmd) st.fallback.pmd += done;
+          p += done * pmdPages;
+          continue;
+        }
+      }
+      // handle_mm_fault() of p: the PUD slot holds t, so the PMD level is where it starts
+      st.faults++;
+      const r = pmdLevelFault(mm, vma, t, s, p, st, tryPmd, byRuns ? blockEnd : 0);
+      if (r & (VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV)) {
+        walkSignal = r & VM_FAULT_SIGBUS ? 'SIGBUS' : 'SIGSEGV';
+        return -p - 1;
+      }
+    }
+  }
+  return p;
 }
 
 function nextBoundary(p: number, size: number, limit: number): number {

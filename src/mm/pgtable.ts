@@ -31,8 +31,11 @@ export class PmdTable {
   readonly lo: Uint16Array;
   readonly hi: Uint16Array;
   readonly present: Uint16Array;
-  /** a PTE table not in run form: pfn + 1 per entry, 0 when none */
-  readonly ent: (Float64Array | null)[];
+  /**
+   * a PTE table not in run form: pfn + 1 per entry, 0 when none (this array of them is made
+   * when a first table needs it; most PMD tables never do)
+   */
+  ent: (Float64Array | null)[] | null = null;
   /** slots that are not empty */
   used = 0;
   /** PMD leaves, and present PTEs over all PTE tables */
@@ -41,24 +44,31 @@ export class PmdTable {
 
   /** n: entries per table (PTRS_PER_PMD = PTRS_PER_PTE) */
   constructor(readonly n: number) {
-    this.kind = new Uint8Array(n);
-    this.pfn = new Float64Array(n);
-    this.lo = new Uint16Array(n);
-    this.hi = new Uint16Array(n);
-    this.present = new Uint16Array(n);
-    this.ent = new Array<Float64Array | null>(n).fill(null);
+    // one buffer for the columns: a PMD table is made per 1 GiB touched
+    const b = new ArrayBuffer(15 * n);
+    this.pfn = new Float64Array(b, 0, n);
+    this.lo = new Uint16Array(b, 8 * n, n);
+    this.hi = new Uint16Array(b, 10 * n, n);
+    this.present = new Uint16Array(b, 12 * n, n);
+    this.kind = new Uint8Array(b, 14 * n, n);
+  }
+
+  /** Slot s's PTE table in entry form, or null (run form, or no table). */
+  entries(s: number): Float64Array | null {
+    const es = this.ent;
+    return es === null ? null : es[s];
   }
 
   /** The pfn entry i of slot s's PTE table maps, or -1 when it is empty. */
   get(s: number, i: number): number {
-    const e = this.ent[s];
+    const e = this.entries(s);
     if (e !== null) return e[i] - 1;
     return i >= this.lo[s] && i < this.hi[s] ? this.pfn[s] + (i - this.lo[s]) : -1;
   }
 
   /** The first empty entry of slot s in [i, end), or end. */
   nextEmpty(s: number, i: number, end: number): number {
-    const e = this.ent[s];
+    const e = this.entries(s);
     if (e === null) {
       const hi = this.hi[s];
       return i >= this.lo[s] && i < hi ? (hi < end ? hi : end) : i;
@@ -69,7 +79,7 @@ export class PmdTable {
 
   /** The first present entry of slot s in [i, end), or end. */
   nextPresent(s: number, i: number, end: number): number {
-    const e = this.ent[s];
+    const e = this.entries(s);
     if (e === null) {
       if (i >= this.hi[s] || this.present[s] === 0) return end;
       const lo = this.lo[s];
@@ -83,7 +93,7 @@ export class PmdTable {
   /** Present entries of slot s in [a, b). */
   count(s: number, a: number, b: number): number {
     if (a === 0 && b === this.n) return this.present[s];
-    const e = this.ent[s];
+    const e = this.entries(s);
     if (e === null) {
       const x = a > this.lo[s] ? a : this.lo[s];
       const y = b < this.hi[s] ? b : this.hi[s];
@@ -97,7 +107,7 @@ export class PmdTable {
   /** Map the empty entries [a, b) of slot s to pfn, pfn + 1, …: a run of PTE installs. */
   fill(s: number, a: number, b: number, pfn: number): void {
     this.ptes += b - a;
-    if (this.ent[s] === null) {
+    if (this.entries(s) === null) {
       const n = this.present[s];
       const lo = this.lo[s];
       const hi = this.hi[s];
@@ -121,14 +131,33 @@ export class PmdTable {
       }
       this.toEntries(s);
     }
-    const e = this.ent[s]!;
+    const e = this.entries(s)!;
     for (let i = a; i < b; i++) e[i] = pfn + (i - a) + 1;
     this.present[s] += b - a;
   }
 
+  /**
+   * PTE tables in the empty slots s, s + 1, … (at most k, up to the first slot that is not
+   * empty), each with all its entries present: slot s + i maps pfn + i·n on. Returns how many.
+   */
+  fillNewTables(s: number, k: number, pfn: number): number {
+    const n = this.n;
+    let i = 0;
+    for (; i < k && this.kind[s + i] === SLOT_NONE; i++) {
+      this.kind[s + i] = SLOT_TABLE;
+      this.lo[s + i] = 0;
+      this.hi[s + i] = n;
+      this.present[s + i] = n;
+      this.pfn[s + i] = pfn + i * n;
+    }
+    this.used += i;
+    this.ptes += i * n;
+    return i;
+  }
+
   /** Clear the entries [a, b) of slot s; returns how many were present. */
   clear(s: number, a: number, b: number): number {
-    const e = this.ent[s];
+    const e = this.entries(s);
     if (e === null) {
       const lo = this.lo[s];
       const hi = this.hi[s];
@@ -161,7 +190,7 @@ export class PmdTable {
     this.present[s] -= n;
     this.ptes -= n;
     if (this.present[s] === 0) {
-      this.ent[s] = null; // empty again: back to run form
+      this.ent![s] = null; // empty again: back to run form
       this.resetRun(s);
     }
     return n;
@@ -171,7 +200,7 @@ export class PmdTable {
   newTable(s: number): void {
     this.kind[s] = SLOT_TABLE;
     this.resetRun(s);
-    this.ent[s] = null;
+    if (this.ent !== null) this.ent[s] = null;
     this.used++;
   }
 
@@ -190,7 +219,7 @@ export class PmdTable {
     else {
       this.ptes -= this.present[s];
       this.resetRun(s);
-      this.ent[s] = null;
+      if (this.ent !== null) this.ent[s] = null;
     }
     this.kind[s] = SLOT_NONE;
     this.used--;
@@ -206,7 +235,7 @@ export class PmdTable {
     const lo = this.lo[s];
     const pfn = this.pfn[s];
     for (let i = lo; i < this.hi[s]; i++) e[i] = pfn + (i - lo) + 1;
-    this.ent[s] = e;
+    (this.ent ??= new Array<Float64Array | null>(this.n).fill(null))[s] = e;
   }
 }
 
@@ -276,25 +305,40 @@ export class PageTables {
 
   /**
    * Map [start, end) with PTEs, page start to pfn, in order: what a run of PTE faults (or a
-   * prefault of the whole VMA) installs. Entries already present are left as they are.
+   * prefault of the whole VMA) installs. Entries already present are left as they are. A
+   * whole block whose PMD slot is empty gets a new PTE table holding one run.
    */
   fillPtes(start: number, end: number, pfn: number): void {
+    const P = this.pmdPages;
     let p = start;
     while (p < end) {
-      const base = Math.floor(p / this.pmdPages) * this.pmdPages;
-      const stop = base + this.pmdPages < end ? base + this.pmdPages : end;
-      const t = this.pteFor(p);
-      const s = (base / this.pmdPages) % this.n;
-      let i = p - base;
-      const j = stop - base;
-      while (i < j) {
-        const a = t.nextEmpty(s, i, j);
-        if (a === j) break;
-        const b = t.nextPresent(s, a, j);
-        t.fill(s, a, b, pfn + (base + a - start));
-        i = b;
+      const t = this.pmdAlloc(p);
+      const g = Math.floor(p / this.pudPages);
+      const gEnd = (g + 1) * this.pudPages < end ? (g + 1) * this.pudPages : end;
+      while (p < gEnd) {
+        const m = Math.floor(p / P);
+        const base = m * P;
+        const s = m % this.n;
+        const stop = base + P < gEnd ? base + P : gEnd;
+        if (p === base && stop === base + P && t.kind[s] === SLOT_NONE) {
+          // whole blocks with empty slots: pte_alloc() and every entry, a run per table
+          const k = t.fillNewTables(s, Math.floor((gEnd - p) / P), pfn + (p - start));
+          this.tables += k;
+          p += k * P;
+          continue;
+        }
+        this.pteAlloc(t, p);
+        let i = p - base;
+        const j = stop - base;
+        while (i < j) {
+          const a = t.nextEmpty(s, i, j);
+          if (a === j) break;
+          const b = t.nextPresent(s, a, j);
+          t.fill(s, a, b, pfn + (base + a - start));
+          i = b;
+        }
+        p = stop;
       }
-      p = stop;
     }
   }
 

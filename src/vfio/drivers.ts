@@ -21,7 +21,7 @@ import type { Vma } from '../mm/vma.js';
 import type { MmConfig } from '../mm/config.js';
 import type { Device, DriverName, Region } from '../devices/device.js';
 import { VM_SHARED, VM_IO, VM_PFNMAP, VM_DONTEXPAND, VM_DONTDUMP } from '../mm/vma.js';
-import { VM_FAULT_FALLBACK, VM_FAULT_SIGBUS, insertPfn, insertPfnRun, insertPfnPmd, insertPfnPud, type VmOps } from '../mm/memory.js';
+import { VM_FAULT_FALLBACK, VM_FAULT_SIGBUS, insertPfn, insertPfnRun, insertPfnPmd, insertPfnPud, blocksFallingBack, type VmOps } from '../mm/memory.js';
 import { EINVAL, EOVERFLOW } from '../mm/uapi.js';
 import {
   VfioPciDevice, vfioPciCoreMmap, vfioPciCoreGetUnmappedArea, vfioPciCoreGetMappingOrder,
@@ -114,6 +114,7 @@ function nvgraceMmapOps(pdev: VfioPciDevice): VmOps {
         insertPfnRun(mm, s, e, pfnAt(pdev, vma, s));
         return e - s;
       },
+      faultBlocks: (mm, vma, s, e, tryPmd) => nvgraceFaultBlocks(mm, pdev, vma, s, e, tryPmd),
     };
     ops = pdev.hugePfnmapBuilt ? { ...base, hugeFault: (mm, vma, addr, order) => nvgraceHugeFault(mm, pdev, vma, addr, order) } : base;
     nvgraceOpsCache.set(pdev, ops);
@@ -135,14 +136,29 @@ function pfnAt(pdev: VfioPciDevice, vma: Vma, addr: number): number {
  */
 function nvgraceHugeFault(mm: MmStruct, pdev: VfioPciDevice, vma: Vma, faultAddr: number, order: number): number {
   if (memregion(pdev, Math.floor(vma.pgoff / pdev.regionPages)) === undefined) return VM_FAULT_SIGBUS;
-  const size = pow2(order);
-  const addr = Math.floor(faultAddr / size) * size;
+  const addr = order === 0 ? faultAddr : nvgraceBlockAt(pdev, vma, faultAddr, order);
+  if (addr < 0) return VM_FAULT_FALLBACK;
   const pfn = pfnAt(pdev, vma, addr);
-  if (order !== 0 && (addr < vma.start || addr + size > vma.end || pfn % size !== 0)) return VM_FAULT_FALLBACK;
   if (order === 0) return insertPfn(mm, faultAddr, pfn);
   if (order === mm.arch.pmdOrder) return insertPfnPmd(mm, addr, pfn);
   if (order === mm.arch.pudOrder) return insertPfnPud(mm, addr, pfn);
   return VM_FAULT_FALLBACK;
+}
+
+/** is_aligned_for_order() of an order above 0: the first page of the block, or -1 (VM_FAULT_FALLBACK). */
+function nvgraceBlockAt(pdev: VfioPciDevice, vma: Vma, faultAddr: number, order: number): number {
+  const size = pow2(order);
+  const addr = Math.floor(faultAddr / size) * size;
+  if (addr < vma.start || addr + size > vma.end || pfnAt(pdev, vma, addr) % size !== 0) return -1;
+  return addr;
+}
+
+/** Whole empty PMD blocks of [start, end) (VmOps.faultBlocks): those that fall back at PMD order, when tried. */
+function nvgraceFaultBlocks(mm: MmStruct, pdev: VfioPciDevice, vma: Vma, start: number, end: number, tryPmd: boolean): number {
+  if (memregion(pdev, Math.floor(vma.pgoff / pdev.regionPages)) === undefined) return 0;
+  const b = tryPmd ? blocksFallingBack(mm, start, end, (a, order) => nvgraceBlockAt(pdev, vma, a, order)) : end;
+  if (b > start) insertPfnRun(mm, start, b, pfnAt(pdev, vma, start));
+  return (b - start) / mm.pgtables.pmdPages;
 }
 
 // ---- vfio-platform --------------------------------------------------------------------

@@ -9,7 +9,7 @@ import type { Device, Region } from '../devices/device.js';
 import { VFIO_PCI_ROM_REGION_INDEX } from '../devices/device.js';
 import { VM_SHARED, VM_IO, VM_PFNMAP, VM_DONTEXPAND, VM_DONTDUMP } from '../mm/vma.js';
 import {
-  VM_FAULT_FALLBACK, VM_FAULT_NOPAGE, VM_FAULT_SIGBUS, insertPfn, insertPfnRun, insertPfnPmd, insertPfnPud, type VmOps,
+  VM_FAULT_FALLBACK, VM_FAULT_NOPAGE, VM_FAULT_SIGBUS, insertPfn, insertPfnRun, insertPfnPmd, insertPfnPud, blocksFallingBack, type VmOps,
 } from '../mm/memory.js';
 import type { ArchGeometry } from '../arch/arch.js';
 import { thpGetUnmappedAreaAligned } from '../mm/huge.js';
@@ -124,7 +124,12 @@ function vfioPciMmapOps(pdev: VfioPciDevice): VmOps {
   const rules = pdev.rules;
   const ops: VmOps = rules.prefaultWholeVma
     ? { name: 'vfio_pci_mmap_ops', fault: (mm, vma, addr) => prefaultWholeVma(mm, pdev, vma, addr) }
-    : { name: 'vfio_pci_mmap_ops', fault: (mm, vma, addr) => hugeFault(mm, pdev, vma, addr, 0), faultRun: (mm, vma, s, e) => pteFaultRun(mm, pdev, vma, s, e) };
+    : {
+      name: 'vfio_pci_mmap_ops',
+      fault: (mm, vma, addr) => hugeFault(mm, pdev, vma, addr, 0),
+      faultRun: (mm, vma, s, e) => pteFaultRun(mm, pdev, vma, s, e),
+      faultBlocks: (mm, vma, s, e, tryPmd) => pteFaultBlocks(mm, pdev, vma, s, e, tryPmd),
+    };
   if (rules.hugeFault && pdev.hugePfnmapBuilt) {
     return { ...ops, hugeFault: (mm, vma, addr, order) => hugeFault(mm, pdev, vma, addr, order) };
   }
@@ -133,23 +138,43 @@ function vfioPciMmapOps(pdev: VfioPciDevice): VmOps {
 
 /** vfio_pci_mmap_huge_fault(vmf, order) under the device's kernel rules. */
 function hugeFault(mm: MmStruct, pdev: VfioPciDevice, vma: Vma, faultAddr: number, order: number): number {
-  const rules = pdev.rules;
-  const size = pow2(order);
-  const addr = rules.roundDown ? Math.floor(faultAddr / size) * size : faultAddr;
-  const pfn = vmaToPfn(pdev, vma) + (addr - vma.start);
-  if (order !== 0) {
-    if (rules.roundDown) {
-      if (addr < vma.start || addr + size > vma.end) return VM_FAULT_FALLBACK;
-    } else if (faultAddr % size !== 0 || faultAddr + size > vma.end) {
-      return VM_FAULT_FALLBACK;
-    }
-    if (rules.pfnAligned && pfn % size !== 0) return VM_FAULT_FALLBACK;
-  }
+  const addr = order === 0 ? faultAddr : hugeBlockAt(pdev, vma, faultAddr, order);
+  if (addr < 0) return VM_FAULT_FALLBACK;
   if (!pdev.memoryEnabled) return VM_FAULT_SIGBUS;
+  const pfn = vmaToPfn(pdev, vma) + (addr - vma.start);
   if (order === 0) return insertPfn(mm, faultAddr, pfn); // order 0: addr is faultAddr
   if (order === mm.arch.pmdOrder) return insertPfnPmd(mm, addr, pfn);
   if (order === mm.arch.pudOrder) return insertPfnPud(mm, addr, pfn);
   return VM_FAULT_FALLBACK;
+}
+
+/**
+ * The checks vfio_pci_mmap_huge_fault() makes for an order above 0 before it maps: the first
+ * page of the block it would map, or -1 for VM_FAULT_FALLBACK.
+ */
+function hugeBlockAt(pdev: VfioPciDevice, vma: Vma, faultAddr: number, order: number): number {
+  const rules = pdev.rules;
+  const size = pow2(order);
+  const addr = rules.roundDown ? Math.floor(faultAddr / size) * size : faultAddr;
+  if (rules.roundDown) {
+    if (addr < vma.start || addr + size > vma.end) return -1;
+  } else if (faultAddr % size !== 0 || faultAddr + size > vma.end) {
+    return -1;
+  }
+  if (rules.pfnAligned && (vmaToPfn(pdev, vma) + (addr - vma.start)) % size !== 0) return -1;
+  return addr;
+}
+
+/**
+ * Whole empty PMD blocks of [start, end) (VmOps.faultBlocks): each falls back at PMD order
+ * when tried, and maps every page by PTEs when memory decoding is on (else the first page of
+ * the first would get VM_FAULT_SIGBUS: none is done).
+ */
+function pteFaultBlocks(mm: MmStruct, pdev: VfioPciDevice, vma: Vma, start: number, end: number, tryPmd: boolean): number {
+  if (!pdev.memoryEnabled) return 0;
+  const b = tryPmd ? blocksFallingBack(mm, start, end, (a, order) => hugeBlockAt(pdev, vma, a, order)) : end;
+  if (b > start) insertPfnRun(mm, start, b, vmaToPfn(pdev, vma) + (start - vma.start));
+  return (b - start) / mm.pgtables.pmdPages;
 }
 
 /**
