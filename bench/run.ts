@@ -255,7 +255,7 @@ function faultPath(): void {
     const rss = (process.memoryUsage().rss - rss0) / 2 ** 20;
     const time = ns >= 1e8 ? `${(ns / 1e9).toFixed(2)} s` : `${(ns / 1e3).toFixed(1)} µs`;
     console.log(`  ${v.padEnd(10)} ${what.padEnd(30)} ${t.faults.toLocaleString('en-US').padStart(11)} faults in ${time.padStart(9)}  ` +
-      `(${(ns / t.faults).toFixed(0)} ns/fault, +${rss.toFixed(0)} MiB RSS)`);
+      `(${(ns / t.faults).toFixed(ns / t.faults < 10 ? 3 : 0)} ns/fault, +${rss.toFixed(0)} MiB RSS)`);
   }
 }
 

@@ -7,7 +7,7 @@
 import type { MmStruct } from './mm.js';
 import type { Vma } from './vma.js';
 import { VM_HUGEPAGE, VM_NOHUGEPAGE, VM_PFNMAP, VM_MIXEDMAP, VM_READ, VM_WRITE, VM_EXEC } from './vma.js';
-import { SLOT_NONE, SLOT_LEAF, type PmdTable } from './pgtable.js';
+import { SLOT_NONE, SLOT_LEAF, SLOT_TABLE, type PmdTable } from './pgtable.js';
 
 export const VM_FAULT_SIGBUS = 0x2;
 export const VM_FAULT_SIGSEGV = 0x40;
@@ -235,6 +235,9 @@ function walkPmdTable(t: PmdTable, p: number, end: number, mm: MmStruct, vma: Vm
   const pt = mm.pgtables;
   const pmdPages = pt.pmdPages;
   const tryPmd = hugeOrderAllowed(mm, vma, mm.arch.pmdOrder);
+  // ask faultBlocks again only once a block took 4 KiB pages the long way (where the driver
+  // maps PMD leaves, asking at every block would rescan the empty slots each time)
+  let askBlocks = byRuns && vma.ops!.faultBlocks !== undefined;
   while (p < end) {
     const m = Math.floor(p / pmdPages);
     const s = m % pt.n;
@@ -249,12 +252,12 @@ function walkPmdTable(t: PmdTable, p: number, end: number, mm: MmStruct, vma: Vm
         return p;
       }
     } else {
-      const whole = byRuns && p === m * pmdPages ? Math.floor((end - p) / pmdPages) : 0;
-      if (whole > 0 && vma.ops!.faultBlocks !== undefined) {
+      const whole = askBlocks && p === m * pmdPages ? Math.floor((end - p) / pmdPages) : 0;
+      if (whole > 0) {
         // the empty slots from s whose blocks lie inside [p, end): the driver maps them at once
         let k = 1;
         while (k < whole && t.kind[s + k] === SLOT_NONE) k++;
-        const done = vma.ops!.faultBlocks(mm, vma, p, p + k * pmdPages, tryPmd);
+        const done = vma.ops!.faultBlocks!(mm, vma, p, p + k * pmdPages, tryPmd);
         if (done > 0) {
           st.faults += done * pmdPages;
           st.installed.pte += done * pmdPages;
@@ -262,6 +265,7 @@ function walkPmdTable(t: PmdTable, p: number, end: number, mm: MmStruct, vma: Vm
           p += done * pmdPages;
           continue;
         }
+        askBlocks = false;
       }
       // handle_mm_fault() of p: the PUD slot holds t, so the PMD level is where it starts
       st.faults++;
@@ -270,6 +274,7 @@ function walkPmdTable(t: PmdTable, p: number, end: number, mm: MmStruct, vma: Vm
         walkSignal = r & VM_FAULT_SIGBUS ? 'SIGBUS' : 'SIGSEGV';
         return -p - 1;
       }
+      if (t.kind[s] === SLOT_TABLE) askBlocks = byRuns && vma.ops!.faultBlocks !== undefined;
     }
   }
   return p;
