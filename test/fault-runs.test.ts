@@ -11,7 +11,7 @@ import { VARIANTS, requireVariant } from '../src/kernels/variants.js';
 import { FAULT_RULES, type VfioPciDevice } from '../src/vfio/pci.js';
 import { VfioProcess, mapBar } from '../src/vfio/process.js';
 import type { VfioDeviceFile } from '../src/vfio/main.js';
-import { touchRange, UnmodelledFault, blocksFallingBack } from '../src/mm/memory.js';
+import { touchRange, UnmodelledFault, blocksAlike } from '../src/mm/memory.js';
 import type { MmStruct } from '../src/mm/mm.js';
 import { sysMunmap } from '../src/mm/mmap.js';
 import { sysMprotect } from '../src/mm/mprotect.js';
@@ -98,9 +98,9 @@ class Side {
   readonly p: VfioProcess;
   readonly f: KFile;
   readonly maps: [number, number][] = [];
-  /** v2 with the vfio-pci fault rules named, on `dev`; or nvgrace-gpu under linux-7.2 */
+  /** v2 with the vfio-pci fault rules named, on `dev`; or nvgrace-gpu under a variant named after it (`nvgrace-gpu under linux-7.2`) */
   constructor(rules: string, readonly d: Device = dev, readonly bars: readonly number[] = [0, 2]) {
-    const v = rules === 'nvgrace-gpu' ? requireVariant('linux-7.2') : { ...VARIANTS.v2, faultRules: FAULT_RULES[rules] };
+    const v = rules.startsWith('nvgrace-gpu under ') ? requireVariant(rules.slice('nvgrace-gpu under '.length)) : { ...VARIANTS.v2, faultRules: FAULT_RULES[rules] };
     this.p = new VfioProcess(v, { thpEnabled: 'always' });
     this.f = this.p.openDevice(d);
   }
@@ -142,7 +142,13 @@ class Side {
   }
 }
 
-const SIDES: [string, Device, number[]][] = [...Object.keys(FAULT_RULES).map((r): [string, Device, number[]] => [r, dev, [0, 2]]), ['nvgrace-gpu', nvgrace, [4, 2]]];
+// nvgrace-gpu where linux-7.2 places its BARs (page aligned: mostly 4 KiB pages) and where
+// the congruent recipe does (2 MiB and 1 GiB leaves)
+const SIDES: [string, Device, number[]][] = [
+  ...Object.keys(FAULT_RULES).map((r): [string, Device, number[]] => [r, dev, [0, 2]]),
+  ['nvgrace-gpu under linux-7.2', nvgrace, [4, 2]],
+  ['nvgrace-gpu under congruent@linux-7.2', nvgrace, [4, 2]],
+];
 
 for (const [rules, d, bars] of SIDES) {
   test(`faults by runs install exactly what faults page by page install (${rules})`, () => {
@@ -241,22 +247,26 @@ test('whole blocks at once (VmOps.faultBlocks): decoding off stops at the first 
   }
 });
 
-test('blocksFallingBack: the first and the last block answer for all, else each is asked', () => {
+test('blocksAlike: the first and the last block answer for all, else each is asked', () => {
   const mm = { pgtables: { pmdPages: 512 }, arch: { pmdOrder: 9 } } as unknown as MmStruct;
   const start = 512 * 1000;
   const end = start + 10 * 512;
   const asked: number[] = [];
-  const at = (aligned: number[]) => (addr: number, order: number) => {
+  const at = (leaves: number[]) => (addr: number, order: number) => {
     assert.equal(order, 9);
     asked.push((addr - start) / 512);
-    return aligned.includes((addr - start) / 512) ? addr : -1;
+    return leaves.includes((addr - start) / 512) ? addr : -1;
   };
-  assert.equal(blocksFallingBack(mm, start, end, at([])), end);
+  // all fall back, or all map leaves: the first and the last are asked
+  assert.equal(blocksAlike(mm, start, end, at([])), end);
   assert.deepEqual(asked.splice(0), [0, 9]);
-  assert.equal(blocksFallingBack(mm, start, end, at([0])), start);
-  assert.deepEqual(asked.splice(0), [0]);
-  // the last block maps a leaf: every block is asked, up to the first that does
-  assert.equal(blocksFallingBack(mm, start, end, at([4, 9])), start + 4 * 512);
+  assert.equal(blocksAlike(mm, start, end, at([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])), end);
+  assert.deepEqual(asked.splice(0), [0, 9]);
+  // the last block answers otherwise: every block is asked, up to the first that does
+  assert.equal(blocksAlike(mm, start, end, at([4, 9])), start + 4 * 512);
   assert.deepEqual(asked.splice(0), [0, 9, 1, 2, 3, 4]);
-  assert.equal(blocksFallingBack(mm, start, end, at([9])), end - 512);
+  assert.equal(blocksAlike(mm, start, end, at([0, 1, 2])), start + 3 * 512);
+  assert.deepEqual(asked.splice(0), [0, 9, 1, 2, 3]);
+  assert.equal(blocksAlike(mm, start, end, at([9])), end - 512);
+  assert.equal(blocksAlike(mm, start, start + 512, at([])), start + 512);
 });

@@ -7,7 +7,7 @@
 import type { MmStruct } from './mm.js';
 import type { Vma } from './vma.js';
 import { VM_HUGEPAGE, VM_NOHUGEPAGE, VM_PFNMAP, VM_MIXEDMAP, VM_READ, VM_WRITE, VM_EXEC } from './vma.js';
-import { SLOT_NONE, SLOT_LEAF, SLOT_TABLE, type PmdTable } from './pgtable.js';
+import { SLOT_NONE, SLOT_LEAF, type PmdTable } from './pgtable.js';
 
 export const VM_FAULT_SIGBUS = 0x2;
 export const VM_FAULT_SIGSEGV = 0x40;
@@ -33,11 +33,12 @@ export interface VmOps {
    * The model's shortcut for whole PMD-sized blocks (not a kernel hook): the blocks of
    * [start, end), PMD-aligned, inside the VMA and one PMD table, every PMD slot empty, in
    * ascending order. Each would fault as handle_mm_fault() takes a page there: its first page
-   * through the PMD-order ->huge_fault when tryPmd, which must return VM_FAULT_FALLBACK, then
-   * pte_alloc() and ->fault; its other pages through ->fault, every one mapped. It maps the
-   * blocks for which that holds, from the first up to one where it does not (PTE tables
-   * allocated, pages installed) and returns how many; the caller takes the next block the
-   * long way and counts the faults.
+   * through the PMD-order ->huge_fault when tryPmd, then, when that returns
+   * VM_FAULT_FALLBACK or is not tried, pte_alloc() and ->fault, and its other pages through
+   * ->fault. It maps the leading blocks that all go the same way — each a PMD leaf, or each
+   * a new PTE table with every page mapped — up to one that would not (a signal, or the other
+   * way) and returns how many; the caller counts the faults by what the first slot holds and
+   * takes the next block the long way.
    */
   faultBlocks?(mm: MmStruct, vma: Vma, start: number, end: number, tryPmd: boolean): number;
 }
@@ -140,21 +141,28 @@ export function insertPfnRun(mm: MmStruct, start: number, end: number, pfn: numb
 }
 
 /**
- * For a driver's faultBlocks: the end of the leading blocks of [start, end) whose PMD-order
- * huge fault falls back, as blockAt (the first page of the block a huge fault of that order
- * at a page would map, or -1 for VM_FAULT_FALLBACK) says. Inside one VMA a driver answers
- * every block alike (each lies within the VMA, and a VMA maps its pfns linearly, so each
- * block's pfn is congruent to the first one's modulo the block): when the first and the last
- * block fall back, all do; otherwise each is asked in turn.
+ * For a driver's faultBlocks: the end of the leading blocks of [start, end) that blockAt (the
+ * first page of the block a huge fault of that order at a page would map, or -1 for
+ * VM_FAULT_FALLBACK) answers as it answers the first: a leaf for each, or a fallback for
+ * each. Inside one VMA a driver answers every block alike (each lies within the VMA, and a
+ * VMA maps its pfns linearly, so each block's pfn is congruent to the first one's modulo the
+ * block): when the last block is answered as the first, all are; otherwise each is asked in
+ * turn.
  */
-export function blocksFallingBack(mm: MmStruct, start: number, end: number, blockAt: (addr: number, order: number) => number): number {
+export function blocksAlike(mm: MmStruct, start: number, end: number, blockAt: (addr: number, order: number) => number): number {
   const pmdPages = mm.pgtables.pmdPages;
   const order = mm.arch.pmdOrder;
-  if (blockAt(start, order) >= 0) return start;
-  if (blockAt(end - pmdPages, order) < 0) return end;
+  const leaf = blockAt(start, order) >= 0;
+  if (blockAt(end - pmdPages, order) >= 0 === leaf) return end;
   let b = start + pmdPages;
-  while (b < end && blockAt(b, order) < 0) b += pmdPages;
+  while (b < end && blockAt(b, order) >= 0 === leaf) b += pmdPages;
   return b;
+}
+
+/** vmf_insert_pfn_pmd() for each block of [start, end) in turn (empty slots of one PMD table), block start mapping pfn. */
+export function insertPfnPmdRun(mm: MmStruct, start: number, end: number, pfn: number): void {
+  const pt = mm.pgtables;
+  pt.pmdAlloc(start).setLeaves(Math.floor(start / pt.pmdPages) % pt.n, (end - start) / pt.pmdPages, pfn);
 }
 
 /** vmf_insert_pfn_pmd(): map the PMD-sized block holding addr (a leaf in an empty PMD slot). */
@@ -235,8 +243,8 @@ function walkPmdTable(t: PmdTable, p: number, end: number, mm: MmStruct, vma: Vm
   const pt = mm.pgtables;
   const pmdPages = pt.pmdPages;
   const tryPmd = hugeOrderAllowed(mm, vma, mm.arch.pmdOrder);
-  // ask faultBlocks again only once a block took 4 KiB pages the long way (where the driver
-  // maps PMD leaves, asking at every block would rescan the empty slots each time)
+  // a driver that maps no block at p is not asked again in this table (it would rescan the
+  // empty slots after p at every block)
   let askBlocks = byRuns && vma.ops!.faultBlocks !== undefined;
   while (p < end) {
     const m = Math.floor(p / pmdPages);
@@ -259,9 +267,16 @@ function walkPmdTable(t: PmdTable, p: number, end: number, mm: MmStruct, vma: Vm
         while (k < whole && t.kind[s + k] === SLOT_NONE) k++;
         const done = vma.ops!.faultBlocks!(mm, vma, p, p + k * pmdPages, tryPmd);
         if (done > 0) {
-          st.faults += done * pmdPages;
-          st.installed.pte += done * pmdPages;
-          if (tryPmd) st.fallback.pmd += done;
+          if (t.kind[s] === SLOT_LEAF) {
+            // a fault per block, each a PMD leaf
+            st.faults += done;
+            st.installed.pmd += done;
+          } else {
+            // the first page of each block fell back at PMD order (when tried), then 4 KiB pages
+            st.faults += done * pmdPages;
+            st.installed.pte += done * pmdPages;
+            if (tryPmd) st.fallback.pmd += done;
+          }
           p += done * pmdPages;
           continue;
         }
@@ -274,7 +289,6 @@ function walkPmdTable(t: PmdTable, p: number, end: number, mm: MmStruct, vma: Vm
         walkSignal = r & VM_FAULT_SIGBUS ? 'SIGBUS' : 'SIGSEGV';
         return -p - 1;
       }
-      if (t.kind[s] === SLOT_TABLE) askBlocks = byRuns && vma.ops!.faultBlocks !== undefined;
     }
   }
   return p;

@@ -155,6 +155,16 @@ export class PmdTable {
     return i;
   }
 
+  /** PMD leaves in the empty slots s … s + k − 1: slot s + i maps pfn + i·n on. */
+  setLeaves(s: number, k: number, pfn: number): void {
+    for (let i = 0; i < k; i++) {
+      this.kind[s + i] = SLOT_LEAF;
+      this.pfn[s + i] = pfn + i * this.n;
+    }
+    this.used += k;
+    this.leafCount += k;
+  }
+
   /** Clear the entries [a, b) of slot s; returns how many were present. */
   clear(s: number, a: number, b: number): number {
     const e = this.entries(s);

@@ -9,7 +9,7 @@ import type { Device, Region } from '../devices/device.js';
 import { VFIO_PCI_ROM_REGION_INDEX } from '../devices/device.js';
 import { VM_SHARED, VM_IO, VM_PFNMAP, VM_DONTEXPAND, VM_DONTDUMP } from '../mm/vma.js';
 import {
-  VM_FAULT_FALLBACK, VM_FAULT_NOPAGE, VM_FAULT_SIGBUS, insertPfn, insertPfnRun, insertPfnPmd, insertPfnPud, blocksFallingBack, type VmOps,
+  VM_FAULT_FALLBACK, VM_FAULT_NOPAGE, VM_FAULT_SIGBUS, insertPfn, insertPfnRun, insertPfnPmd, insertPfnPmdRun, insertPfnPud, blocksAlike, type VmOps,
 } from '../mm/memory.js';
 import type { ArchGeometry } from '../arch/arch.js';
 import { thpGetUnmappedAreaAligned } from '../mm/huge.js';
@@ -128,7 +128,7 @@ function vfioPciMmapOps(pdev: VfioPciDevice): VmOps {
       name: 'vfio_pci_mmap_ops',
       fault: (mm, vma, addr) => hugeFault(mm, pdev, vma, addr, 0),
       faultRun: (mm, vma, s, e) => pteFaultRun(mm, pdev, vma, s, e),
-      faultBlocks: (mm, vma, s, e, tryPmd) => pteFaultBlocks(mm, pdev, vma, s, e, tryPmd),
+      faultBlocks: (mm, vma, s, e, tryPmd) => faultBlocks(mm, pdev, vma, s, e, tryPmd),
     };
   if (rules.hugeFault && pdev.hugePfnmapBuilt) {
     return { ...ops, hugeFault: (mm, vma, addr, order) => hugeFault(mm, pdev, vma, addr, order) };
@@ -166,14 +166,17 @@ function hugeBlockAt(pdev: VfioPciDevice, vma: Vma, faultAddr: number, order: nu
 }
 
 /**
- * Whole empty PMD blocks of [start, end) (VmOps.faultBlocks): each falls back at PMD order
- * when tried, and maps every page by PTEs when memory decoding is on (else the first page of
- * the first would get VM_FAULT_SIGBUS: none is done).
+ * Whole empty PMD blocks of [start, end) (VmOps.faultBlocks): those answered as the first is
+ * at PMD order (all PMD leaves, or all PTEs), or all of them with PTEs when no PMD fault is
+ * tried; none when memory decoding is off (each would get VM_FAULT_SIGBUS).
  */
-function pteFaultBlocks(mm: MmStruct, pdev: VfioPciDevice, vma: Vma, start: number, end: number, tryPmd: boolean): number {
+function faultBlocks(mm: MmStruct, pdev: VfioPciDevice, vma: Vma, start: number, end: number, tryPmd: boolean): number {
   if (!pdev.memoryEnabled) return 0;
-  const b = tryPmd ? blocksFallingBack(mm, start, end, (a, order) => hugeBlockAt(pdev, vma, a, order)) : end;
-  if (b > start) insertPfnRun(mm, start, b, vmaToPfn(pdev, vma) + (start - vma.start));
+  const pfn = vmaToPfn(pdev, vma) + (start - vma.start);
+  const blockAt = (a: number, order: number) => hugeBlockAt(pdev, vma, a, order);
+  const b = tryPmd ? blocksAlike(mm, start, end, blockAt) : end;
+  if (tryPmd && blockAt(start, mm.arch.pmdOrder) >= 0) insertPfnPmdRun(mm, start, b, pfn);
+  else insertPfnRun(mm, start, b, pfn);
   return (b - start) / mm.pgtables.pmdPages;
 }
 
