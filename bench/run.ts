@@ -121,6 +121,8 @@ function scaling(): void {
   const kRatio = typeof k0 === 'number' && typeof k1 === 'number' ? `; the live kernel: ${(k1 / k0).toFixed(2)}x` : '';
   console.log(`  ${n1 / n0}x the VMAs: ${(c1 / c0).toFixed(2)}x the time per op${kRatio}; the nodes a search reads grow with the ` +
     `tree levels (logarithmic), the rest is cache and TLB misses of a larger working set`);
+  const kAdd = typeof k0 === 'number' && typeof k1 === 'number' ? `, the live kernel +${(k1 - k0).toFixed(0)} ns` : '';
+  console.log(`  what ${n1 / n0}x the VMAs add per op: the model +${(c1 - c0).toFixed(0)} ns${kAdd} (docs/speed.md, "A million VMAs")`);
 }
 
 /**
