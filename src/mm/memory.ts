@@ -159,6 +159,18 @@ export function blocksAlike(mm: MmStruct, start: number, end: number, blockAt: (
   return b;
 }
 
+/**
+ * The rest of a driver's faultBlocks once its own checks pass: the leading blocks of
+ * [start, end) answered alike (blocksAlike, when PMD faults are tried) mapped from pfn on,
+ * each a PMD leaf where blockAt maps one, else a full PTE table; returns how many.
+ */
+export function insertPfnBlocks(mm: MmStruct, start: number, end: number, pfn: number, tryPmd: boolean, blockAt: (addr: number, order: number) => number): number {
+  const b = tryPmd ? blocksAlike(mm, start, end, blockAt) : end;
+  if (tryPmd && blockAt(start, mm.arch.pmdOrder) >= 0) insertPfnPmdRun(mm, start, b, pfn);
+  else insertPfnRun(mm, start, b, pfn);
+  return (b - start) / mm.pgtables.pmdPages;
+}
+
 /** vmf_insert_pfn_pmd() for each block of [start, end) in turn (empty slots of one PMD table), block start mapping pfn. */
 export function insertPfnPmdRun(mm: MmStruct, start: number, end: number, pfn: number): void {
   const pt = mm.pgtables;

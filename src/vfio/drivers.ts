@@ -21,7 +21,7 @@ import type { Vma } from '../mm/vma.js';
 import type { MmConfig } from '../mm/config.js';
 import type { Device, DriverName, Region } from '../devices/device.js';
 import { VM_SHARED, VM_IO, VM_PFNMAP, VM_DONTEXPAND, VM_DONTDUMP } from '../mm/vma.js';
-import { VM_FAULT_FALLBACK, VM_FAULT_SIGBUS, insertPfn, insertPfnRun, insertPfnPmd, insertPfnPmdRun, insertPfnPud, blocksAlike, type VmOps } from '../mm/memory.js';
+import { VM_FAULT_FALLBACK, VM_FAULT_SIGBUS, insertPfn, insertPfnRun, insertPfnPmd, insertPfnPud, insertPfnBlocks, type VmOps } from '../mm/memory.js';
 import { EINVAL, EOVERFLOW } from '../mm/uapi.js';
 import {
   VfioPciDevice, vfioPciCoreMmap, vfioPciCoreGetUnmappedArea, vfioPciCoreGetMappingOrder,
@@ -156,12 +156,7 @@ function nvgraceBlockAt(pdev: VfioPciDevice, vma: Vma, faultAddr: number, order:
 /** Whole empty PMD blocks of [start, end) (VmOps.faultBlocks): those answered as the first is at PMD order, or all with PTEs when none is tried. */
 function nvgraceFaultBlocks(mm: MmStruct, pdev: VfioPciDevice, vma: Vma, start: number, end: number, tryPmd: boolean): number {
   if (memregion(pdev, Math.floor(vma.pgoff / pdev.regionPages)) === undefined) return 0;
-  const pfn = pfnAt(pdev, vma, start);
-  const blockAt = (a: number, order: number) => nvgraceBlockAt(pdev, vma, a, order);
-  const b = tryPmd ? blocksAlike(mm, start, end, blockAt) : end;
-  if (tryPmd && blockAt(start, mm.arch.pmdOrder) >= 0) insertPfnPmdRun(mm, start, b, pfn);
-  else insertPfnRun(mm, start, b, pfn);
-  return (b - start) / mm.pgtables.pmdPages;
+  return insertPfnBlocks(mm, start, end, pfnAt(pdev, vma, start), tryPmd, (a, order) => nvgraceBlockAt(pdev, vma, a, order));
 }
 
 // ---- vfio-platform --------------------------------------------------------------------

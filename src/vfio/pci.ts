@@ -9,7 +9,7 @@ import type { Device, Region } from '../devices/device.js';
 import { VFIO_PCI_ROM_REGION_INDEX } from '../devices/device.js';
 import { VM_SHARED, VM_IO, VM_PFNMAP, VM_DONTEXPAND, VM_DONTDUMP } from '../mm/vma.js';
 import {
-  VM_FAULT_FALLBACK, VM_FAULT_NOPAGE, VM_FAULT_SIGBUS, insertPfn, insertPfnRun, insertPfnPmd, insertPfnPmdRun, insertPfnPud, blocksAlike, type VmOps,
+  VM_FAULT_FALLBACK, VM_FAULT_NOPAGE, VM_FAULT_SIGBUS, insertPfn, insertPfnRun, insertPfnPmd, insertPfnPud, insertPfnBlocks, type VmOps,
 } from '../mm/memory.js';
 import type { ArchGeometry } from '../arch/arch.js';
 import { thpGetUnmappedAreaAligned } from '../mm/huge.js';
@@ -173,11 +173,7 @@ function hugeBlockAt(pdev: VfioPciDevice, vma: Vma, faultAddr: number, order: nu
 function faultBlocks(mm: MmStruct, pdev: VfioPciDevice, vma: Vma, start: number, end: number, tryPmd: boolean): number {
   if (!pdev.memoryEnabled) return 0;
   const pfn = vmaToPfn(pdev, vma) + (start - vma.start);
-  const blockAt = (a: number, order: number) => hugeBlockAt(pdev, vma, a, order);
-  const b = tryPmd ? blocksAlike(mm, start, end, blockAt) : end;
-  if (tryPmd && blockAt(start, mm.arch.pmdOrder) >= 0) insertPfnPmdRun(mm, start, b, pfn);
-  else insertPfnRun(mm, start, b, pfn);
-  return (b - start) / mm.pgtables.pmdPages;
+  return insertPfnBlocks(mm, start, end, pfn, tryPmd, (a, order) => hugeBlockAt(pdev, vma, a, order));
 }
 
 /**
