@@ -141,28 +141,17 @@ export class PmdTable {
    * empty), each with all its entries present: slot s + i maps pfn + i·n on. Returns how many.
    */
   fillNewTables(s: number, k: number, pfn: number): number {
-    const n = this.n;
     let i = 0;
     for (; i < k && this.kind[s + i] === SLOT_NONE; i++) {
-      this.kind[s + i] = SLOT_TABLE;
-      this.lo[s + i] = 0;
-      this.hi[s + i] = n;
-      this.present[s + i] = n;
-      this.pfn[s + i] = pfn + i * n;
+      this.newTable(s + i);
+      this.fill(s + i, 0, this.n, pfn + i * this.n);
     }
-    this.used += i;
-    this.ptes += i * n;
     return i;
   }
 
   /** PMD leaves in the empty slots s … s + k − 1: slot s + i maps pfn + i·n on. */
   setLeaves(s: number, k: number, pfn: number): void {
-    for (let i = 0; i < k; i++) {
-      this.kind[s + i] = SLOT_LEAF;
-      this.pfn[s + i] = pfn + i * this.n;
-    }
-    this.used += k;
-    this.leafCount += k;
+    for (let i = 0; i < k; i++) this.setLeaf(s + i, pfn + i * this.n);
   }
 
   /** Clear the entries [a, b) of slot s; returns how many were present. */
